@@ -1,0 +1,3 @@
+//! Retry and Catch: matching error names and computing backoff.
+//!
+//! OWNER: machine helper.
