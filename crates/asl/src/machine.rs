@@ -3,12 +3,27 @@
 //! OWNER: machine helper (with `definition.rs`, `step.rs`, `retry.rs`).
 //! Public contract used by the engine: `Machine::parse`, `start_state`, `state`,
 //! `timeout_seconds`, [`StateKind`], [`Validation`], [`Diagnostic`].
+//!
+//! **Invariant:** every [`StateId`] stored inside a [`Machine`] (a `Next`, a catcher's target,
+//! a branch or processor start) indexes `Machine::states`. All states of all graphs share one
+//! numbering; [`State::graph`] tells which graph (top level, a Parallel branch, a Map
+//! processor) a state belongs to.
 use serde::Serialize;
+use serde_json::Value;
+
+use crate::choice::Rule;
+use crate::path::Path;
+use crate::retry::{Catcher, Retrier};
+use crate::template::Template;
 
 /// Index of a state in [`Machine`]; states of nested graphs (Parallel branches,
 /// Map processors) share one numbering.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct StateId(pub u32);
+
+/// Index of a graph (a `StartAt`/`States` pair) in [`Machine`]; `GraphId(0)` is the top level.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct GraphId(pub u32);
 
 /// The state types of the language; `as_str` is the prefix of its history events
 /// (`PassStateEntered`, `TaskStateExited`, …).
@@ -46,6 +61,20 @@ impl StateKind {
             StateKind::Map => "Map",
         }
     }
+    /// Parses a `Type` string.
+    pub fn from_type(s: &str) -> Option<StateKind> {
+        Some(match s {
+            "Pass" => StateKind::Pass,
+            "Task" => StateKind::Task,
+            "Choice" => StateKind::Choice,
+            "Wait" => StateKind::Wait,
+            "Succeed" => StateKind::Succeed,
+            "Fail" => StateKind::Fail,
+            "Parallel" => StateKind::Parallel,
+            "Map" => StateKind::Map,
+            _ => return None,
+        })
+    }
 }
 
 /// How serious a diagnostic is: errors block the definition, warnings do not.
@@ -67,7 +96,8 @@ pub struct Diagnostic {
     pub code: String,
     /// The message AWS gives, e.g. `The field "Next" should be non-empty`.
     pub message: String,
-    /// Where: a JSON pointer such as `/States/A/Next`.
+    /// Where: a JSON pointer such as `/States/A/Next` (array items as `Choices[0]`, AWS's
+    /// style). Empty when AWS gives no location (e.g. `MISSING_END_STATE`): omit the field then.
     pub location: String,
 }
 
@@ -86,6 +116,9 @@ pub struct Machine {
     pub(crate) states: Vec<State>,
     pub(crate) start: StateId,
     pub(crate) timeout_seconds: Option<u64>,
+    /// Start state of each graph, indexed by [`GraphId`].
+    pub(crate) graph_starts: Vec<StateId>,
+    pub(crate) comment: Option<String>,
 }
 
 /// One state of a machine.
@@ -95,6 +128,120 @@ pub struct State {
     pub name: String,
     /// Its type.
     pub kind: StateKind,
+    pub(crate) graph: GraphId,
+    pub(crate) io: Io,
+    pub(crate) transition: Transition,
+    pub(crate) retry: Vec<Retrier>,
+    pub(crate) catch: Vec<Catcher>,
+    pub(crate) body: Body,
+    /// `Assign`, kept raw (evaluation is not implemented yet).
+    pub(crate) assign: Option<Value>,
+}
+
+/// Where a state goes after it completes normally.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Transition {
+    Next(StateId),
+    End,
+    /// Choice, Succeed, Fail: decided by the state itself.
+    None,
+}
+
+/// `InputPath` / `OutputPath` / `ResultPath`: absent means `$`, `null` is meaningful.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum PathSpec {
+    /// `$` or absent: the whole value.
+    Whole,
+    /// `null`: InputPath/OutputPath give `{}`, ResultPath discards the result.
+    Null,
+    /// Any other path.
+    Path(Path),
+}
+
+/// The input/output processing fields of a state.
+#[derive(Debug, Clone)]
+pub(crate) struct Io {
+    pub input_path: PathSpec,
+    pub output_path: PathSpec,
+    pub result_path: PathSpec,
+    pub parameters: Option<Template>,
+    pub result_selector: Option<Template>,
+}
+
+impl Default for Io {
+    fn default() -> Self {
+        Io {
+            input_path: PathSpec::Whole,
+            output_path: PathSpec::Whole,
+            result_path: PathSpec::Whole,
+            parameters: None,
+            result_selector: None,
+        }
+    }
+}
+
+/// A number given literally or read from the input with a `…Path` field.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Num<T> {
+    Fixed(T),
+    Path(Path),
+}
+
+/// A string given literally or read with a `…Path` field (Fail's Error/Cause).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Text {
+    Fixed(String),
+    Path(Path),
+}
+
+/// How a Wait state waits.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum WaitSpec {
+    Seconds(u64),
+    TimestampMillis(i64),
+    SecondsPath(Path),
+    TimestampPath(Path),
+}
+
+/// What is specific to each state type.
+#[derive(Debug)]
+pub(crate) enum Body {
+    Pass {
+        result: Option<Value>,
+    },
+    Task {
+        resource: String,
+        timeout: Option<Num<u64>>,
+        heartbeat: Option<Num<u64>>,
+        credentials: Option<Value>,
+    },
+    Choice {
+        choices: Vec<(Rule, StateId)>,
+        default: Option<StateId>,
+    },
+    Wait(WaitSpec),
+    Succeed,
+    Fail {
+        error: Option<Text>,
+        cause: Option<Text>,
+    },
+    Parallel {
+        branches: Vec<StateId>,
+    },
+    Map(Box<MapSpec>),
+}
+
+/// A Map state's settings.
+#[derive(Debug)]
+pub(crate) struct MapSpec {
+    pub start: StateId,
+    pub items_path: PathSpec,
+    pub item_selector: Option<Template>,
+    pub max_concurrency: Num<u32>,
+    pub tolerated_failure_percentage: Option<Num<f64>>,
+    pub tolerated_failure_count: Option<Num<u64>>,
+    pub distributed: bool,
+    pub label: Option<String>,
 }
 
 impl Machine {
@@ -106,12 +253,114 @@ impl Machine {
     pub fn start_state(&self) -> StateId {
         self.start
     }
-    /// A state by id.
+    /// A state by id. Panics on an id that did not come from this machine.
     pub fn state(&self, id: StateId) -> &State {
         &self.states[id.0 as usize]
+    }
+    /// A state by id, `None` when out of range.
+    pub fn get(&self, id: StateId) -> Option<&State> {
+        self.states.get(id.0 as usize)
     }
     /// The top-level `TimeoutSeconds`.
     pub fn timeout_seconds(&self) -> Option<u64> {
         self.timeout_seconds
+    }
+    /// The top-level `Comment`.
+    pub fn comment(&self) -> Option<&str> {
+        self.comment.as_deref()
+    }
+    /// Number of states, all graphs included.
+    pub fn len(&self) -> usize {
+        self.states.len()
+    }
+    /// Never true for a validated machine; here for clippy's `len_without_is_empty`.
+    pub fn is_empty(&self) -> bool {
+        self.states.is_empty()
+    }
+    /// Every state with its id, in numbering order (top level first, in definition order).
+    pub fn states(&self) -> impl Iterator<Item = (StateId, &State)> + '_ {
+        self.states.iter().enumerate().map(|(i, s)| (StateId(i as u32), s))
+    }
+    /// The start state of graph `graph`.
+    pub fn graph_start(&self, graph: GraphId) -> StateId {
+        self.graph_starts[graph.0 as usize]
+    }
+    /// Finds a state by name inside `graph`.
+    pub fn find(&self, graph: GraphId, name: &str) -> Option<StateId> {
+        self.states().find(|(_, s)| s.graph == graph && s.name == name).map(|(id, _)| id)
+    }
+}
+
+impl State {
+    /// Its name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+    /// Its type.
+    pub fn kind(&self) -> StateKind {
+        self.kind
+    }
+    /// The graph it belongs to: `GraphId(0)` is the top level.
+    pub fn graph(&self) -> GraphId {
+        self.graph
+    }
+    /// True when the state has `"End": true`, or is a Succeed or Fail state.
+    pub fn is_end(&self) -> bool {
+        matches!(self.transition, Transition::End)
+            || matches!(self.kind, StateKind::Succeed | StateKind::Fail)
+    }
+    /// Its `Next`, if it has one (Choice states choose at run time: `None`).
+    pub fn next(&self) -> Option<StateId> {
+        match self.transition {
+            Transition::Next(n) => Some(n),
+            _ => None,
+        }
+    }
+    /// A Task's `Resource`.
+    pub fn resource(&self) -> Option<&str> {
+        match &self.body {
+            Body::Task { resource, .. } => Some(resource),
+            _ => None,
+        }
+    }
+    /// A Task's `Credentials` object, raw.
+    pub fn credentials(&self) -> Option<&Value> {
+        match &self.body {
+            Body::Task { credentials, .. } => credentials.as_ref(),
+            _ => None,
+        }
+    }
+    /// A Parallel state's branch start states.
+    pub fn branches(&self) -> &[StateId] {
+        match &self.body {
+            Body::Parallel { branches } => branches,
+            _ => &[],
+        }
+    }
+    /// A Map state's item processor start state.
+    pub fn processor(&self) -> Option<StateId> {
+        match &self.body {
+            Body::Map(m) => Some(m.start),
+            _ => None,
+        }
+    }
+    /// True for a Map state with `ProcessorConfig.Mode` `DISTRIBUTED`.
+    pub fn is_distributed_map(&self) -> bool {
+        matches!(&self.body, Body::Map(m) if m.distributed)
+    }
+    /// A Map state's `Label`.
+    pub fn label(&self) -> Option<&str> {
+        match &self.body {
+            Body::Map(m) => m.label.as_deref(),
+            _ => None,
+        }
+    }
+    /// Number of `Retry` entries (the length of `attempts` in [`Machine::on_error`]).
+    pub fn retrier_count(&self) -> usize {
+        self.retry.len()
+    }
+    /// The raw `Assign` object, if any (not evaluated by this crate yet).
+    pub fn assign(&self) -> Option<&Value> {
+        self.assign.as_ref()
     }
 }

@@ -3,9 +3,34 @@
 //!
 //! OWNER: machine helper. The engine drives these in this order:
 //! `enter` → (Task/Wait/Parallel/Map: engine does the work) → `complete` or `on_error`.
+//!
+//! Input and output processing follows AWS exactly:
+//! InputPath → Parameters → (the work) → ResultSelector → ResultPath → OutputPath.
+//! Pass uses `Result` (or its effective input) as the result; Choice, Wait and Succeed apply
+//! InputPath then OutputPath; Fail applies none of them.
+//!
+//! Runtime causes read like AWS's: `An error occurred while executing the state 'A' (entered
+//! at the event id #2). Invalid path '$.x' : No results for path: $['x']`. This crate does not
+//! know event ids, so causes carry [`ENTERED_EVENT_ID`] where the id goes; the engine replaces
+//! it with [`fill_entered_event_id`] before recording or handling the fault.
+mod io;
+
 use serde_json::Value;
 
+use crate::machine::{Body, Num, State, Text, Transition, WaitSpec};
 use crate::{Env, Fault, Machine, StateId};
+
+pub use io::{invalid_path_cause, json_text};
+
+/// Stands for the entered-event id (with its `#`) in runtime causes.
+pub const ENTERED_EVENT_ID: &str = "#{entered_event_id}";
+
+/// Replaces [`ENTERED_EVENT_ID`] in `fault.cause` by `#<event_id>`.
+pub fn fill_entered_event_id(fault: &mut Fault, event_id: u64) {
+    if fault.cause.contains(ENTERED_EVENT_ID) {
+        fault.cause = fault.cause.replace(ENTERED_EVENT_ID, &format!("#{event_id}"));
+    }
+}
 
 /// What entering a state asks of the engine.
 #[derive(Debug, Clone, PartialEq)]
@@ -36,6 +61,10 @@ pub enum Entered {
         items: Vec<Value>,
         /// 0 means unbounded.
         max_concurrency: u32,
+        /// `ToleratedFailurePercentage` (resolved), 0–100.
+        tolerated_failure_percentage: Option<f64>,
+        /// `ToleratedFailureCount` (resolved).
+        tolerated_failure_count: Option<u64>,
     },
     /// Input processing failed; the engine asks [`Machine::on_error`] what to do.
     Failed(Fault),
@@ -93,15 +122,95 @@ pub enum ErrorDecision {
 impl Machine {
     /// Enters state `id`; `env.input` is the state's raw input.
     pub fn enter(&self, id: StateId, env: &Env<'_>) -> Entered {
-        let _ = (id, env);
-        unimplemented!("step::enter")
+        let st = self.state(id);
+        match self.enter_inner(st, env) {
+            Ok(e) => e,
+            Err(f) => Entered::Failed(f),
+        }
     }
+
+    fn enter_inner(&self, st: &State, env: &Env<'_>) -> Result<Entered, Fault> {
+        Ok(match &st.body {
+            Body::Pass { result } => {
+                let result = match result {
+                    Some(r) => r.clone(),
+                    None => io::effective_input(st, env)?,
+                };
+                Entered::Done(io::finish(st, env, result)?)
+            }
+            Body::Task { resource, timeout, heartbeat, .. } => Entered::Task {
+                resource: resource.clone(),
+                timeout_seconds: resolve_seconds(st, env, timeout.as_ref(), "TimeoutSecondsPath")?,
+                heartbeat_seconds: resolve_seconds(st, env, heartbeat.as_ref(), "HeartbeatSecondsPath")?,
+                parameters: io::effective_input(st, env)?,
+            },
+            Body::Choice { choices, default } => {
+                let input = io::input_path(st, env)?;
+                let scope = env.with_input(&input);
+                let mut next = None;
+                for (rule, target) in choices {
+                    if rule.matches(&scope).map_err(|f| io::prefix(st, f))? {
+                        next = Some(*target);
+                        break;
+                    }
+                }
+                let Some(next) = next.or(*default) else {
+                    return Err(io::runtime(st, NO_CHOICE_MATCHED));
+                };
+                let output = io::output_path(st, env, input.into_owned())?;
+                Entered::Done(Outcome::Next { next, output })
+            }
+            Body::Wait(spec) => {
+                let input = io::input_path(st, env)?;
+                Entered::Wait(wait_until(st, &env.with_input(&input), spec)?)
+            }
+            Body::Succeed => {
+                let input = io::input_path(st, env)?;
+                Entered::Done(Outcome::End { output: io::output_path(st, env, input.into_owned())? })
+            }
+            Body::Fail { error, cause } => {
+                let error = fail_text(st, env, error.as_ref(), "ErrorPath")?;
+                let cause = fail_text(st, env, cause.as_ref(), "CausePath")?;
+                Entered::Done(Outcome::Fail(Fault::new(error, cause)))
+            }
+            Body::Parallel { branches } => {
+                let input = io::effective_input(st, env)?;
+                let mut out = Vec::with_capacity(branches.len());
+                if let Some((last, rest)) = branches.split_last() {
+                    out.extend(rest.iter().map(|b| (*b, input.clone())));
+                    out.push((*last, input));
+                }
+                Entered::Parallel(out)
+            }
+            Body::Map(spec) => io::enter_map(st, env, spec)?,
+        })
+    }
+
     /// Completes state `id` with the work's `result`; `env.input` is the state's raw input.
     /// Applies ResultSelector → ResultPath → OutputPath.
     pub fn complete(&self, id: StateId, env: &Env<'_>, result: Value) -> Result<Outcome, Fault> {
-        let _ = (id, env, result);
-        unimplemented!("step::complete")
+        let st = self.state(id);
+        match &st.body {
+            Body::Task { .. } | Body::Parallel { .. } | Body::Map(_) => {
+                let result = match &st.io.result_selector {
+                    Some(t) => t.render(&env.with_input(&result)).map_err(|f| io::prefix(st, f))?,
+                    None => result,
+                };
+                io::finish(st, env, result)
+            }
+            Body::Pass { .. } => io::finish(st, env, result),
+            Body::Wait(_) => {
+                let input = io::input_path(st, env)?;
+                let output = io::output_path(st, env, input.into_owned())?;
+                Ok(io::transition(st, output))
+            }
+            Body::Choice { .. } | Body::Succeed | Body::Fail { .. } => match self.enter_inner(st, env)? {
+                Entered::Done(o) => Ok(o),
+                _ => Ok(io::transition(st, result)),
+            },
+        }
     }
+
     /// Decides about `fault` raised in state `id`. `attempts[i]` is how many retries retrier
     /// `i` has made so far in this state; `jitter` is a number in [0, 1) from the engine.
     pub fn on_error(
@@ -112,7 +221,108 @@ impl Machine {
         attempts: &[u32],
         jitter: f64,
     ) -> ErrorDecision {
-        let _ = (id, env, fault, attempts, jitter);
-        unimplemented!("step::on_error")
+        let st = self.state(id);
+        if let Some((retrier, delay_ms)) = crate::retry::decide_retry(&st.retry, &fault.error, attempts, jitter) {
+            return ErrorDecision::Retry { retrier, delay_ms };
+        }
+        let Some(c) = crate::retry::find_catcher(&st.catch, &fault.error) else {
+            return ErrorDecision::Fail;
+        };
+        let mut err = serde_json::Map::with_capacity(2);
+        err.insert("Error".to_owned(), Value::String(fault.error.clone()));
+        err.insert("Cause".to_owned(), Value::String(fault.cause.clone()));
+        match io::result_path(st, &c.result_path, env.input, Value::Object(err)) {
+            Ok(output) => ErrorDecision::Catch { next: c.next(), output },
+            Err(_) => ErrorDecision::Fail,
+        }
+    }
+}
+
+/// Cause detail for a Choice state where no rule matched and there is no `Default`.
+/// AWS documents the error name (`States.NoChoiceMatched` is "reserved", the error is
+/// reported as `States.Runtime`); the wording of the cause is not verified.
+pub const NO_CHOICE_MATCHED: &str = "No Matches!";
+
+fn resolve_seconds(st: &State, env: &Env<'_>, spec: Option<&Num<u64>>, field: &str) -> Result<Option<u64>, Fault> {
+    match spec {
+        None => Ok(None),
+        Some(Num::Fixed(n)) => Ok(Some(*n)),
+        Some(Num::Path(p)) => {
+            let v = p.select(env).ok_or_else(|| io::runtime(st, invalid_path_cause(p.as_str(), env.input)))?;
+            match v.as_u64() {
+                Some(n) if n > 0 => Ok(Some(n)),
+                _ => Err(io::runtime(
+                    st,
+                    format!("The {field} field refers to value \"{}\" which is not a valid integer: {}", json_text(&v), p.as_str()),
+                )),
+            }
+        }
+    }
+}
+
+fn wait_until(st: &State, env: &Env<'_>, spec: &WaitSpec) -> Result<WaitUntil, Fault> {
+    match spec {
+        WaitSpec::Seconds(s) => Ok(WaitUntil::Seconds(*s)),
+        WaitSpec::TimestampMillis(ms) => Ok(WaitUntil::TimestampMillis(*ms)),
+        WaitSpec::SecondsPath(p) => {
+            let path = p.as_str();
+            let v = p.select(env).ok_or_else(|| {
+                io::runtime(st, format!("The SecondsPath parameter does not reference an input value: {path}"))
+            })?;
+            let shown = json_text(&v);
+            if let Some(n) = v.as_u64() {
+                return Ok(WaitUntil::Seconds(n));
+            }
+            if v.as_i64().is_some() {
+                return Err(io::runtime(
+                    st,
+                    format!("The SecondsPath parameter references a negative value: {path} == {shown}"),
+                ));
+            }
+            Err(io::runtime(st, format!("The SecondsPath parameter cannot be parsed as a long value: {path} == {shown}")))
+        }
+        WaitSpec::TimestampPath(p) => {
+            let path = p.as_str();
+            let v = p.select(env).ok_or_else(|| {
+                io::runtime(st, format!("The TimestampPath parameter does not reference an input value: {path}"))
+            })?;
+            match v.as_str().and_then(crate::definition::parse_timestamp) {
+                Some(ms) => Ok(WaitUntil::TimestampMillis(ms)),
+                None => Err(io::runtime(
+                    st,
+                    format!(
+                        "The TimestampPath parameter does not reference a valid ISO-8601 extended offset date-time format string: {path} == {}",
+                        json_text(&v)
+                    ),
+                )),
+            }
+        }
+    }
+}
+
+fn fail_text(st: &State, env: &Env<'_>, spec: Option<&Text>, field: &str) -> Result<String, Fault> {
+    match spec {
+        None => Ok(String::new()),
+        Some(Text::Fixed(s)) => Ok(s.clone()),
+        Some(Text::Path(p)) => match p.select(env) {
+            Some(Value::String(s)) => Ok(s),
+            Some(v) => Ok(v.to_string()),
+            None => Err(io::runtime(
+                st,
+                format!(
+                    "The JSONPath '{}' specified for the field '{field}' could not be found in the input '{}'",
+                    p.as_str(),
+                    env.input
+                ),
+            )),
+        },
+    }
+}
+
+/// Where a state goes once it has its output.
+pub(crate) fn next_of(st: &State) -> Option<StateId> {
+    match st.transition {
+        Transition::Next(n) => Some(n),
+        _ => None,
     }
 }

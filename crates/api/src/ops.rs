@@ -1,0 +1,265 @@
+//! One function per operation: read the parameters, call the engine once, render the result.
+use serde_json::{json, Value};
+use stepwise_engine::model::{ExecutionStatus, MachineType, Tag};
+use stepwise_engine::{Engine, NewStateMachine, StateMachineUpdate};
+
+use crate::error::ApiError;
+use crate::request::Params;
+use crate::wire;
+
+type Reply = Result<Value, ApiError>;
+
+/// Runs operation `op`. Only `GetActivityTask` awaits (it long-polls).
+pub async fn dispatch(engine: &Engine, op: &str, p: Params, region: Option<&str>) -> Reply {
+    match op {
+        "CreateStateMachine" => create_state_machine(engine, &p, region),
+        "DescribeStateMachine" => Ok(wire::state_machine(&engine.describe_state_machine(p.str("stateMachineArn")?)?)),
+        "UpdateStateMachine" => update_state_machine(engine, &p),
+        "DeleteStateMachine" => engine.delete_state_machine(p.str("stateMachineArn")?).map(|()| json!({})).map_err(Into::into),
+        "ListStateMachines" => {
+            let all = engine.list_state_machines()?;
+            page(&p, &all, 100, "stateMachines", wire::state_machine_item)
+        }
+        "ValidateStateMachineDefinition" => validate_definition(&p),
+        "StartExecution" => start_execution(engine, &p),
+        "DescribeExecution" => Ok(wire::execution(&engine.describe_execution(p.str("executionArn")?)?)),
+        "DescribeStateMachineForExecution" => describe_state_machine_for_execution(engine, &p),
+        "ListExecutions" => list_executions(engine, &p),
+        "StopExecution" => {
+            let stop = engine.stop_execution(
+                p.str("executionArn")?,
+                p.opt_str("error")?.map(str::to_owned),
+                p.opt_str("cause")?.map(str::to_owned),
+            )?;
+            Ok(json!({ "stopDate": wire::date(stop) }))
+        }
+        "GetExecutionHistory" => execution_history(engine, &p),
+        "CreateActivity" => {
+            let tags = read_tags(&p)?;
+            let a = engine.create_activity(p.str("name")?, tags, region)?;
+            Ok(json!({ "activityArn": a.arn, "creationDate": wire::date(a.creation_ms) }))
+        }
+        "DescribeActivity" => Ok(wire::activity(&engine.describe_activity(p.str("activityArn")?)?)),
+        "DeleteActivity" => engine.delete_activity(p.str("activityArn")?).map(|()| json!({})).map_err(Into::into),
+        "ListActivities" => {
+            let all = engine.list_activities()?;
+            page(&p, &all, 100, "activities", wire::activity)
+        }
+        "GetActivityTask" => {
+            let arn = p.str("activityArn")?;
+            let worker = p.opt_str("workerName")?.map(str::to_owned);
+            Ok(match engine.get_activity_task(arn, worker).await? {
+                Some(task) => json!({ "taskToken": task.task_token, "input": task.input }),
+                None => json!({}),
+            })
+        }
+        "SendTaskSuccess" => {
+            engine.send_task_success(p.str("taskToken")?, p.str("output")?)?;
+            Ok(json!({}))
+        }
+        "SendTaskFailure" => {
+            let error = p.opt_str("error")?.map(str::to_owned);
+            let cause = p.opt_str("cause")?.map(str::to_owned);
+            engine.send_task_failure(p.str("taskToken")?, error, cause)?;
+            Ok(json!({}))
+        }
+        "SendTaskHeartbeat" => {
+            engine.send_task_heartbeat(p.str("taskToken")?)?;
+            Ok(json!({}))
+        }
+        "TagResource" => {
+            let tags = read_tags(&p)?;
+            engine.tag_resource(p.str("resourceArn")?, tags)?;
+            Ok(json!({}))
+        }
+        "UntagResource" => {
+            let keys: Vec<String> = match p.opt_value("tagKeys") {
+                Some(Value::Array(keys)) => keys.iter().filter_map(|k| k.as_str().map(str::to_owned)).collect(),
+                _ => return Err(ApiError::validation("1 validation error detected: Value null at 'tagKeys' failed to satisfy constraint: Member must not be null")),
+            };
+            engine.untag_resource(p.str("resourceArn")?, &keys)?;
+            Ok(json!({}))
+        }
+        "ListTagsForResource" => Ok(json!({ "tags": wire::tags(&engine.list_tags(p.str("resourceArn")?)?) })),
+        other if NOT_YET.contains(&other) => Err(ApiError::unsupported(other)),
+        other => Err(ApiError::unknown_operation(other)),
+    }
+}
+
+/// Operations of the AWS API that Stepwise does not implement yet.
+const NOT_YET: &[&str] = &[
+    "StartSyncExecution",
+    "RedriveExecution",
+    "TestState",
+    "CreateStateMachineAlias",
+    "DescribeStateMachineAlias",
+    "UpdateStateMachineAlias",
+    "DeleteStateMachineAlias",
+    "ListStateMachineAliases",
+    "PublishStateMachineVersion",
+    "DeleteStateMachineVersion",
+    "ListStateMachineVersions",
+    "DescribeMapRun",
+    "ListMapRuns",
+    "UpdateMapRun",
+];
+
+fn create_state_machine(engine: &Engine, p: &Params, region: Option<&str>) -> Reply {
+    let machine_type = match p.opt_str("type")? {
+        None | Some("STANDARD") => MachineType::Standard,
+        Some("EXPRESS") => MachineType::Express,
+        Some(other) => {
+            return Err(ApiError::validation(format!(
+                "1 validation error detected: Value '{other}' at 'type' failed to satisfy constraint: Member must satisfy enum value set: [STANDARD, EXPRESS]"
+            )))
+        }
+    };
+    let record = engine.create_state_machine(NewStateMachine {
+        name: p.str("name")?.to_owned(),
+        definition: p.str("definition")?.to_owned(),
+        role_arn: p.str("roleArn")?.to_owned(),
+        machine_type: Some(machine_type),
+        logging_configuration: p.opt_value("loggingConfiguration").map(Value::to_string),
+        tracing_enabled: tracing_flag(p).unwrap_or(false),
+        tags: read_tags(p)?,
+        region: region.map(str::to_owned),
+    })?;
+    Ok(json!({ "stateMachineArn": record.arn, "creationDate": wire::date(record.creation_ms) }))
+}
+
+fn tracing_flag(p: &Params) -> Option<bool> {
+    p.opt_value("tracingConfiguration")?.get("enabled")?.as_bool()
+}
+
+fn update_state_machine(engine: &Engine, p: &Params) -> Reply {
+    let record = engine.update_state_machine(
+        p.str("stateMachineArn")?,
+        StateMachineUpdate {
+            definition: p.opt_str("definition")?.map(str::to_owned),
+            role_arn: p.opt_str("roleArn")?.map(str::to_owned),
+            logging_configuration: p.opt_value("loggingConfiguration").map(Value::to_string),
+            tracing_enabled: tracing_flag(p),
+        },
+    )?;
+    let mut out = json!({ "updateDate": wire::date(record.update_ms.unwrap_or(record.creation_ms)) });
+    if let Some(rev) = record.revision_id {
+        out["revisionId"] = json!(rev);
+    }
+    Ok(out)
+}
+
+fn validate_definition(p: &Params) -> Reply {
+    let definition = p.str("definition")?;
+    let validation = stepwise_asl::Machine::parse(definition);
+    let ok = validation.machine.is_some();
+    Ok(json!({
+        "result": if ok { "OK" } else { "FAIL" },
+        "diagnostics": validation.diagnostics,
+        "truncated": false,
+    }))
+}
+
+fn start_execution(engine: &Engine, p: &Params) -> Reply {
+    let record = engine.start_execution(
+        p.str("stateMachineArn")?,
+        p.opt_str("name")?.map(str::to_owned),
+        p.opt_str("input")?.map(str::to_owned),
+    )?;
+    Ok(json!({ "executionArn": record.arn, "startDate": wire::date(record.start_ms) }))
+}
+
+fn describe_state_machine_for_execution(engine: &Engine, p: &Params) -> Reply {
+    let execution = engine.describe_execution(p.str("executionArn")?)?;
+    let machine = engine.describe_state_machine(&execution.state_machine_arn).ok();
+    let mut out = json!({
+        "stateMachineArn": execution.state_machine_arn,
+        "name": execution.state_machine_arn.rsplit(':').next().unwrap_or_default(),
+        "definition": &*execution.definition,
+        "roleArn": execution.role_arn,
+        "updateDate": wire::date(machine.as_ref().map_or(execution.start_ms, |m| m.update_ms.unwrap_or(m.creation_ms))),
+    });
+    if let Some(m) = &machine {
+        out["loggingConfiguration"] = wire::logging(m);
+        out["tracingConfiguration"] = json!({ "enabled": m.tracing_enabled });
+        if let Some(rev) = &m.revision_id {
+            out["revisionId"] = json!(rev);
+        }
+    }
+    Ok(out)
+}
+
+fn list_executions(engine: &Engine, p: &Params) -> Reply {
+    let status = match p.opt_str("statusFilter")? {
+        None => None,
+        Some(s) => Some(ExecutionStatus::parse(s).ok_or_else(|| {
+            ApiError::validation(format!(
+                "1 validation error detected: Value '{s}' at 'statusFilter' failed to satisfy constraint: Member must satisfy enum value set: [SUCCEEDED, TIMED_OUT, PENDING_REDRIVE, ABORTED, FAILED, RUNNING]"
+            ))
+        })?),
+    };
+    let Some(arn) = p.opt_str("stateMachineArn")? else {
+        return Err(ApiError::validation("Must provide a StateMachine ARN or MapRun ARN"));
+    };
+    let all = engine.list_executions(arn, status)?;
+    page(p, &all, 100, "executions", wire::execution_item)
+}
+
+fn execution_history(engine: &Engine, p: &Params) -> Reply {
+    let mut events = engine.history(p.str("executionArn")?)?;
+    if p.opt_bool("reverseOrder")?.unwrap_or(false) {
+        events.reverse();
+    }
+    let data = p.opt_bool("includeExecutionData")?.unwrap_or(true);
+    page(p, &events, 100, "events", |e| wire::event(e, data))
+}
+
+/// Pages `items` with `maxResults` (0 or absent → `default`, at most 1000) and `nextToken`.
+fn page<T>(p: &Params, items: &[T], default: u64, key: &str, render: impl Fn(&T) -> Value) -> Reply {
+    let max = match p.opt_u64("maxResults")? {
+        None | Some(0) => default,
+        Some(n) if n <= 1000 => n,
+        Some(n) => {
+            return Err(ApiError::validation(format!(
+                "1 validation error detected: Value '{n}' at 'maxResults' failed to satisfy constraint: Member must have value less than or equal to 1000"
+            )))
+        }
+    } as usize;
+    let start = match p.opt_str("nextToken")? {
+        None => 0,
+        Some(token) => decode_token(token).ok_or_else(|| ApiError {
+            aws_type: "InvalidToken",
+            message: format!("Invalid Token: '{token}'"),
+            status: axum::http::StatusCode::BAD_REQUEST,
+        })?,
+    };
+    let end = (start + max).min(items.len());
+    let slice = items.get(start..end).unwrap_or_default();
+    let mut out = json!({ key: slice.iter().map(render).collect::<Vec<_>>() });
+    if end < items.len() {
+        out["nextToken"] = json!(encode_token(end));
+    }
+    Ok(out)
+}
+
+fn encode_token(offset: usize) -> String {
+    format!("sw1-{offset:x}")
+}
+
+fn decode_token(token: &str) -> Option<usize> {
+    usize::from_str_radix(token.strip_prefix("sw1-")?, 16).ok()
+}
+
+fn read_tags(p: &Params) -> Result<Vec<Tag>, ApiError> {
+    let Some(tags) = p.opt_value("tags") else { return Ok(Vec::new()) };
+    let Value::Array(tags) = tags else { return Err(ApiError::validation("Value at 'tags' must be a list")) };
+    tags.iter()
+        .map(|t| {
+            let key = t.get("key").and_then(Value::as_str);
+            let value = t.get("value").and_then(Value::as_str);
+            match (key, value) {
+                (Some(k), Some(v)) => Ok(Tag { key: k.to_owned(), value: v.to_owned() }),
+                _ => Err(ApiError::validation("Each tag must have a string 'key' and 'value'")),
+            }
+        })
+        .collect()
+}

@@ -1,0 +1,202 @@
+//! Engine records rendered as AWS's response shapes.
+use serde_json::{json, Map, Value};
+use stepwise_engine::history::{ErrorCause, EventKind, HistoryEvent};
+use stepwise_engine::model::{ActivityRecord, ExecutionRecord, StateMachineRecord, Tag};
+
+/// Epoch seconds with millisecond precision, as the SDKs expect.
+pub fn date(ms: i64) -> Value {
+    // Whole seconds stay integers; the SDKs misread finer-than-ms fractions.
+    if ms % 1000 == 0 {
+        json!(ms / 1000)
+    } else {
+        json!(ms as f64 / 1000.0)
+    }
+}
+
+/// `DescribeStateMachine`'s response.
+pub fn state_machine(m: &StateMachineRecord) -> Value {
+    let mut out = json!({
+        "stateMachineArn": m.arn,
+        "name": m.name,
+        "status": "ACTIVE",
+        "definition": &*m.definition,
+        "roleArn": m.role_arn,
+        "type": m.machine_type.as_str(),
+        "creationDate": date(m.creation_ms),
+        "loggingConfiguration": logging(m),
+        "tracingConfiguration": { "enabled": m.tracing_enabled },
+    });
+    if let Some(rev) = &m.revision_id {
+        out["revisionId"] = json!(rev);
+    }
+    if let Some(desc) = &m.description {
+        out["description"] = json!(desc);
+    }
+    out
+}
+
+/// The logging configuration, AWS's default when none was set.
+pub fn logging(m: &StateMachineRecord) -> Value {
+    m.logging_configuration
+        .as_deref()
+        .and_then(|t| serde_json::from_str(t).ok())
+        .unwrap_or_else(|| json!({ "level": "OFF", "includeExecutionData": false }))
+}
+
+/// A `ListStateMachines` item.
+pub fn state_machine_item(m: &StateMachineRecord) -> Value {
+    json!({ "stateMachineArn": m.arn, "name": m.name, "type": m.machine_type.as_str(), "creationDate": date(m.creation_ms) })
+}
+
+/// `DescribeActivity`'s response and a `ListActivities` item.
+pub fn activity(a: &ActivityRecord) -> Value {
+    json!({ "activityArn": a.arn, "name": a.name, "creationDate": date(a.creation_ms) })
+}
+
+/// Tags as `[{key, value}]`.
+pub fn tags(tags: &[Tag]) -> Value {
+    Value::Array(tags.iter().map(|t| json!({ "key": t.key, "value": t.value })).collect())
+}
+
+/// `DescribeExecution`'s response.
+pub fn execution(e: &ExecutionRecord) -> Value {
+    let mut out = json!({
+        "executionArn": e.arn,
+        "stateMachineArn": e.state_machine_arn,
+        "name": e.name,
+        "status": e.status.as_str(),
+        "startDate": date(e.start_ms),
+        "input": &*e.input,
+        "inputDetails": { "included": true },
+        "redriveCount": 0,
+    });
+    let o = out.as_object_mut().expect("object");
+    if let Some(stop) = e.stop_ms {
+        o.insert("stopDate".into(), date(stop));
+    }
+    if let Some(output) = &e.output {
+        o.insert("output".into(), json!(output));
+        o.insert("outputDetails".into(), json!({ "included": true }));
+    }
+    if let Some(error) = &e.error {
+        o.insert("error".into(), json!(error));
+    }
+    if let Some(cause) = &e.cause {
+        o.insert("cause".into(), json!(cause));
+    }
+    let redrive = if e.stop_ms.is_some() { "NOT_REDRIVABLE" } else { "NOT_REDRIVABLE" };
+    o.insert("redriveStatus".into(), json!(redrive));
+    if e.status != stepwise_engine::model::ExecutionStatus::Running {
+        let reason = match e.status {
+            stepwise_engine::model::ExecutionStatus::Succeeded => "Execution is SUCCEEDED and cannot be redriven",
+            _ => "Stepwise does not support redriving executions yet",
+        };
+        o.insert("redriveStatusReason".into(), json!(reason));
+    } else {
+        o.insert("redriveStatusReason".into(), json!("Execution is RUNNING and cannot be redriven"));
+    }
+    out
+}
+
+/// A `ListExecutions` item.
+pub fn execution_item(e: &ExecutionRecord) -> Value {
+    let mut out = json!({
+        "executionArn": e.arn,
+        "stateMachineArn": e.state_machine_arn,
+        "name": e.name,
+        "status": e.status.as_str(),
+        "startDate": date(e.start_ms),
+    });
+    if let Some(stop) = e.stop_ms {
+        out["stopDate"] = date(stop);
+    }
+    out
+}
+
+fn error_cause(ec: &ErrorCause) -> Value {
+    let mut m = Map::new();
+    if let Some(e) = &ec.error {
+        m.insert("error".into(), json!(e));
+    }
+    if let Some(c) = &ec.cause {
+        m.insert("cause".into(), json!(c));
+    }
+    Value::Object(m)
+}
+
+/// One history event; `data` false drops inputs and outputs (includeExecutionData).
+pub fn event(e: &HistoryEvent, data: bool) -> Value {
+    let mut out = Map::new();
+    out.insert("timestamp".into(), date(e.timestamp_ms));
+    out.insert("type".into(), json!(e.kind.type_name()));
+    out.insert("id".into(), json!(e.id));
+    out.insert("previousEventId".into(), json!(e.previous_event_id));
+    let payload = |field: &str, text: &str, details: &str| -> Vec<(String, Value)> {
+        if data {
+            vec![(field.to_owned(), json!(text)), (details.to_owned(), json!({ "truncated": false }))]
+        } else {
+            vec![]
+        }
+    };
+    let (key, details): (&str, Value) = match &e.kind {
+        EventKind::ExecutionStarted { input, role_arn } => {
+            let mut d = Map::new();
+            d.extend(payload("input", input, "inputDetails"));
+            d.insert("roleArn".into(), json!(role_arn));
+            ("executionStartedEventDetails", Value::Object(d))
+        }
+        EventKind::ExecutionSucceeded { output } => {
+            ("executionSucceededEventDetails", Value::Object(payload("output", output, "outputDetails").into_iter().collect()))
+        }
+        EventKind::ExecutionFailed(ec) => ("executionFailedEventDetails", error_cause(ec)),
+        EventKind::ExecutionAborted(ec) => ("executionAbortedEventDetails", error_cause(ec)),
+        EventKind::ExecutionTimedOut(ec) => ("executionTimedOutEventDetails", error_cause(ec)),
+        EventKind::StateEntered { name, input, .. } => {
+            let mut d = Map::new();
+            d.insert("name".into(), json!(name));
+            d.extend(payload("input", input, "inputDetails"));
+            ("stateEnteredEventDetails", Value::Object(d))
+        }
+        EventKind::StateExited { name, output, .. } => {
+            let mut d = Map::new();
+            d.insert("name".into(), json!(name));
+            d.extend(payload("output", output, "outputDetails"));
+            ("stateExitedEventDetails", Value::Object(d))
+        }
+        EventKind::ActivityScheduled { resource, input, timeout_seconds, heartbeat_seconds } => {
+            let mut d = Map::new();
+            d.insert("resource".into(), json!(resource));
+            d.extend(payload("input", input, "inputDetails"));
+            if let Some(t) = timeout_seconds {
+                d.insert("timeoutInSeconds".into(), json!(t));
+            }
+            if let Some(h) = heartbeat_seconds {
+                d.insert("heartbeatInSeconds".into(), json!(h));
+            }
+            ("activityScheduledEventDetails", Value::Object(d))
+        }
+        EventKind::ActivityScheduleFailed(ec) => ("activityScheduleFailedEventDetails", error_cause(ec)),
+        EventKind::ActivityStarted { worker_name } => ("activityStartedEventDetails", json!({ "workerName": worker_name })),
+        EventKind::ActivitySucceeded { output } => {
+            ("activitySucceededEventDetails", Value::Object(payload("output", output, "outputDetails").into_iter().collect()))
+        }
+        EventKind::ActivityFailed(ec) => ("activityFailedEventDetails", error_cause(ec)),
+        EventKind::ActivityTimedOut(ec) => ("activityTimedOutEventDetails", error_cause(ec)),
+        EventKind::MapStateStarted { length } => ("mapStateStartedEventDetails", json!({ "length": length })),
+        EventKind::MapIterationStarted { name, index } => ("mapIterationStartedEventDetails", json!({ "name": name, "index": index })),
+        EventKind::MapIterationSucceeded { name, index } => {
+            ("mapIterationSucceededEventDetails", json!({ "name": name, "index": index }))
+        }
+        EventKind::MapIterationFailed { name, index } => ("mapIterationFailedEventDetails", json!({ "name": name, "index": index })),
+        EventKind::MapIterationAborted { name, index } => ("mapIterationAbortedEventDetails", json!({ "name": name, "index": index })),
+        EventKind::ParallelStateStarted
+        | EventKind::ParallelStateSucceeded
+        | EventKind::ParallelStateFailed
+        | EventKind::ParallelStateAborted
+        | EventKind::MapStateSucceeded
+        | EventKind::MapStateFailed
+        | EventKind::MapStateAborted => return Value::Object(out),
+    };
+    out.insert(key.into(), details);
+    Value::Object(out)
+}

@@ -1,0 +1,102 @@
+//! AWS's diagnostic codes and message wording, in one place.
+//!
+//! Provenance: "observed" means seen in an AWS response (LocalStack's AWS-recorded snapshots,
+//! or AWS output quoted in public issues); "guess" means modelled on the observed ones.
+
+/// Code: a problem with the JSON text itself.
+pub const INVALID_JSON_DESCRIPTION: &str = "INVALID_JSON_DESCRIPTION";
+/// Code: the definition does not match the language's schema.
+pub const SCHEMA_VALIDATION_FAILED: &str = "SCHEMA_VALIDATION_FAILED";
+/// Code: a transition names no state, or a state is not reachable.
+pub const MISSING_TRANSITION_TARGET: &str = "MISSING_TRANSITION_TARGET";
+/// Code: a graph has no terminal state.
+pub const MISSING_END_STATE: &str = "MISSING_END_STATE";
+/// Code: two states share a name.
+pub const DUPLICATE_STATE_NAME: &str = "DUPLICATE_STATE_NAME";
+/// Code: a state name breaks the naming rules.
+pub const INVALID_STATE_NAME: &str = "INVALID_STATE_NAME";
+
+/// Observed (empty definition; also used for JSON that is not an object).
+pub const NOT_AN_OBJECT: &str = "Definition must be a valid JSON object";
+/// Observed (`MISSING_END_STATE`, no location).
+pub const NO_TERMINAL_STATE: &str = "Workflow has no terminal state";
+/// Observed.
+pub const EMPTY: &str = "Value cannot be empty";
+/// Observed (Wait `Timestamp`).
+pub const NOT_RFC3339: &str = "String does not match RFC3339 timestamp";
+/// Observed (Map `…Path` fields).
+pub const NOT_REFERENCE_PATH: &str = "Value is not a Reference Path";
+
+/// Observed: `These fields are required: [States, StartAt]`.
+pub fn required(fields: &[&str]) -> String {
+    format!("These fields are required: [{}]", fields.join(", "))
+}
+/// Observed: `Field 'TimeoutSeconds' is not supported`.
+pub fn not_supported(field: &str) -> String {
+    format!("Field '{field}' is not supported")
+}
+/// Observed: `There should only be one of the following fields: [MaxItems, MaxItemsPath]`.
+pub fn only_one_of(fields: &[&str]) -> String {
+    format!("There should only be one of the following fields: [{}]", fields.join(", "))
+}
+/// Guess: when none of a required alternative is present.
+pub fn exactly_one_of(fields: &[&str]) -> String {
+    format!("There should be exactly one of the following fields: [{}]", fields.join(", "))
+}
+/// Observed: `The field 'Type' should have one of these values: [Task, …]`.
+pub fn one_of_values(field: &str, values: &[&str]) -> String {
+    format!("The field '{field}' should have one of these values: [{}]", values.join(", "))
+}
+/// Observed (from the brief's AWS example): `The field "Next" should be non-empty`.
+pub fn non_empty(field: &str) -> String {
+    format!("The field \"{field}\" should be non-empty")
+}
+/// Guess: a field of the wrong JSON type.
+pub fn expected_type(ty: &str) -> String {
+    format!("Expected value of type {ty}")
+}
+/// Observed: `Minimum value is 0`, `Minimum value is 0.0`.
+pub fn minimum(v: &str) -> String {
+    format!("Minimum value is {v}")
+}
+/// Observed: `Maximum value is 100.0`.
+pub fn maximum(v: &str) -> String {
+    format!("Maximum value is {v}")
+}
+/// Observed: `Missing 'Next' target: X` (the word `Next` for every transition field).
+pub fn missing_target(name: &str) -> String {
+    format!("Missing 'Next' target: {name}")
+}
+/// Observed: `State "C" is not reachable.`.
+pub fn unreachable(name: &str) -> String {
+    format!("State \"{name}\" is not reachable.")
+}
+/// Guess.
+pub fn duplicate_state(name: &str) -> String {
+    format!("Duplicate State name: {name}")
+}
+/// Guess, modelled on the observed `'parsed.$' must be a valid JSONPath or …`.
+pub fn invalid_path(field: &str) -> String {
+    format!("The value for the field '{field}' must be a valid JSONPath")
+}
+/// Observed.
+pub fn jsonata_only(field: &str) -> String {
+    format!("The QueryLanguage is set to 'JSONPath', but field '{field}' is only supported for the 'JSONata' QueryLanguage")
+}
+/// Observed.
+pub const QUERY_LANGUAGE_DOWNGRADE: &str =
+    "'QueryLanguage' can not be 'JSONPath' if set to 'JSONata' for whole state machine";
+/// Not AWS: Stepwise evaluates JSONPath only.
+pub const JSONATA_UNSUPPORTED: &str = "Stepwise does not support the 'JSONata' QueryLanguage yet";
+/// Observed.
+pub fn invalid_resource(resource: &str) -> String {
+    format!("The resource provided {resource} is not recognized. The value is not a valid resource ARN, or the resource is not available in this region.")
+}
+/// Guess.
+pub const STATES_ALL_ALONE: &str = "Error name 'States.ALL' must be the only element in 'ErrorEquals'";
+/// Guess.
+pub const STATES_ALL_LAST: &str = "The 'States.ALL' error must appear in the last element of the array";
+/// Guess.
+pub const HEARTBEAT_TOO_LARGE: &str = "HeartbeatSeconds must be smaller than TimeoutSeconds";
+/// Guess.
+pub const NAME_TOO_LONG: &str = "State name is too long";

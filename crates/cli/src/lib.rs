@@ -1,0 +1,5 @@
+//! The `stepwise` binary's library half: starting a server (also used by the
+//! integration tests, which run it in-process on an ephemeral port) and the
+//! client-side tools.
+pub mod bench;
+pub mod serve;

@@ -1,0 +1,135 @@
+//! ARNs of AWS's form, and the naming rules AWS applies to resource names.
+use crate::error::{Error, Result};
+
+/// The region and account every ARN is minted in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Scope {
+    /// e.g. `us-east-1`.
+    pub region: String,
+    /// A 12-digit account id.
+    pub account: String,
+}
+
+impl Default for Scope {
+    fn default() -> Self {
+        Scope { region: "us-east-1".into(), account: "123456789012".into() }
+    }
+}
+
+impl Scope {
+    /// `arn:aws:states:<region>:<account>:stateMachine:<name>`
+    pub fn state_machine_arn(&self, name: &str) -> String {
+        format!("arn:aws:states:{}:{}:stateMachine:{name}", self.region, self.account)
+    }
+    /// `arn:aws:states:<region>:<account>:activity:<name>`
+    pub fn activity_arn(&self, name: &str) -> String {
+        format!("arn:aws:states:{}:{}:activity:{name}", self.region, self.account)
+    }
+}
+
+/// The kinds of resource a Step Functions ARN names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// `stateMachine`
+    StateMachine,
+    /// `execution`
+    Execution,
+    /// `activity`
+    Activity,
+}
+
+impl Kind {
+    fn as_str(self) -> &'static str {
+        match self {
+            Kind::StateMachine => "stateMachine",
+            Kind::Execution => "execution",
+            Kind::Activity => "activity",
+        }
+    }
+}
+
+/// A parsed `arn:aws:states:…` ARN.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Arn<'a> {
+    /// The region field.
+    pub region: &'a str,
+    /// The account field.
+    pub account: &'a str,
+    /// The resource kind.
+    pub kind: Kind,
+    /// `name` (state machine, activity) or `machine:name` (execution).
+    pub resource: &'a str,
+}
+
+/// Parses `text` as an ARN of `kind`; anything else is `InvalidArn` with AWS's message.
+pub fn parse(text: &str, kind: Kind) -> Result<Arn<'_>> {
+    let invalid = || Error::InvalidArn(format!("Invalid Arn: 'Resource type not valid in this context: {text}'"));
+    let bad = || Error::InvalidArn(format!("Invalid Arn: '{text}'"));
+    let mut parts = text.splitn(7, ':');
+    let (Some("arn"), Some(partition), Some("states"), Some(region), Some(account), Some(ty), Some(resource)) = (
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+    ) else {
+        return Err(bad());
+    };
+    if !partition.starts_with("aws") || region.is_empty() || account.is_empty() || resource.is_empty() {
+        return Err(bad());
+    }
+    if ty != kind.as_str() {
+        return Err(invalid());
+    }
+    let parts = resource.split(':').count();
+    let ok = match kind {
+        Kind::StateMachine | Kind::Activity => parts == 1,
+        Kind::Execution => parts == 2,
+    };
+    if !ok {
+        return Err(bad());
+    }
+    Ok(Arn { region, account, kind, resource })
+}
+
+/// Checks a resource name against AWS's rules (1–80 characters; no whitespace,
+/// brackets, wildcards, special or control characters).
+pub fn validate_name(name: &str) -> Result<()> {
+    let invalid = || Error::InvalidName(format!("Invalid Name: '{name}'"));
+    let len = name.chars().count();
+    if len == 0 || len > 80 {
+        return Err(invalid());
+    }
+    const FORBIDDEN: &str = " <>{}[]?*\"#%\\^|~`$&,;:/";
+    if name.chars().any(|c| FORBIDDEN.contains(c) || c.is_whitespace() || c.is_control()) {
+        return Err(invalid());
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_state_machine_arns() {
+        let a = parse("arn:aws:states:us-east-1:123456789012:stateMachine:M", Kind::StateMachine).unwrap();
+        assert_eq!((a.region, a.account, a.resource), ("us-east-1", "123456789012", "M"));
+        assert!(parse("arn:aws:states:us-east-1:123456789012:activity:M", Kind::StateMachine).is_err());
+        assert!(parse("not-an-arn", Kind::StateMachine).is_err());
+        assert!(parse("arn:aws:states:us-east-1:1:execution:M:e", Kind::Execution).is_ok());
+        assert!(parse("arn:aws:states:us-east-1:1:execution:M", Kind::Execution).is_err());
+    }
+
+    #[test]
+    fn names_follow_aws_rules() {
+        for good in ["a", "My-Machine_1", &"x".repeat(80)] {
+            assert!(validate_name(good).is_ok(), "{good}");
+        }
+        for bad in ["", "a b", "a*b", "a:b", "a/b", "a\u{7}", &"x".repeat(81)] {
+            assert!(validate_name(bad).is_err(), "{bad:?}");
+        }
+    }
+}

@@ -1,0 +1,821 @@
+//! The engine: the operations of the Step Functions API over a [`Store`].
+//!
+//! All mutable runtime state (running executions, task tokens, activity
+//! queues, timers) sits in one [`Core`] behind one mutex. Each operation takes
+//! the lock, makes its decisions, commits their events and rows to the store
+//! as one batch, and only then answers: what a caller sees acknowledged is
+//! committed. Reads of records and histories go to the store, not the lock.
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::sync::Arc;
+use std::time::Duration;
+
+use parking_lot::Mutex;
+use serde_json::Value;
+use stepwise_asl::Machine;
+use tokio::sync::{oneshot, Notify};
+
+use crate::activity::Queues;
+use crate::arn::{self, Kind, Scope};
+use crate::clock::Clock;
+use crate::error::{Error, Result};
+use crate::execution::{Effect, FrameId, Running};
+use crate::history::{ErrorCause, HistoryEvent};
+use crate::model::{
+    ActivityRecord, ExecutionRecord, ExecutionStatus, MachineType, StateMachineRecord, Tag,
+};
+use crate::store::{Batch, Store};
+use crate::token::{TaskId, TokenSigner};
+
+/// How many decisions one execution may make before yielding to others.
+const STEP_BUDGET: usize = 256;
+/// AWS's long-poll duration for `GetActivityTask`.
+pub const LONG_POLL: Duration = Duration::from_secs(60);
+/// AWS's maximum payload size (input, output), in bytes.
+pub const MAX_PAYLOAD_BYTES: usize = 256 * 1024;
+/// AWS allows 50 tags per resource.
+const MAX_TAGS: usize = 50;
+
+/// What the engine is built from.
+#[derive(Clone)]
+pub struct Options {
+    /// Region and account of minted ARNs.
+    pub scope: Scope,
+    /// The time source.
+    pub clock: Arc<dyn Clock>,
+    /// Where records and histories go.
+    pub store: Arc<dyn Store>,
+    /// Secret for task tokens.
+    pub token_key: [u8; 32],
+}
+
+impl std::fmt::Debug for Options {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Options").field("scope", &self.scope).finish_non_exhaustive()
+    }
+}
+
+/// A cheap-to-clone handle on the engine.
+#[derive(Clone)]
+pub struct Engine {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Engine")
+    }
+}
+
+struct Inner {
+    scope: Scope,
+    clock: Arc<dyn Clock>,
+    store: Arc<dyn Store>,
+    signer: TokenSigner,
+    core: Mutex<Core>,
+    /// Wakes the driver: executions are ready to advance.
+    driver: Notify,
+    /// Wakes the timer loop: an earlier timer was set.
+    timer_wake: Notify,
+}
+
+#[derive(Debug)]
+struct TaskRecord {
+    execution: Arc<str>,
+    frame: FrameId,
+    activity: String,
+    input: String,
+    heartbeat_seconds: Option<u64>,
+    heartbeat_deadline: Option<i64>,
+    started: bool,
+}
+
+#[derive(Debug, Clone)]
+enum TimerKind {
+    Frame { execution: Arc<str>, frame: FrameId, generation: u64 },
+    Heartbeat { task: TaskId },
+    Execution { execution: Arc<str> },
+}
+
+#[derive(Default)]
+struct Core {
+    running: HashMap<Arc<str>, Running>,
+    tasks: HashMap<TaskId, TaskRecord>,
+    queues: Queues,
+    timers: BTreeMap<(i64, u64), TimerKind>,
+    timer_seq: u64,
+    ready: VecDeque<Arc<str>>,
+    next_task: u128,
+    /// Executions starting, by ARN: the start's name+input for idempotency.
+    seed: u64,
+}
+
+/// Fields of `CreateStateMachine`.
+#[derive(Debug, Clone, Default)]
+pub struct NewStateMachine {
+    /// Name.
+    pub name: String,
+    /// Definition text.
+    pub definition: String,
+    /// Role ARN.
+    pub role_arn: String,
+    /// STANDARD (default) or EXPRESS.
+    pub machine_type: Option<MachineType>,
+    /// `loggingConfiguration` as JSON text.
+    pub logging_configuration: Option<String>,
+    /// `tracingConfiguration.enabled`.
+    pub tracing_enabled: bool,
+    /// Tags.
+    pub tags: Vec<Tag>,
+    /// The request's region (from its SigV4 scope); the engine's default if absent.
+    pub region: Option<String>,
+}
+
+/// Fields of `UpdateStateMachine`.
+#[derive(Debug, Clone, Default)]
+pub struct StateMachineUpdate {
+    /// New definition.
+    pub definition: Option<String>,
+    /// New role.
+    pub role_arn: Option<String>,
+    /// New logging configuration.
+    pub logging_configuration: Option<String>,
+    /// New tracing flag.
+    pub tracing_enabled: Option<bool>,
+}
+
+/// A task handed to a worker.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ActivityTask {
+    /// The token to answer with.
+    pub task_token: String,
+    /// The task's input, JSON text.
+    pub input: String,
+}
+
+impl Engine {
+    /// Builds the engine and starts its driver and timer loops on the current tokio runtime.
+    pub fn start(options: Options) -> Engine {
+        let engine = Engine::new(options);
+        let driver = engine.clone();
+        tokio::spawn(async move { driver.drive().await });
+        let timers = engine.clone();
+        tokio::spawn(async move { timers.run_timers().await });
+        engine
+    }
+
+    /// Builds the engine without background loops (tests drive it with [`Engine::tick`]).
+    pub fn new(options: Options) -> Engine {
+        let seed = u64::from_le_bytes(options.token_key[..8].try_into().expect("8 bytes"));
+        let core = Core { next_task: (seed as u128) << 64, seed, ..Core::default() };
+        Engine {
+            inner: Arc::new(Inner {
+                scope: options.scope,
+                clock: options.clock,
+                store: options.store,
+                signer: TokenSigner::new(options.token_key),
+                core: Mutex::new(core),
+                driver: Notify::new(),
+                timer_wake: Notify::new(),
+            }),
+        }
+    }
+
+    /// The region and account ARNs are minted in.
+    pub fn scope(&self) -> &Scope {
+        &self.inner.scope
+    }
+
+    fn scope_for(&self, region: Option<&str>) -> Scope {
+        match region {
+            Some(region) => Scope { region: region.to_owned(), account: self.inner.scope.account.clone() },
+            None => self.inner.scope.clone(),
+        }
+    }
+
+    fn now(&self) -> i64 {
+        self.inner.clock.now_ms()
+    }
+
+    fn store(&self) -> &dyn Store {
+        &*self.inner.store
+    }
+
+    // ----- state machines -------------------------------------------------
+
+    /// `CreateStateMachine`: returns the record (new, or the identical existing one).
+    pub fn create_state_machine(&self, new: NewStateMachine) -> Result<StateMachineRecord> {
+        arn::validate_name(&new.name)?;
+        validate_definition(&new.definition)?;
+        validate_role(&new.role_arn)?;
+        check_tags(&new.tags)?;
+        let arn = self.scope_for(new.region.as_deref()).state_machine_arn(&new.name);
+        let machine_type = new.machine_type.unwrap_or(MachineType::Standard);
+        if let Some(existing) = self.store().get_state_machine(&arn)? {
+            // AWS: creating the same machine again is idempotent; a different one conflicts.
+            if *existing.definition == *new.definition && existing.role_arn == new.role_arn && existing.machine_type == machine_type {
+                return Ok(existing);
+            }
+            return Err(Error::StateMachineAlreadyExists(format!("State Machine Already Exists: '{arn}'")));
+        }
+        let record = StateMachineRecord {
+            arn,
+            name: new.name,
+            definition: new.definition.into(),
+            role_arn: new.role_arn,
+            machine_type,
+            creation_ms: self.now(),
+            update_ms: None,
+            revision_id: None,
+            logging_configuration: new.logging_configuration,
+            tracing_enabled: new.tracing_enabled,
+            description: None,
+            tags: new.tags,
+        };
+        self.store().put_state_machine(record.clone())?;
+        Ok(record)
+    }
+
+    /// `DescribeStateMachine`.
+    pub fn describe_state_machine(&self, arn: &str) -> Result<StateMachineRecord> {
+        arn::parse(arn, Kind::StateMachine)?;
+        self.store()
+            .get_state_machine(arn)?
+            .ok_or_else(|| Error::StateMachineDoesNotExist(format!("State Machine Does Not Exist: '{arn}'")))
+    }
+
+    /// `UpdateStateMachine`: returns the updated record.
+    pub fn update_state_machine(&self, arn: &str, update: StateMachineUpdate) -> Result<StateMachineRecord> {
+        let mut record = self.describe_state_machine(arn)?;
+        if update.definition.is_none() && update.role_arn.is_none() && update.logging_configuration.is_none() && update.tracing_enabled.is_none() {
+            return Err(Error::Validation(
+                "1 validation error detected: at least one of definition, roleArn, loggingConfiguration or tracingConfiguration must be specified"
+                    .into(),
+            ));
+        }
+        if let Some(definition) = update.definition {
+            validate_definition(&definition)?;
+            record.definition = definition.into();
+        }
+        if let Some(role) = update.role_arn {
+            validate_role(&role)?;
+            record.role_arn = role;
+        }
+        if update.logging_configuration.is_some() {
+            record.logging_configuration = update.logging_configuration;
+        }
+        if let Some(tracing) = update.tracing_enabled {
+            record.tracing_enabled = tracing;
+        }
+        let now = self.now();
+        record.update_ms = Some(now);
+        record.revision_id = Some(uuid_from(self.next_seed(), self.next_seed()));
+        self.store().put_state_machine(record.clone())?;
+        Ok(record)
+    }
+
+    /// `DeleteStateMachine` (idempotent, as on AWS).
+    pub fn delete_state_machine(&self, arn: &str) -> Result<()> {
+        arn::parse(arn, Kind::StateMachine)?;
+        self.store().delete_state_machine(arn)
+    }
+
+    /// `ListStateMachines`, oldest first.
+    pub fn list_state_machines(&self) -> Result<Vec<StateMachineRecord>> {
+        self.store().list_state_machines()
+    }
+
+    // ----- activities -----------------------------------------------------
+
+    /// `CreateActivity` (idempotent for the same name).
+    pub fn create_activity(&self, name: &str, tags: Vec<Tag>, region: Option<&str>) -> Result<ActivityRecord> {
+        arn::validate_name(name)?;
+        check_tags(&tags)?;
+        let arn = self.scope_for(region).activity_arn(name);
+        if let Some(existing) = self.store().get_activity(&arn)? {
+            return Ok(existing);
+        }
+        let record = ActivityRecord { arn, name: name.to_owned(), creation_ms: self.now(), tags };
+        self.store().put_activity(record.clone())?;
+        Ok(record)
+    }
+
+    /// `DescribeActivity`.
+    pub fn describe_activity(&self, arn: &str) -> Result<ActivityRecord> {
+        arn::parse(arn, Kind::Activity)?;
+        self.store()
+            .get_activity(arn)?
+            .ok_or_else(|| Error::ActivityDoesNotExist(format!("Activity Does Not Exist: '{arn}'")))
+    }
+
+    /// `DeleteActivity` (idempotent).
+    pub fn delete_activity(&self, arn: &str) -> Result<()> {
+        arn::parse(arn, Kind::Activity)?;
+        self.store().delete_activity(arn)?;
+        self.inner.core.lock().queues.drop_activity(arn);
+        Ok(())
+    }
+
+    /// `ListActivities`, oldest first.
+    pub fn list_activities(&self) -> Result<Vec<ActivityRecord>> {
+        self.store().list_activities()
+    }
+
+    // ----- tags -------------------------------------------------------------
+
+    /// `ListTagsForResource`.
+    pub fn list_tags(&self, arn: &str) -> Result<Vec<Tag>> {
+        Ok(match self.tagged(arn)? {
+            Tagged::Machine(m) => m.tags,
+            Tagged::Activity(a) => a.tags,
+        })
+    }
+
+    /// `TagResource`: adds or overwrites tags.
+    pub fn tag_resource(&self, arn: &str, tags: Vec<Tag>) -> Result<()> {
+        self.edit_tags(arn, |existing| {
+            for tag in tags {
+                match existing.iter_mut().find(|t| t.key == tag.key) {
+                    Some(t) => t.value = tag.value,
+                    None => existing.push(tag),
+                }
+            }
+        })
+    }
+
+    /// `UntagResource`: removes tags by key.
+    pub fn untag_resource(&self, arn: &str, keys: &[String]) -> Result<()> {
+        self.edit_tags(arn, |existing| existing.retain(|t| !keys.contains(&t.key)))
+    }
+
+    fn edit_tags(&self, arn: &str, edit: impl FnOnce(&mut Vec<Tag>)) -> Result<()> {
+        match self.tagged(arn)? {
+            Tagged::Machine(mut m) => {
+                edit(&mut m.tags);
+                check_tags(&m.tags)?;
+                self.store().put_state_machine(m)
+            }
+            Tagged::Activity(mut a) => {
+                edit(&mut a.tags);
+                check_tags(&a.tags)?;
+                self.store().put_activity(a)
+            }
+        }
+    }
+
+    fn tagged(&self, arn: &str) -> Result<Tagged> {
+        let not_found = || Error::ResourceNotFound(format!("Resource not found: '{arn}'"));
+        if arn::parse(arn, Kind::StateMachine).is_ok() {
+            return self.store().get_state_machine(arn)?.map(Tagged::Machine).ok_or_else(not_found);
+        }
+        if arn::parse(arn, Kind::Activity).is_ok() {
+            return self.store().get_activity(arn)?.map(Tagged::Activity).ok_or_else(not_found);
+        }
+        Err(Error::InvalidArn(format!("Invalid Arn: '{arn}'")))
+    }
+
+    // ----- executions -------------------------------------------------------
+
+    /// `StartExecution`: idempotent for the same name and input while running.
+    pub fn start_execution(&self, state_machine_arn: &str, name: Option<String>, input: Option<String>) -> Result<ExecutionRecord> {
+        let machine_record = self.describe_state_machine(state_machine_arn)?;
+        let input_text = input.unwrap_or_else(|| "{}".to_owned());
+        if input_text.len() > MAX_PAYLOAD_BYTES {
+            return Err(Error::Validation(format!(
+                "1 validation error detected: Value at 'input' failed to satisfy constraint: Member must have length less than or equal to {MAX_PAYLOAD_BYTES}"
+            )));
+        }
+        let input: Value = serde_json::from_str(&input_text).map_err(|e| {
+            Error::InvalidExecutionInput(format!("Invalid State Machine Execution Input: '{e}'"))
+        })?;
+        let name = match name {
+            Some(name) => {
+                arn::validate_name(&name)?;
+                name
+            }
+            None => uuid_from(self.next_seed(), self.next_seed()),
+        };
+        // The execution lives where its state machine does.
+        let arn = format!("{}:{name}", machine_record.arn.replacen(":stateMachine:", ":execution:", 1));
+        let validation = Machine::parse(&machine_record.definition);
+        let Some(machine) = validation.machine else {
+            return Err(Error::InvalidDefinition(stepwise_asl::definition::error_message(&validation.diagnostics)));
+        };
+        let mut core = self.inner.core.lock();
+        if let Some(existing) = self.store().get_execution(&arn)? {
+            if existing.status == ExecutionStatus::Running && *existing.input == *input_text {
+                return Ok(existing);
+            }
+            return Err(Error::ExecutionAlreadyExists(format!("Execution Already Exists: '{arn}'")));
+        }
+        let now = self.now();
+        let record = ExecutionRecord {
+            arn: arn.clone(),
+            state_machine_arn: machine_record.arn.clone(),
+            name,
+            status: ExecutionStatus::Running,
+            start_ms: now,
+            stop_ms: None,
+            input: input_text.into(),
+            output: None,
+            error: None,
+            cause: None,
+            definition: machine_record.definition.clone(),
+            role_arn: machine_record.role_arn.clone(),
+        };
+        core.seed = core.seed.wrapping_add(1);
+        let running = Running::start(record.clone(), Arc::new(machine), machine_record.name, input, core.seed);
+        let key: Arc<str> = arn.into();
+        core.running.insert(key.clone(), running);
+        let mut batch = Batch::default();
+        self.advance(&mut core, &key, now, &mut batch);
+        self.commit(&mut core, batch)?;
+        Ok(record)
+    }
+
+    /// `DescribeExecution`.
+    pub fn describe_execution(&self, arn: &str) -> Result<ExecutionRecord> {
+        arn::parse(arn, Kind::Execution)?;
+        self.store()
+            .get_execution(arn)?
+            .ok_or_else(|| Error::ExecutionDoesNotExist(format!("Execution Does Not Exist: '{arn}'")))
+    }
+
+    /// `ListExecutions`, newest first.
+    pub fn list_executions(&self, state_machine_arn: &str, status: Option<ExecutionStatus>) -> Result<Vec<ExecutionRecord>> {
+        self.describe_state_machine(state_machine_arn)?;
+        self.store().list_executions(state_machine_arn, status)
+    }
+
+    /// `GetExecutionHistory`, in id order.
+    pub fn history(&self, arn: &str) -> Result<Vec<HistoryEvent>> {
+        self.describe_execution(arn)?;
+        self.store().history(arn)
+    }
+
+    /// `StopExecution`: returns the stop date (epoch ms).
+    pub fn stop_execution(&self, arn: &str, error: Option<String>, cause: Option<String>) -> Result<i64> {
+        let record = self.describe_execution(arn)?;
+        let mut core = self.inner.core.lock();
+        let now = self.now();
+        let Some(running) = core.running.get_mut(arn) else {
+            // Already ended: AWS answers with the recorded stop date.
+            return Ok(record.stop_ms.unwrap_or(now));
+        };
+        running.stop(ExecutionStatus::Aborted, ErrorCause { error, cause }, now);
+        let key: Arc<str> = arn.into();
+        let mut batch = Batch::default();
+        self.advance(&mut core, &key, now, &mut batch);
+        self.commit(&mut core, batch)?;
+        Ok(now)
+    }
+
+    // ----- activity tasks ---------------------------------------------------
+
+    /// `GetActivityTask`: long-polls up to [`LONG_POLL`]; `None` when no task came.
+    pub async fn get_activity_task(&self, activity_arn: &str, worker_name: Option<String>) -> Result<Option<ActivityTask>> {
+        self.get_activity_task_within(activity_arn, worker_name, LONG_POLL).await
+    }
+
+    /// `GetActivityTask` with a chosen poll duration.
+    pub async fn get_activity_task_within(
+        &self,
+        activity_arn: &str,
+        worker_name: Option<String>,
+        wait: Duration,
+    ) -> Result<Option<ActivityTask>> {
+        self.describe_activity(activity_arn)?;
+        let worker = worker_name.unwrap_or_default();
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            let rx = {
+                let mut core = self.inner.core.lock();
+                match core.queues.poll(activity_arn) {
+                    Ok(task) => match self.claim(&mut core, task, &worker)? {
+                        Some(delivered) => return Ok(Some(delivered)),
+                        None => continue,
+                    },
+                    Err(rx) => rx,
+                }
+            };
+            let mut guard = PollGuard { engine: self, activity: activity_arn, rx: Some(rx) };
+            let received = tokio::time::timeout_at(deadline, guard.rx.as_mut().expect("set above")).await;
+            guard.rx = None;
+            match received {
+                Ok(Ok(task)) => {
+                    let mut core = self.inner.core.lock();
+                    if let Some(delivered) = self.claim(&mut core, task, &worker)? {
+                        return Ok(Some(delivered));
+                    }
+                }
+                Ok(Err(_)) => {}
+                Err(_elapsed) => return Ok(None),
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return Ok(None);
+            }
+        }
+    }
+
+    /// Marks a delivered task started: records `ActivityStarted` and commits.
+    fn claim(&self, core: &mut Core, task: TaskId, worker: &str) -> Result<Option<ActivityTask>> {
+        let now = self.now();
+        let Some(record) = core.tasks.get_mut(&task) else { return Ok(None) };
+        record.started = true;
+        let (execution, frame, input) = (record.execution.clone(), record.frame, record.input.clone());
+        if let Some(secs) = record.heartbeat_seconds {
+            let at = now + secs as i64 * 1000;
+            record.heartbeat_deadline = Some(at);
+            self.set_timer(core, at, TimerKind::Heartbeat { task });
+        }
+        let Some(running) = core.running.get_mut(&execution) else { return Ok(None) };
+        running.task_started(frame, worker.to_owned(), now);
+        let mut batch = Batch::default();
+        self.advance(core, &execution, now, &mut batch);
+        self.commit(core, batch)?;
+        Ok(Some(ActivityTask { task_token: self.inner.signer.mint(task), input }))
+    }
+
+    fn task_for_token(&self, core: &Core, token: &str) -> Result<TaskId> {
+        let task = self
+            .inner
+            .signer
+            .verify(token)
+            .ok_or_else(|| Error::InvalidToken("Invalid Token: 'Invalid token'".to_owned()))?;
+        if !core.tasks.contains_key(&task) {
+            return Err(Error::TaskTimedOut("Task Timed Out: 'Provided task does not exist anymore'".to_owned()));
+        }
+        Ok(task)
+    }
+
+    /// `SendTaskSuccess`.
+    pub fn send_task_success(&self, token: &str, output: &str) -> Result<()> {
+        if output.len() > MAX_PAYLOAD_BYTES {
+            return Err(Error::Validation(format!(
+                "1 validation error detected: Value at 'output' failed to satisfy constraint: Member must have length less than or equal to {MAX_PAYLOAD_BYTES}"
+            )));
+        }
+        let mut core = self.inner.core.lock();
+        let task = self.task_for_token(&core, token)?;
+        let value: Value = serde_json::from_str(output)
+            .map_err(|e| Error::InvalidOutput(format!("Invalid Output: '{e}'")))?;
+        self.finish_task(&mut core, task, |running, frame, now| running.task_succeeded(frame, output.to_owned(), value, now))
+    }
+
+    /// `SendTaskFailure`.
+    pub fn send_task_failure(&self, token: &str, error: Option<String>, cause: Option<String>) -> Result<()> {
+        let mut core = self.inner.core.lock();
+        let task = self.task_for_token(&core, token)?;
+        self.finish_task(&mut core, task, |running, frame, now| running.task_failed(frame, error, cause, now))
+    }
+
+    /// `SendTaskHeartbeat`: restarts the heartbeat clock.
+    pub fn send_task_heartbeat(&self, token: &str) -> Result<()> {
+        let mut core = self.inner.core.lock();
+        let task = self.task_for_token(&core, token)?;
+        let now = self.now();
+        if let Some(record) = core.tasks.get_mut(&task) {
+            if let Some(secs) = record.heartbeat_seconds {
+                record.heartbeat_deadline = Some(now + secs as i64 * 1000);
+            }
+        }
+        Ok(())
+    }
+
+    fn finish_task(&self, core: &mut Core, task: TaskId, finish: impl FnOnce(&mut Running, FrameId, i64)) -> Result<()> {
+        let now = self.now();
+        let record = core.tasks.remove(&task).expect("checked by task_for_token");
+        if !record.started {
+            core.queues.remove(&record.activity, task);
+        }
+        let Some(running) = core.running.get_mut(&record.execution) else { return Ok(()) };
+        finish(running, record.frame, now);
+        let mut batch = Batch::default();
+        self.advance(core, &record.execution, now, &mut batch);
+        self.commit(core, batch)
+    }
+
+    // ----- driving executions -----------------------------------------------
+
+    /// Advances one execution, carries out its effects and collects what to commit.
+    fn advance(&self, core: &mut Core, key: &Arc<str>, now: i64, batch: &mut Batch) {
+        let Some(mut running) = core.running.remove(key) else { return };
+        let next_task = &mut core.next_task;
+        let more = running.advance(now, STEP_BUDGET, &mut || {
+            *next_task += 1;
+            TaskId(*next_task)
+        });
+        let effects = std::mem::take(&mut running.effects);
+        for effect in effects {
+            self.apply(core, key, effect);
+        }
+        batch.events.extend(running.pending.drain(..).map(|e| (key.to_string(), e)));
+        if running.record_dirty {
+            running.record_dirty = false;
+            batch.executions.push(running.record.clone());
+        }
+        if running.is_running() {
+            if more {
+                core.ready.push_back(key.clone());
+                self.inner.driver.notify_one();
+            }
+            core.running.insert(key.clone(), running);
+        }
+    }
+
+    fn apply(&self, core: &mut Core, key: &Arc<str>, effect: Effect) {
+        match effect {
+            Effect::ScheduleActivity { task, activity_arn, input, frame, heartbeat_seconds } => {
+                core.tasks.insert(
+                    task,
+                    TaskRecord {
+                        execution: key.clone(),
+                        frame,
+                        activity: activity_arn.clone(),
+                        input,
+                        heartbeat_seconds,
+                        heartbeat_deadline: None,
+                        started: false,
+                    },
+                );
+                core.queues.offer(&activity_arn, task);
+            }
+            Effect::Timer { at_ms, frame, generation } => {
+                self.set_timer(core, at_ms, TimerKind::Frame { execution: key.clone(), frame, generation })
+            }
+            Effect::ExecutionTimeout { at_ms } => self.set_timer(core, at_ms, TimerKind::Execution { execution: key.clone() }),
+            Effect::DropTasks(tasks) => {
+                for task in tasks {
+                    if let Some(record) = core.tasks.remove(&task) {
+                        core.queues.remove(&record.activity, task);
+                    }
+                }
+            }
+        }
+    }
+
+    fn set_timer(&self, core: &mut Core, at_ms: i64, kind: TimerKind) {
+        core.timer_seq += 1;
+        let earliest = core.timers.keys().next().is_none_or(|(t, _)| at_ms < *t);
+        core.timers.insert((at_ms, core.timer_seq), kind);
+        if earliest {
+            self.inner.timer_wake.notify_one();
+        }
+    }
+
+    fn commit(&self, _core: &mut Core, batch: Batch) -> Result<()> {
+        if batch.is_empty() {
+            return Ok(());
+        }
+        // Committed under the core lock, so batches reach the store in decision order.
+        self.store().commit(batch)
+    }
+
+    fn next_seed(&self) -> u64 {
+        let mut core = self.inner.core.lock();
+        core.seed = core.seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        core.seed
+    }
+
+    /// Fires every timer due at the clock's current time and advances ready
+    /// executions. Returns the deadline of the next timer, if any.
+    pub fn tick(&self) -> Option<i64> {
+        let now = self.now();
+        let mut core = self.inner.core.lock();
+        let mut batch = Batch::default();
+        while let Some(entry) = core.timers.first_entry() {
+            if entry.key().0 > now {
+                break;
+            }
+            let kind = entry.remove();
+            self.fire(&mut core, kind, now, &mut batch);
+        }
+        let ready: Vec<_> = core.ready.drain(..).collect();
+        for key in ready {
+            self.advance(&mut core, &key, now, &mut batch);
+        }
+        if let Err(e) = self.commit(&mut core, batch) {
+            tracing::error!("commit failed: {e}");
+        }
+        core.timers.keys().next().map(|(t, _)| *t)
+    }
+
+    fn fire(&self, core: &mut Core, kind: TimerKind, now: i64, batch: &mut Batch) {
+        match kind {
+            TimerKind::Frame { execution, frame, generation } => {
+                let Some(running) = core.running.get_mut(&execution) else { return };
+                let mut timed_out = None;
+                running.on_timer(frame, generation, now, &mut timed_out);
+                if let Some(task) = timed_out {
+                    if let Some(record) = core.tasks.remove(&task) {
+                        core.queues.remove(&record.activity, task);
+                    }
+                }
+                self.advance(core, &execution, now, batch);
+            }
+            TimerKind::Heartbeat { task } => {
+                let Some(record) = core.tasks.get(&task) else { return };
+                match record.heartbeat_deadline {
+                    Some(deadline) if deadline > now => self.set_timer(core, deadline, TimerKind::Heartbeat { task }),
+                    _ => {
+                        let record = core.tasks.remove(&task).expect("present");
+                        let Some(running) = core.running.get_mut(&record.execution) else { return };
+                        if running.frame_task(record.frame) == Some(task) {
+                            running.task_timed_out(record.frame, "States.HeartbeatTimeout", now);
+                        }
+                        self.advance(core, &record.execution, now, batch);
+                    }
+                }
+            }
+            TimerKind::Execution { execution } => {
+                let Some(running) = core.running.get_mut(&execution) else { return };
+                running.stop(
+                    ExecutionStatus::TimedOut,
+                    ErrorCause { error: Some("States.Timeout".into()), cause: None },
+                    now,
+                );
+                self.advance(core, &execution, now, batch);
+            }
+        }
+    }
+
+    async fn drive(self) {
+        loop {
+            self.inner.driver.notified().await;
+            tokio::task::yield_now().await;
+            self.tick();
+        }
+    }
+
+    async fn run_timers(self) {
+        loop {
+            let next = self.tick();
+            let now = self.now();
+            let sleep = match next {
+                Some(at) => Duration::from_millis((at - now).clamp(0, 60_000) as u64),
+                None => Duration::from_secs(60),
+            };
+            tokio::select! {
+                _ = tokio::time::sleep(sleep) => {}
+                _ = self.inner.timer_wake.notified() => {}
+            }
+        }
+    }
+}
+
+enum Tagged {
+    Machine(StateMachineRecord),
+    Activity(ActivityRecord),
+}
+
+/// Gives a handed-over but unclaimed task back when a poller goes away.
+struct PollGuard<'a> {
+    engine: &'a Engine,
+    activity: &'a str,
+    rx: Option<oneshot::Receiver<TaskId>>,
+}
+
+impl Drop for PollGuard<'_> {
+    fn drop(&mut self) {
+        let Some(mut rx) = self.rx.take() else { return };
+        rx.close();
+        if let Ok(task) = rx.try_recv() {
+            let mut core = self.engine.inner.core.lock();
+            if core.tasks.contains_key(&task) {
+                core.queues.give_back(self.activity, task);
+            }
+        }
+    }
+}
+
+fn validate_definition(text: &str) -> Result<()> {
+    let validation = Machine::parse(text);
+    if validation.machine.is_none() {
+        return Err(Error::InvalidDefinition(stepwise_asl::definition::error_message(&validation.diagnostics)));
+    }
+    Ok(())
+}
+
+fn validate_role(role: &str) -> Result<()> {
+    if role.is_empty() || !role.starts_with("arn:") {
+        return Err(Error::InvalidArn(format!("Invalid Arn: 'Resource type not valid in this context: {role}'")));
+    }
+    Ok(())
+}
+
+fn check_tags(tags: &[Tag]) -> Result<()> {
+    if tags.len() > MAX_TAGS {
+        return Err(Error::TooManyTags(format!("Too many tags: {} (at most {MAX_TAGS})", tags.len())));
+    }
+    Ok(())
+}
+
+/// A version-4 UUID string from two random words.
+pub(crate) fn uuid_from(a: u64, b: u64) -> String {
+    let mut bytes = [0u8; 16];
+    bytes[..8].copy_from_slice(&a.to_le_bytes());
+    bytes[8..].copy_from_slice(&b.to_le_bytes());
+    bytes[6] = (bytes[6] & 0x0f) | 0x40;
+    bytes[8] = (bytes[8] & 0x3f) | 0x80;
+    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    format!("{}-{}-{}-{}-{}", &hex[..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..])
+}

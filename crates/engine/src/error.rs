@@ -1,0 +1,87 @@
+//! Engine errors: the API-level failures a caller must tell apart.
+//!
+//! Each variant is named after the AWS error it becomes on the wire
+//! ([`Error::aws_type`]); the message is AWS's text where AWS documents one.
+//! Execution failures (`States.*`) are not here: they are data in history.
+
+/// An operation failed; the variant decides the AWS error name.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[allow(missing_docs)]
+pub enum Error {
+    #[error("{0}")]
+    InvalidArn(String),
+    #[error("{0}")]
+    InvalidName(String),
+    #[error("{0}")]
+    InvalidDefinition(String),
+    #[error("{0}")]
+    InvalidExecutionInput(String),
+    #[error("{0}")]
+    InvalidOutput(String),
+    #[error("{0}")]
+    InvalidToken(String),
+    #[error("{0}")]
+    StateMachineDoesNotExist(String),
+    #[error("{0}")]
+    StateMachineAlreadyExists(String),
+    #[error("{0}")]
+    StateMachineDeleting(String),
+    #[error("{0}")]
+    ExecutionDoesNotExist(String),
+    #[error("{0}")]
+    ExecutionAlreadyExists(String),
+    #[error("{0}")]
+    ActivityDoesNotExist(String),
+    #[error("{0}")]
+    ActivityAlreadyExists(String),
+    #[error("{0}")]
+    ResourceNotFound(String),
+    #[error("{0}")]
+    TaskDoesNotExist(String),
+    #[error("{0}")]
+    TaskTimedOut(String),
+    #[error("{0}")]
+    TooManyTags(String),
+    #[error("{0}")]
+    Validation(String),
+    #[error("{0}")]
+    Unsupported(String),
+    /// The store failed; the message is for logs, not for clients.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl Error {
+    /// The AWS `__type` of this error.
+    pub fn aws_type(&self) -> &'static str {
+        match self {
+            Error::InvalidArn(_) => "InvalidArn",
+            Error::InvalidName(_) => "InvalidName",
+            Error::InvalidDefinition(_) => "InvalidDefinition",
+            Error::InvalidExecutionInput(_) => "InvalidExecutionInput",
+            Error::InvalidOutput(_) => "InvalidOutput",
+            Error::InvalidToken(_) => "InvalidToken",
+            Error::StateMachineDoesNotExist(_) => "StateMachineDoesNotExist",
+            Error::StateMachineAlreadyExists(_) => "StateMachineAlreadyExists",
+            Error::StateMachineDeleting(_) => "StateMachineDeleting",
+            Error::ExecutionDoesNotExist(_) => "ExecutionDoesNotExist",
+            Error::ExecutionAlreadyExists(_) => "ExecutionAlreadyExists",
+            Error::ActivityDoesNotExist(_) => "ActivityDoesNotExist",
+            Error::ActivityAlreadyExists(_) => "ActivityAlreadyExists",
+            Error::ResourceNotFound(_) => "ResourceNotFound",
+            Error::TaskDoesNotExist(_) => "TaskDoesNotExist",
+            Error::TaskTimedOut(_) => "TaskTimedOut",
+            Error::TooManyTags(_) => "TooManyTags",
+            Error::Validation(_) => "ValidationException",
+            Error::Unsupported(_) => "UnsupportedOperation",
+            Error::Internal(_) => "InternalServerError",
+        }
+    }
+    /// The message sent to the client.
+    pub fn message(&self) -> String {
+        self.to_string()
+    }
+}
+
+/// Shorthand for engine results.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,652 @@
+//! One running execution: its frames and how each decision advances them.
+//!
+//! This module holds no locks and does no I/O. The engine calls it with the
+//! current time; it appends history events to `pending` and asks for side
+//! effects (tasks to queue, timers to set) through `effects`, which the engine
+//! commits and carries out together with the events.
+//!
+//! A *frame* is one thread of control inside the execution: the root graph,
+//! a Parallel branch or a Map iteration. Each frame sits at one state.
+use std::collections::VecDeque;
+use std::sync::Arc;
+
+use serde_json::{json, Map, Value};
+use stepwise_asl::{Entered, Env, ErrorDecision, Fault, Machine, Outcome, StateId, StateKind, WaitUntil};
+
+use crate::history::{ErrorCause, EventKind, HistoryEvent};
+use crate::model::{ExecutionRecord, ExecutionStatus};
+use crate::token::TaskId;
+
+/// Index of a frame within its execution.
+pub(crate) type FrameId = usize;
+
+/// A side effect a decision asks the engine to carry out after committing.
+#[derive(Debug)]
+pub(crate) enum Effect {
+    /// Queue an activity task for workers.
+    ScheduleActivity { task: TaskId, activity_arn: String, input: String, frame: FrameId, heartbeat_seconds: Option<u64> },
+    /// Call [`Running::on_timer`] with `(frame, generation)` at `at_ms`.
+    Timer { at_ms: i64, frame: FrameId, generation: u64 },
+    /// Set the execution-level timeout.
+    ExecutionTimeout { at_ms: i64 },
+    /// Tasks that no longer exist (the execution ended or a branch was cancelled).
+    DropTasks(Vec<TaskId>),
+}
+
+#[derive(Debug)]
+enum Phase {
+    /// Ready to enter its state (`retry`: re-entering after a Retry, no Entered event).
+    Enter { retry: bool },
+    /// Waiting for an activity task to finish.
+    Task { task: TaskId },
+    /// Waiting for a Wait state's timer or a retry's backoff.
+    Sleeping { generation: u64, then: AfterSleep },
+    /// Waiting for children (Parallel branches or Map iterations).
+    Fork(Fork),
+    /// Finished or cancelled.
+    Done,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum AfterSleep {
+    /// The Wait state is over: complete it.
+    CompleteWait,
+    /// The backoff is over: enter the state again.
+    Retry,
+}
+
+#[derive(Debug)]
+struct Fork {
+    is_map: bool,
+    results: Vec<Option<Value>>,
+    running: usize,
+    /// Children not started yet: result slot, start state, input.
+    queued: VecDeque<(usize, StateId, Value)>,
+    /// 0 means unbounded.
+    max_concurrency: usize,
+    children: Vec<FrameId>,
+}
+
+#[derive(Debug)]
+struct Frame {
+    /// The parent frame and this frame's slot in its results.
+    parent: Option<(FrameId, usize)>,
+    state: StateId,
+    /// The state's raw input.
+    input: Value,
+    phase: Phase,
+    /// Retries made per Retry entry of the current state.
+    attempts: Vec<u32>,
+    /// Total retries of the current state (`$$.State.RetryCount`).
+    retry_count: u32,
+    /// The id of this frame's latest event (previousEventId of its next one).
+    last_event: u64,
+    entered_ms: i64,
+    /// Bumped whenever a timer of this frame becomes stale.
+    generation: u64,
+}
+
+/// The ways a running execution ends.
+#[derive(Debug, Clone)]
+pub(crate) enum Ending {
+    Succeeded(String),
+    Failed(Fault),
+}
+
+/// A running execution held by the engine.
+#[derive(Debug)]
+pub(crate) struct Running {
+    pub(crate) record: ExecutionRecord,
+    machine: Arc<Machine>,
+    state_machine_name: String,
+    input: Value,
+    next_event_id: u64,
+    frames: Vec<Frame>,
+    ready: VecDeque<FrameId>,
+    vars: Map<String, Value>,
+    /// Events produced and not yet committed.
+    pub(crate) pending: Vec<HistoryEvent>,
+    /// Effects produced and not yet carried out.
+    pub(crate) effects: Vec<Effect>,
+    /// The row changed and must be committed.
+    pub(crate) record_dirty: bool,
+    seed: u64,
+}
+
+fn millis_to_iso(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .unwrap_or_default()
+        .format("%Y-%m-%dT%H:%M:%S%.3fZ")
+        .to_string()
+}
+
+impl Running {
+    /// Starts an execution: records `ExecutionStarted` and readies the start state.
+    pub(crate) fn start(record: ExecutionRecord, machine: Arc<Machine>, state_machine_name: String, input: Value, seed: u64) -> Self {
+        let start = machine.start_state();
+        let now = record.start_ms;
+        let mut run = Running {
+            machine,
+            state_machine_name,
+            input: input.clone(),
+            next_event_id: 1,
+            frames: Vec::new(),
+            ready: VecDeque::new(),
+            vars: Map::new(),
+            pending: Vec::new(),
+            effects: Vec::new(),
+            record_dirty: true,
+            seed,
+            record,
+        };
+        let started = EventKind::ExecutionStarted { input: run.record.input.to_string(), role_arn: run.record.role_arn.clone() };
+        let id = run.push_event(now, 0, started);
+        if let Some(secs) = run.machine.timeout_seconds() {
+            run.effects.push(Effect::ExecutionTimeout { at_ms: now + secs as i64 * 1000 });
+        }
+        run.frames.push(Frame {
+            parent: None,
+            state: start,
+            input,
+            phase: Phase::Enter { retry: false },
+            attempts: Vec::new(),
+            retry_count: 0,
+            last_event: id,
+            entered_ms: now,
+            generation: 0,
+        });
+        run.ready.push_back(0);
+        run
+    }
+
+    /// True while the execution has not ended.
+    pub(crate) fn is_running(&self) -> bool {
+        self.record.status == ExecutionStatus::Running
+    }
+
+    /// True when frames are ready to advance.
+    pub(crate) fn has_work(&self) -> bool {
+        self.is_running() && !self.ready.is_empty()
+    }
+
+    fn push_event(&mut self, now: i64, previous: u64, kind: EventKind) -> u64 {
+        let id = self.next_event_id;
+        self.next_event_id += 1;
+        self.pending.push(HistoryEvent { id, previous_event_id: previous, timestamp_ms: now, kind });
+        id
+    }
+
+    fn frame_event(&mut self, frame: FrameId, now: i64, kind: EventKind) -> u64 {
+        let prev = self.frames[frame].last_event;
+        let id = self.push_event(now, prev, kind);
+        self.frames[frame].last_event = id;
+        id
+    }
+
+    fn context(&self, frame: FrameId, task_token: Option<&str>) -> Value {
+        let f = &self.frames[frame];
+        let state = self.machine.state(f.state);
+        let mut ctx = json!({
+            "Execution": {
+                "Id": self.record.arn,
+                "Input": self.input,
+                "StartTime": millis_to_iso(self.record.start_ms),
+                "Name": self.record.name,
+                "RoleArn": self.record.role_arn,
+                "RedriveCount": 0,
+            },
+            "StateMachine": { "Id": self.record.state_machine_arn, "Name": self.state_machine_name },
+            "State": { "Name": state.name, "EnteredTime": millis_to_iso(f.entered_ms), "RetryCount": f.retry_count },
+        });
+        if let Some(token) = task_token {
+            ctx["Task"] = json!({ "Token": token });
+        }
+        ctx
+    }
+
+    fn next_seed(&mut self) -> u64 {
+        // SplitMix64: a deterministic sequence per execution.
+        self.seed = self.seed.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.seed;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// Advances ready frames until none is ready or `budget` decisions were made.
+    /// Returns true if work remains (the caller re-queues the execution).
+    pub(crate) fn advance(&mut self, now: i64, budget: usize, new_task: &mut dyn FnMut() -> TaskId) -> bool {
+        let mut steps = 0;
+        while let Some(frame) = self.ready.pop_front() {
+            if !self.is_running() {
+                self.ready.clear();
+                return false;
+            }
+            if steps >= budget {
+                self.ready.push_front(frame);
+                return true;
+            }
+            steps += 1;
+            let Phase::Enter { retry } = self.frames[frame].phase else { continue };
+            self.enter(frame, retry, now, new_task);
+        }
+        false
+    }
+
+    fn enter(&mut self, frame: FrameId, retry: bool, now: i64, new_task: &mut dyn FnMut() -> TaskId) {
+        let state_id = self.frames[frame].state;
+        let state = self.machine.state(state_id);
+        let (kind, name) = (state.kind, state.name.clone());
+        if !retry {
+            self.frames[frame].entered_ms = now;
+            let input = self.frames[frame].input.to_string();
+            self.frame_event(frame, now, EventKind::StateEntered { state: kind, name, input });
+        }
+        let task = (kind == StateKind::Task).then(|| new_task());
+        let ctx = self.context(frame, None);
+        let seed = self.next_seed();
+        let machine = self.machine.clone();
+        let f = &self.frames[frame];
+        let env = Env { input: &f.input, context: &ctx, vars: &self.vars, seed };
+        match machine.enter(state_id, &env) {
+            Entered::Done(outcome) => self.finish_state(frame, outcome, now),
+            Entered::Failed(fault) => self.fault(frame, fault, now),
+            Entered::Task { resource, parameters, timeout_seconds, heartbeat_seconds } => {
+                let task = task.expect("task id minted for Task states");
+                self.schedule_task(frame, task, resource, parameters, timeout_seconds, heartbeat_seconds, now)
+            }
+            Entered::Wait(until) => {
+                let at_ms = match until {
+                    WaitUntil::Seconds(s) => now.saturating_add((s as i64).saturating_mul(1000)),
+                    WaitUntil::TimestampMillis(ms) => ms,
+                };
+                self.sleep(frame, at_ms, AfterSleep::CompleteWait);
+            }
+            Entered::Parallel(branches) => {
+                self.frame_event(frame, now, EventKind::ParallelStateStarted);
+                let fork = Fork {
+                    is_map: false,
+                    results: vec![None; branches.len()],
+                    running: 0,
+                    queued: branches.into_iter().enumerate().map(|(i, (start, input))| (i, start, input)).collect(),
+                    max_concurrency: 0,
+                    children: Vec::new(),
+                };
+                self.fork(frame, fork, now);
+            }
+            Entered::Map { start, items, max_concurrency, .. } => {
+                let length = items.len() as u64;
+                self.frame_event(frame, now, EventKind::MapStateStarted { length });
+                let fork = Fork {
+                    is_map: true,
+                    results: vec![None; items.len()],
+                    running: 0,
+                    queued: items.into_iter().enumerate().map(|(i, item)| (i, start, item)).collect(),
+                    max_concurrency: max_concurrency as usize,
+                    children: Vec::new(),
+                };
+                self.fork(frame, fork, now);
+            }
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn schedule_task(
+        &mut self,
+        frame: FrameId,
+        task: TaskId,
+        resource: String,
+        parameters: Value,
+        timeout_seconds: Option<u64>,
+        heartbeat_seconds: Option<u64>,
+        now: i64,
+    ) {
+        if !resource.contains(":activity:") {
+            let fault = Fault::new(
+                "States.Runtime",
+                format!("Stepwise does not support the Task resource '{resource}' yet: only activity ARNs run."),
+            );
+            return self.fault(frame, fault, now);
+        }
+        let input = parameters.to_string();
+        self.frame_event(
+            frame,
+            now,
+            EventKind::ActivityScheduled { resource: resource.clone(), input: input.clone(), timeout_seconds, heartbeat_seconds },
+        );
+        self.frames[frame].generation += 1;
+        let generation = self.frames[frame].generation;
+        self.frames[frame].phase = Phase::Task { task };
+        if let Some(secs) = timeout_seconds {
+            self.effects.push(Effect::Timer { at_ms: now + secs as i64 * 1000, frame, generation });
+        }
+        self.effects.push(Effect::ScheduleActivity { task, activity_arn: resource, input, frame, heartbeat_seconds });
+    }
+
+    fn sleep(&mut self, frame: FrameId, at_ms: i64, then: AfterSleep) {
+        let f = &mut self.frames[frame];
+        f.generation += 1;
+        let generation = f.generation;
+        f.phase = Phase::Sleeping { generation, then };
+        self.effects.push(Effect::Timer { at_ms, frame, generation });
+    }
+
+    fn fork(&mut self, frame: FrameId, mut fork: Fork, now: i64) {
+        if fork.results.is_empty() {
+            self.frames[frame].phase = Phase::Fork(fork);
+            return self.join(frame, now);
+        }
+        let limit = if fork.max_concurrency == 0 { usize::MAX } else { fork.max_concurrency };
+        let mut launch = Vec::new();
+        while fork.running < limit {
+            let Some(child) = fork.queued.pop_front() else { break };
+            fork.running += 1;
+            launch.push(child);
+        }
+        let is_map = fork.is_map;
+        self.frames[frame].phase = Phase::Fork(fork);
+        for (slot, start, input) in launch {
+            self.spawn_child(frame, slot, start, input, is_map, now);
+        }
+    }
+
+    fn spawn_child(&mut self, parent: FrameId, slot: usize, start: StateId, input: Value, is_map: bool, now: i64) {
+        let mut last_event = self.frames[parent].last_event;
+        if is_map {
+            let name = self.machine.state(self.frames[parent].state).name.clone();
+            last_event = self.frame_event(parent, now, EventKind::MapIterationStarted { name, index: slot as u64 });
+        }
+        let child = self.frames.len();
+        self.frames.push(Frame {
+            parent: Some((parent, slot)),
+            state: start,
+            input,
+            phase: Phase::Enter { retry: false },
+            attempts: Vec::new(),
+            retry_count: 0,
+            last_event,
+            entered_ms: now,
+            generation: 0,
+        });
+        if let Phase::Fork(fork) = &mut self.frames[parent].phase {
+            fork.children.push(child);
+        }
+        self.ready.push_back(child);
+    }
+
+    /// A state finished with `outcome`.
+    fn finish_state(&mut self, frame: FrameId, outcome: Outcome, now: i64) {
+        let state = self.machine.state(self.frames[frame].state);
+        let (kind, name) = (state.kind, state.name.clone());
+        match outcome {
+            Outcome::Next { next, output } => {
+                self.frame_event(frame, now, EventKind::StateExited { state: kind, name, output: output.to_string() });
+                let f = &mut self.frames[frame];
+                f.state = next;
+                f.input = output;
+                f.attempts.clear();
+                f.retry_count = 0;
+                f.phase = Phase::Enter { retry: false };
+                self.ready.push_back(frame);
+            }
+            Outcome::End { output } => {
+                let text = output.to_string();
+                self.frame_event(frame, now, EventKind::StateExited { state: kind, name, output: text.clone() });
+                self.frames[frame].phase = Phase::Done;
+                self.end_frame(frame, Ok(output), now);
+            }
+            Outcome::Fail(fault) => {
+                self.frames[frame].phase = Phase::Done;
+                self.end_frame(frame, Err(fault), now);
+            }
+        }
+    }
+
+    /// A frame's graph ended: the execution ends, or the parent collects the result.
+    fn end_frame(&mut self, frame: FrameId, result: Result<Value, Fault>, now: i64) {
+        let Some((parent, slot)) = self.frames[frame].parent else {
+            return match result {
+                Ok(output) => self.end(Ending::Succeeded(output.to_string()), now),
+                Err(fault) => self.end(Ending::Failed(fault), now),
+            };
+        };
+        let last_child_event = self.frames[frame].last_event;
+        self.frames[parent].last_event = self.frames[parent].last_event.max(last_child_event);
+        let (is_map, name) = match &self.frames[parent].phase {
+            Phase::Fork(fork) => (fork.is_map, self.machine.state(self.frames[parent].state).name.clone()),
+            _ => return,
+        };
+        match result {
+            Ok(output) => {
+                if is_map {
+                    self.frame_event(parent, now, EventKind::MapIterationSucceeded { name, index: slot as u64 });
+                }
+                let Phase::Fork(fork) = &mut self.frames[parent].phase else { return };
+                fork.results[slot] = Some(output);
+                fork.running -= 1;
+                let next = if fork.max_concurrency == 0 || fork.running < fork.max_concurrency {
+                    fork.queued.pop_front()
+                } else {
+                    None
+                };
+                let done = fork.running == 0 && fork.queued.is_empty() && next.is_none();
+                if let Some((slot, start, input)) = next {
+                    if let Phase::Fork(fork) = &mut self.frames[parent].phase {
+                        fork.running += 1;
+                    }
+                    self.spawn_child(parent, slot, start, input, is_map, now);
+                } else if done {
+                    self.join(parent, now);
+                }
+            }
+            Err(fault) => {
+                if is_map {
+                    self.frame_event(parent, now, EventKind::MapIterationFailed { name, index: slot as u64 });
+                }
+                self.cancel_children(parent);
+                let failed = if is_map { EventKind::MapStateFailed } else { EventKind::ParallelStateFailed };
+                self.frame_event(parent, now, failed);
+                self.fault(parent, fault, now);
+            }
+        }
+    }
+
+    fn cancel_children(&mut self, parent: FrameId) {
+        let children = match &mut self.frames[parent].phase {
+            Phase::Fork(fork) => std::mem::take(&mut fork.children),
+            _ => return,
+        };
+        let mut dropped = Vec::new();
+        let mut stack = children;
+        while let Some(child) = stack.pop() {
+            let f = &mut self.frames[child];
+            f.generation += 1;
+            match std::mem::replace(&mut f.phase, Phase::Done) {
+                Phase::Task { task } => dropped.push(task),
+                Phase::Fork(fork) => stack.extend(fork.children),
+                _ => {}
+            }
+        }
+        self.ready.retain(|f| matches!(self.frames[*f].phase, Phase::Enter { .. }));
+        if !dropped.is_empty() {
+            self.effects.push(Effect::DropTasks(dropped));
+        }
+    }
+
+    /// All children of a Parallel/Map finished: complete the state with their outputs.
+    fn join(&mut self, frame: FrameId, now: i64) {
+        let Phase::Fork(fork) = std::mem::replace(&mut self.frames[frame].phase, Phase::Done) else { return };
+        let succeeded = if fork.is_map { EventKind::MapStateSucceeded } else { EventKind::ParallelStateSucceeded };
+        self.frame_event(frame, now, succeeded);
+        let results = Value::Array(fork.results.into_iter().map(|r| r.unwrap_or(Value::Null)).collect());
+        self.complete(frame, results, now);
+    }
+
+    /// The state's work produced `result`: apply its output processing.
+    fn complete(&mut self, frame: FrameId, result: Value, now: i64) {
+        let ctx = self.context(frame, None);
+        let seed = self.next_seed();
+        let machine = self.machine.clone();
+        let f = &self.frames[frame];
+        let env = Env { input: &f.input, context: &ctx, vars: &self.vars, seed };
+        match machine.complete(f.state, &env, result) {
+            Ok(outcome) => self.finish_state(frame, outcome, now),
+            Err(fault) => self.fault(frame, fault, now),
+        }
+    }
+
+    /// A fault was raised in the frame's state: retry, catch, or propagate.
+    fn fault(&mut self, frame: FrameId, fault: Fault, now: i64) {
+        let ctx = self.context(frame, None);
+        let jitter = (self.next_seed() >> 11) as f64 / (1u64 << 53) as f64;
+        let machine = self.machine.clone();
+        let f = &self.frames[frame];
+        let env = Env { input: &f.input, context: &ctx, vars: &self.vars, seed: 0 };
+        match machine.on_error(f.state, &env, &fault, &f.attempts, jitter) {
+            ErrorDecision::Retry { retrier, delay_ms } => {
+                let f = &mut self.frames[frame];
+                if f.attempts.len() <= retrier {
+                    f.attempts.resize(retrier + 1, 0);
+                }
+                f.attempts[retrier] += 1;
+                f.retry_count += 1;
+                self.sleep(frame, now + delay_ms as i64, AfterSleep::Retry);
+            }
+            ErrorDecision::Catch { next, output } => self.finish_state(frame, Outcome::Next { next, output }, now),
+            ErrorDecision::Fail => {
+                self.frames[frame].phase = Phase::Done;
+                self.end_frame(frame, Err(fault), now);
+            }
+        }
+    }
+
+    /// A timer of this execution fired.
+    pub(crate) fn on_timer(&mut self, frame: FrameId, generation: u64, now: i64, timed_out_task: &mut Option<TaskId>) {
+        if !self.is_running() {
+            return;
+        }
+        let Some(f) = self.frames.get_mut(frame) else { return };
+        if f.generation != generation {
+            return;
+        }
+        match f.phase {
+            Phase::Sleeping { then: AfterSleep::CompleteWait, .. } => {
+                f.phase = Phase::Done;
+                self.complete(frame, Value::Null, now);
+            }
+            Phase::Sleeping { then: AfterSleep::Retry, .. } => {
+                f.phase = Phase::Enter { retry: true };
+                self.ready.push_back(frame);
+            }
+            Phase::Task { task } => {
+                *timed_out_task = Some(task);
+                self.task_timed_out(frame, "States.Timeout", now);
+            }
+            _ => {}
+        }
+    }
+
+    /// The task's timeout or heartbeat timeout elapsed.
+    pub(crate) fn task_timed_out(&mut self, frame: FrameId, error: &str, now: i64) {
+        let f = &mut self.frames[frame];
+        f.generation += 1;
+        f.phase = Phase::Done;
+        let ec = ErrorCause { error: Some(error.to_owned()), cause: None };
+        self.frame_event(frame, now, EventKind::ActivityTimedOut(ec));
+        self.fault(frame, Fault::new(error, ""), now);
+    }
+
+    /// A worker took the task.
+    pub(crate) fn task_started(&mut self, frame: FrameId, worker_name: String, now: i64) {
+        self.frame_event(frame, now, EventKind::ActivityStarted { worker_name });
+    }
+
+    /// The frame's task succeeded with `output` (already validated JSON).
+    pub(crate) fn task_succeeded(&mut self, frame: FrameId, output_text: String, output: Value, now: i64) {
+        let f = &mut self.frames[frame];
+        f.generation += 1;
+        f.phase = Phase::Done;
+        self.frame_event(frame, now, EventKind::ActivitySucceeded { output: output_text });
+        self.complete(frame, output, now);
+    }
+
+    /// The frame's task failed.
+    pub(crate) fn task_failed(&mut self, frame: FrameId, error: Option<String>, cause: Option<String>, now: i64) {
+        let f = &mut self.frames[frame];
+        f.generation += 1;
+        f.phase = Phase::Done;
+        self.frame_event(frame, now, EventKind::ActivityFailed(ErrorCause { error: error.clone(), cause: cause.clone() }));
+        self.fault(frame, Fault::new(error.unwrap_or_default(), cause.unwrap_or_default()), now);
+    }
+
+    /// The task of `frame`, if it is waiting on one.
+    pub(crate) fn frame_task(&self, frame: FrameId) -> Option<TaskId> {
+        match self.frames.get(frame)?.phase {
+            Phase::Task { task } => Some(task),
+            _ => None,
+        }
+    }
+
+    /// Ends the execution (success, failure, abort or timeout).
+    pub(crate) fn end(&mut self, ending: Ending, now: i64) {
+        if !self.is_running() {
+            return;
+        }
+        let prev = self.frames.first().map_or(0, |f| f.last_event).max(self.next_event_id.saturating_sub(1));
+        let (status, kind) = match ending {
+            Ending::Succeeded(output) => {
+                self.record.output = Some(output.clone());
+                (ExecutionStatus::Succeeded, EventKind::ExecutionSucceeded { output })
+            }
+            Ending::Failed(fault) => {
+                let ec = error_cause(&fault);
+                self.record.error = ec.error.clone();
+                self.record.cause = ec.cause.clone();
+                (ExecutionStatus::Failed, EventKind::ExecutionFailed(ec))
+            }
+        };
+        self.push_event(now, prev, kind);
+        self.close(status, now);
+    }
+
+    /// Stops the execution from outside (StopExecution or its TimeoutSeconds).
+    pub(crate) fn stop(&mut self, status: ExecutionStatus, ec: ErrorCause, now: i64) {
+        if !self.is_running() {
+            return;
+        }
+        let prev = self.next_event_id - 1;
+        self.record.error = ec.error.clone();
+        self.record.cause = ec.cause.clone();
+        let kind = match status {
+            ExecutionStatus::TimedOut => EventKind::ExecutionTimedOut(ec),
+            _ => EventKind::ExecutionAborted(ec),
+        };
+        self.push_event(now, prev, kind);
+        self.close(status, now);
+    }
+
+    fn close(&mut self, status: ExecutionStatus, now: i64) {
+        self.record.status = status;
+        self.record.stop_ms = Some(now);
+        self.record_dirty = true;
+        self.ready.clear();
+        let tasks: Vec<TaskId> = self
+            .frames
+            .iter_mut()
+            .filter_map(|f| match std::mem::replace(&mut f.phase, Phase::Done) {
+                Phase::Task { task } => Some(task),
+                _ => None,
+            })
+            .collect();
+        if !tasks.is_empty() {
+            self.effects.push(Effect::DropTasks(tasks));
+        }
+    }
+}
+
+/// AWS omits empty error/cause fields.
+fn error_cause(fault: &Fault) -> ErrorCause {
+    let some = |s: &str| (!s.is_empty()).then(|| s.to_owned());
+    ErrorCause { error: some(&fault.error), cause: some(&fault.cause) }
+}
+

@@ -1,0 +1,118 @@
+//! Execution history events: the source of truth of every execution.
+//!
+//! Event types and detail fields are AWS's (`TaskStateEntered` with
+//! `stateEnteredEventDetails`, …); the API layer only renders them.
+use stepwise_asl::StateKind;
+
+/// One event of an execution's history.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HistoryEvent {
+    /// 1-based, increasing by one within an execution.
+    pub id: u64,
+    /// The event this one follows from (0 for `ExecutionStarted`).
+    pub previous_event_id: u64,
+    /// Epoch milliseconds.
+    pub timestamp_ms: i64,
+    /// What happened.
+    pub kind: EventKind,
+}
+
+/// Optional `error` and `cause` of failure events.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ErrorCause {
+    /// The error name.
+    pub error: Option<String>,
+    /// The cause text.
+    pub cause: Option<String>,
+}
+
+/// The event types, with their details. JSON payloads are kept as text, as AWS returns them.
+#[derive(Debug, Clone, PartialEq)]
+#[allow(missing_docs)]
+pub enum EventKind {
+    ExecutionStarted { input: String, role_arn: String },
+    ExecutionSucceeded { output: String },
+    ExecutionFailed(ErrorCause),
+    ExecutionAborted(ErrorCause),
+    ExecutionTimedOut(ErrorCause),
+    StateEntered { state: StateKind, name: String, input: String },
+    StateExited { state: StateKind, name: String, output: String },
+    ActivityScheduled { resource: String, input: String, timeout_seconds: Option<u64>, heartbeat_seconds: Option<u64> },
+    ActivityScheduleFailed(ErrorCause),
+    ActivityStarted { worker_name: String },
+    ActivitySucceeded { output: String },
+    ActivityFailed(ErrorCause),
+    ActivityTimedOut(ErrorCause),
+    ParallelStateStarted,
+    ParallelStateSucceeded,
+    ParallelStateFailed,
+    ParallelStateAborted,
+    MapStateStarted { length: u64 },
+    MapStateSucceeded,
+    MapStateFailed,
+    MapStateAborted,
+    MapIterationStarted { name: String, index: u64 },
+    MapIterationSucceeded { name: String, index: u64 },
+    MapIterationFailed { name: String, index: u64 },
+    MapIterationAborted { name: String, index: u64 },
+}
+
+impl EventKind {
+    /// AWS's event type name, e.g. `TaskStateEntered`.
+    pub fn type_name(&self) -> &'static str {
+        use EventKind::*;
+        match self {
+            ExecutionStarted { .. } => "ExecutionStarted",
+            ExecutionSucceeded { .. } => "ExecutionSucceeded",
+            ExecutionFailed(_) => "ExecutionFailed",
+            ExecutionAborted(_) => "ExecutionAborted",
+            ExecutionTimedOut(_) => "ExecutionTimedOut",
+            StateEntered { state, .. } => entered_name(*state),
+            StateExited { state, .. } => exited_name(*state),
+            ActivityScheduled { .. } => "ActivityScheduled",
+            ActivityScheduleFailed(_) => "ActivityScheduleFailed",
+            ActivityStarted { .. } => "ActivityStarted",
+            ActivitySucceeded { .. } => "ActivitySucceeded",
+            ActivityFailed(_) => "ActivityFailed",
+            ActivityTimedOut(_) => "ActivityTimedOut",
+            ParallelStateStarted => "ParallelStateStarted",
+            ParallelStateSucceeded => "ParallelStateSucceeded",
+            ParallelStateFailed => "ParallelStateFailed",
+            ParallelStateAborted => "ParallelStateAborted",
+            MapStateStarted { .. } => "MapStateStarted",
+            MapStateSucceeded => "MapStateSucceeded",
+            MapStateFailed => "MapStateFailed",
+            MapStateAborted => "MapStateAborted",
+            MapIterationStarted { .. } => "MapIterationStarted",
+            MapIterationSucceeded { .. } => "MapIterationSucceeded",
+            MapIterationFailed { .. } => "MapIterationFailed",
+            MapIterationAborted { .. } => "MapIterationAborted",
+        }
+    }
+}
+
+fn entered_name(kind: StateKind) -> &'static str {
+    match kind {
+        StateKind::Pass => "PassStateEntered",
+        StateKind::Task => "TaskStateEntered",
+        StateKind::Choice => "ChoiceStateEntered",
+        StateKind::Wait => "WaitStateEntered",
+        StateKind::Succeed => "SucceedStateEntered",
+        StateKind::Fail => "FailStateEntered",
+        StateKind::Parallel => "ParallelStateEntered",
+        StateKind::Map => "MapStateEntered",
+    }
+}
+
+fn exited_name(kind: StateKind) -> &'static str {
+    match kind {
+        StateKind::Pass => "PassStateExited",
+        StateKind::Task => "TaskStateExited",
+        StateKind::Choice => "ChoiceStateExited",
+        StateKind::Wait => "WaitStateExited",
+        StateKind::Succeed => "SucceedStateExited",
+        StateKind::Fail => "FailStateExited",
+        StateKind::Parallel => "ParallelStateExited",
+        StateKind::Map => "MapStateExited",
+    }
+}

@@ -1,0 +1,61 @@
+//! The storage interface: everything the engine persists goes through [`Store`].
+//!
+//! Stores know nothing about the States Language: they keep records and
+//! append-only histories. Each engine decision arrives as one [`Batch`],
+//! committed atomically.
+//!
+//! # Contract
+//! - `commit` applies a whole batch or nothing; batches are applied in the
+//!   order they are committed, and events of one execution arrive in id order.
+//! - Reads reflect every batch whose `commit` has returned.
+pub mod memory;
+
+use crate::error::Result;
+use crate::history::HistoryEvent;
+use crate::model::{ActivityRecord, ExecutionRecord, ExecutionStatus, StateMachineRecord};
+
+/// One atomic unit of change: execution rows upserted and events appended.
+#[derive(Debug, Default)]
+pub struct Batch {
+    /// Executions created or updated (the whole row).
+    pub executions: Vec<ExecutionRecord>,
+    /// Events to append, each with its execution's ARN.
+    pub events: Vec<(String, HistoryEvent)>,
+}
+
+impl Batch {
+    /// True when there is nothing to commit.
+    pub fn is_empty(&self) -> bool {
+        self.executions.is_empty() && self.events.is_empty()
+    }
+}
+
+/// Persistent storage for state machines, activities, executions and histories.
+pub trait Store: Send + Sync + 'static {
+    /// Inserts or replaces a state machine.
+    fn put_state_machine(&self, record: StateMachineRecord) -> Result<()>;
+    /// A state machine by ARN.
+    fn get_state_machine(&self, arn: &str) -> Result<Option<StateMachineRecord>>;
+    /// All state machines, by creation time.
+    fn list_state_machines(&self) -> Result<Vec<StateMachineRecord>>;
+    /// Removes a state machine (its executions stay).
+    fn delete_state_machine(&self, arn: &str) -> Result<()>;
+
+    /// Inserts or replaces an activity.
+    fn put_activity(&self, record: ActivityRecord) -> Result<()>;
+    /// An activity by ARN.
+    fn get_activity(&self, arn: &str) -> Result<Option<ActivityRecord>>;
+    /// All activities, by creation time.
+    fn list_activities(&self) -> Result<Vec<ActivityRecord>>;
+    /// Removes an activity.
+    fn delete_activity(&self, arn: &str) -> Result<()>;
+
+    /// Applies a batch atomically.
+    fn commit(&self, batch: Batch) -> Result<()>;
+    /// An execution's row.
+    fn get_execution(&self, arn: &str) -> Result<Option<ExecutionRecord>>;
+    /// Executions of a state machine, newest first, optionally of one status.
+    fn list_executions(&self, state_machine_arn: &str, status: Option<ExecutionStatus>) -> Result<Vec<ExecutionRecord>>;
+    /// An execution's history, in id order.
+    fn history(&self, arn: &str) -> Result<Vec<HistoryEvent>>;
+}

@@ -1,0 +1,110 @@
+//! [`Store`] kept in memory: `--store memory`, and the test double.
+use std::collections::HashMap;
+
+use parking_lot::RwLock;
+
+use crate::error::Result;
+use crate::history::HistoryEvent;
+use crate::model::{ActivityRecord, ExecutionRecord, ExecutionStatus, StateMachineRecord};
+use crate::store::{Batch, Store};
+
+/// Everything in memory, lost at exit.
+#[derive(Debug, Default)]
+pub struct MemoryStore {
+    inner: RwLock<Inner>,
+}
+
+#[derive(Debug, Default)]
+struct Inner {
+    machines: HashMap<String, StateMachineRecord>,
+    activities: HashMap<String, ActivityRecord>,
+    executions: HashMap<String, ExecutionEntry>,
+    /// Execution ARNs per state machine, in start order.
+    by_machine: HashMap<String, Vec<String>>,
+}
+
+#[derive(Debug)]
+struct ExecutionEntry {
+    record: ExecutionRecord,
+    events: Vec<HistoryEvent>,
+}
+
+impl MemoryStore {
+    /// An empty store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
+
+impl Store for MemoryStore {
+    fn put_state_machine(&self, record: StateMachineRecord) -> Result<()> {
+        self.inner.write().machines.insert(record.arn.clone(), record);
+        Ok(())
+    }
+    fn get_state_machine(&self, arn: &str) -> Result<Option<StateMachineRecord>> {
+        Ok(self.inner.read().machines.get(arn).cloned())
+    }
+    fn list_state_machines(&self) -> Result<Vec<StateMachineRecord>> {
+        let mut all: Vec<_> = self.inner.read().machines.values().cloned().collect();
+        all.sort_by(|a, b| (a.creation_ms, &a.name).cmp(&(b.creation_ms, &b.name)));
+        Ok(all)
+    }
+    fn delete_state_machine(&self, arn: &str) -> Result<()> {
+        self.inner.write().machines.remove(arn);
+        Ok(())
+    }
+
+    fn put_activity(&self, record: ActivityRecord) -> Result<()> {
+        self.inner.write().activities.insert(record.arn.clone(), record);
+        Ok(())
+    }
+    fn get_activity(&self, arn: &str) -> Result<Option<ActivityRecord>> {
+        Ok(self.inner.read().activities.get(arn).cloned())
+    }
+    fn list_activities(&self) -> Result<Vec<ActivityRecord>> {
+        let mut all: Vec<_> = self.inner.read().activities.values().cloned().collect();
+        all.sort_by(|a, b| (a.creation_ms, &a.name).cmp(&(b.creation_ms, &b.name)));
+        Ok(all)
+    }
+    fn delete_activity(&self, arn: &str) -> Result<()> {
+        self.inner.write().activities.remove(arn);
+        Ok(())
+    }
+
+    fn commit(&self, batch: Batch) -> Result<()> {
+        let mut inner = self.inner.write();
+        for record in batch.executions {
+            match inner.executions.get_mut(&record.arn) {
+                Some(entry) => entry.record = record,
+                None => {
+                    inner.by_machine.entry(record.state_machine_arn.clone()).or_default().push(record.arn.clone());
+                    inner.executions.insert(record.arn.clone(), ExecutionEntry { record, events: Vec::new() });
+                }
+            }
+        }
+        for (arn, event) in batch.events {
+            if let Some(entry) = inner.executions.get_mut(&arn) {
+                debug_assert_eq!(entry.events.len() as u64 + 1, event.id, "events arrive in id order");
+                entry.events.push(event);
+            }
+        }
+        Ok(())
+    }
+    fn get_execution(&self, arn: &str) -> Result<Option<ExecutionRecord>> {
+        Ok(self.inner.read().executions.get(arn).map(|e| e.record.clone()))
+    }
+    fn list_executions(&self, state_machine_arn: &str, status: Option<ExecutionStatus>) -> Result<Vec<ExecutionRecord>> {
+        let inner = self.inner.read();
+        let Some(arns) = inner.by_machine.get(state_machine_arn) else { return Ok(Vec::new()) };
+        Ok(arns
+            .iter()
+            .rev()
+            .filter_map(|arn| inner.executions.get(arn))
+            .filter(|e| status.is_none_or(|s| e.record.status == s))
+            .map(|e| e.record.clone())
+            .collect())
+    }
+    fn history(&self, arn: &str) -> Result<Vec<HistoryEvent>> {
+        Ok(self.inner.read().executions.get(arn).map(|e| e.events.clone()).unwrap_or_default())
+    }
+}
