@@ -84,16 +84,20 @@ pub fn execution(e: &ExecutionRecord) -> Value {
     if let Some(cause) = &e.cause {
         o.insert("cause".into(), json!(cause));
     }
-    let redrive = if e.stop_ms.is_some() { "NOT_REDRIVABLE" } else { "NOT_REDRIVABLE" };
-    o.insert("redriveStatus".into(), json!(redrive));
-    if e.status != stepwise_engine::model::ExecutionStatus::Running {
-        let reason = match e.status {
-            stepwise_engine::model::ExecutionStatus::Succeeded => "Execution is SUCCEEDED and cannot be redriven",
-            _ => "Stepwise does not support redriving executions yet",
-        };
-        o.insert("redriveStatusReason".into(), json!(reason));
-    } else {
-        o.insert("redriveStatusReason".into(), json!("Execution is RUNNING and cannot be redriven"));
+    // Failed, timed-out and aborted executions are redrivable on AWS (Stepwise cannot redrive yet).
+    use stepwise_engine::model::ExecutionStatus::*;
+    match e.status {
+        Running => {
+            o.insert("redriveStatus".into(), json!("NOT_REDRIVABLE"));
+            o.insert("redriveStatusReason".into(), json!("Execution is RUNNING and cannot be redriven"));
+        }
+        Succeeded => {
+            o.insert("redriveStatus".into(), json!("NOT_REDRIVABLE"));
+            o.insert("redriveStatusReason".into(), json!("Execution is SUCCEEDED and cannot be redriven"));
+        }
+        Failed | TimedOut | Aborted => {
+            o.insert("redriveStatus".into(), json!("REDRIVABLE"));
+        }
     }
     out
 }
@@ -106,6 +110,7 @@ pub fn execution_item(e: &ExecutionRecord) -> Value {
         "name": e.name,
         "status": e.status.as_str(),
         "startDate": date(e.start_ms),
+        "redriveCount": 0,
     });
     if let Some(stop) = e.stop_ms {
         out["stopDate"] = date(stop);
@@ -176,7 +181,13 @@ pub fn event(e: &HistoryEvent, data: bool) -> Value {
             ("activityScheduledEventDetails", Value::Object(d))
         }
         EventKind::ActivityScheduleFailed(ec) => ("activityScheduleFailedEventDetails", error_cause(ec)),
-        EventKind::ActivityStarted { worker_name } => ("activityStartedEventDetails", json!({ "workerName": worker_name })),
+        EventKind::ActivityStarted { worker_name } => {
+            let details = match worker_name {
+                Some(w) => json!({ "workerName": w }),
+                None => json!({}),
+            };
+            ("activityStartedEventDetails", details)
+        }
         EventKind::ActivitySucceeded { output } => {
             ("activitySucceededEventDetails", Value::Object(payload("output", output, "outputDetails").into_iter().collect()))
         }

@@ -283,16 +283,9 @@ impl Parser<'_> {
                 Some(Arg::Lit(Value::String(_))) | Some(Arg::Path(_)) | Some(Arg::Call(_)) => {}
                 _ => return Err(format!("Invalid intrinsic function call '{}': the first argument of States.Format must be a string", self.src)),
             }
-            if let Some(pieces) = &format {
-                let holes = pieces.iter().filter(|p| **p == Piece::Hole).count();
-                if holes != args.len() - 1 {
-                    return Err(format!(
-                        "Invalid intrinsic function call '{}': the format string has {holes} placeholder(s) but {} argument(s) were given",
-                        self.src,
-                        args.len() - 1
-                    ));
-                }
-            }
+            // The number of placeholders is checked only at run time: AWS's own documentation
+            // shows a template whose `{}` count differs from its arguments, so we do not
+            // reject such a definition up front.
         }
         Ok(Node { func, args: args.into(), id, format })
     }

@@ -436,11 +436,7 @@ fn apply<'v>(seg: &Seg, v: &'v Value, root: &'v Value, out: &mut Vec<&'v Value>)
         }
         Seg::Filter(expr) => match v {
             Value::Array(a) => out.extend(a.iter().filter(|x| expr.test(x, root))),
-            Value::Object(_) => {
-                if expr.test(v, root) {
-                    out.push(v);
-                }
-            }
+            Value::Object(_) if expr.test(v, root) => out.push(v),
             _ => {}
         },
         Seg::Scan(inner) => scan(inner, v, root, out),
@@ -647,9 +643,8 @@ impl<'a> Parser<'a> {
     }
 
     fn quoted(&mut self) -> Result<String, PathError> {
-        let q = match self.peek() {
-            Some(q @ (b'\'' | b'"')) => q,
-            _ => return Err(self.err("expected a quoted name")),
+        let Some(q @ (b'\'' | b'"')) = self.peek() else {
+            return Err(self.err("expected a quoted name"));
         };
         self.pos += 1;
         let mut s = String::new();

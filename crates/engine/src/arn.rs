@@ -65,6 +65,9 @@ pub struct Arn<'a> {
 pub fn parse(text: &str, kind: Kind) -> Result<Arn<'_>> {
     let invalid = || Error::InvalidArn(format!("Invalid Arn: 'Resource type not valid in this context: {text}'"));
     let bad = || Error::InvalidArn(format!("Invalid Arn: '{text}'"));
+    if !text.starts_with("arn:") {
+        return Err(Error::InvalidArn(format!("Invalid Arn: 'Invalid ARN prefix: {text}'")));
+    }
     let mut parts = text.splitn(7, ':');
     let (Some("arn"), Some(partition), Some("states"), Some(region), Some(account), Some(ty), Some(resource)) = (
         parts.next(),
@@ -103,6 +106,7 @@ pub fn validate_name(name: &str) -> Result<()> {
         return Err(invalid());
     }
     const FORBIDDEN: &str = " <>{}[]?*\"#%\\^|~`$&,;:/";
+    // `char::is_control` covers U+0000–U+001F and U+007F–U+009F, as AWS's rules do.
     if name.chars().any(|c| FORBIDDEN.contains(c) || c.is_whitespace() || c.is_control()) {
         return Err(invalid());
     }

@@ -247,17 +247,19 @@ impl Engine {
     pub fn update_state_machine(&self, arn: &str, update: StateMachineUpdate) -> Result<StateMachineRecord> {
         let mut record = self.describe_state_machine(arn)?;
         if update.definition.is_none() && update.role_arn.is_none() && update.logging_configuration.is_none() && update.tracing_enabled.is_none() {
-            return Err(Error::Validation(
-                "1 validation error detected: at least one of definition, roleArn, loggingConfiguration or tracingConfiguration must be specified"
-                    .into(),
+            return Err(Error::MissingRequiredParameter(
+                "Either the definition, the role ARN, the LoggingConfiguration, or the TracingConfiguration must be specified".into(),
             ));
         }
+        let mut changed = false;
         if let Some(definition) = update.definition {
             validate_definition(&definition)?;
+            changed |= *record.definition != *definition;
             record.definition = definition.into();
         }
         if let Some(role) = update.role_arn {
             validate_role(&role)?;
+            changed |= record.role_arn != role;
             record.role_arn = role;
         }
         if update.logging_configuration.is_some() {
@@ -268,7 +270,10 @@ impl Engine {
         }
         let now = self.now();
         record.update_ms = Some(now);
-        record.revision_id = Some(uuid_from(self.next_seed(), self.next_seed()));
+        // AWS keeps the revision when neither definition nor role changed.
+        if changed || record.revision_id.is_none() {
+            record.revision_id = Some(uuid_from(self.next_seed(), self.next_seed()));
+        }
         self.store().put_state_machine(record.clone())?;
         Ok(record)
     }
@@ -385,7 +390,8 @@ impl Engine {
             )));
         }
         let input: Value = serde_json::from_str(&input_text).map_err(|e| {
-            Error::InvalidExecutionInput(format!("Invalid State Machine Execution Input: '{e}'"))
+            let reason = if input_text.trim().is_empty() { "Invalid execution input.".to_owned() } else { e.to_string() };
+            Error::InvalidExecutionInput(format!("Invalid State Machine Execution Input: '{reason}'"))
         })?;
         let name = match name {
             Some(name) => {
@@ -484,7 +490,7 @@ impl Engine {
         wait: Duration,
     ) -> Result<Option<ActivityTask>> {
         self.describe_activity(activity_arn)?;
-        let worker = worker_name.unwrap_or_default();
+        let worker = worker_name;
         let deadline = tokio::time::Instant::now() + wait;
         loop {
             let rx = {
@@ -517,7 +523,7 @@ impl Engine {
     }
 
     /// Marks a delivered task started: records `ActivityStarted` and commits.
-    fn claim(&self, core: &mut Core, task: TaskId, worker: &str) -> Result<Option<ActivityTask>> {
+    fn claim(&self, core: &mut Core, task: TaskId, worker: &Option<String>) -> Result<Option<ActivityTask>> {
         let now = self.now();
         let Some(record) = core.tasks.get_mut(&task) else { return Ok(None) };
         record.started = true;
@@ -528,7 +534,7 @@ impl Engine {
             self.set_timer(core, at, TimerKind::Heartbeat { task });
         }
         let Some(running) = core.running.get_mut(&execution) else { return Ok(None) };
-        running.task_started(frame, worker.to_owned(), now);
+        running.task_started(frame, worker.clone(), now);
         let mut batch = Batch::default();
         self.advance(core, &execution, now, &mut batch);
         self.commit(core, batch)?;

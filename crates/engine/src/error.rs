@@ -45,6 +45,8 @@ pub enum Error {
     #[error("{0}")]
     Validation(String),
     #[error("{0}")]
+    MissingRequiredParameter(String),
+    #[error("{0}")]
     Unsupported(String),
     /// The store failed; the message is for logs, not for clients.
     #[error("internal error: {0}")]
@@ -73,6 +75,7 @@ impl Error {
             Error::TaskTimedOut(_) => "TaskTimedOut",
             Error::TooManyTags(_) => "TooManyTags",
             Error::Validation(_) => "ValidationException",
+            Error::MissingRequiredParameter(_) => "MissingRequiredParameter",
             Error::Unsupported(_) => "UnsupportedOperation",
             Error::Internal(_) => "InternalServerError",
         }

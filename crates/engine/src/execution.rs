@@ -151,7 +151,8 @@ impl Running {
             phase: Phase::Enter { retry: false },
             attempts: Vec::new(),
             retry_count: 0,
-            last_event: id,
+            // AWS records the first state's Entered event with previousEventId 0.
+            last_event: { let _ = id; 0 },
             entered_ms: now,
             generation: 0,
         });
@@ -557,7 +558,7 @@ impl Running {
     }
 
     /// A worker took the task.
-    pub(crate) fn task_started(&mut self, frame: FrameId, worker_name: String, now: i64) {
+    pub(crate) fn task_started(&mut self, frame: FrameId, worker_name: Option<String>, now: i64) {
         self.frame_event(frame, now, EventKind::ActivityStarted { worker_name });
     }
 
@@ -614,7 +615,8 @@ impl Running {
         if !self.is_running() {
             return;
         }
-        let prev = self.next_event_id - 1;
+        // AWS records ExecutionAborted/TimedOut with previousEventId 0.
+        let prev = 0;
         self.record.error = ec.error.clone();
         self.record.cause = ec.cause.clone();
         let kind = match status {

@@ -39,7 +39,7 @@ pub enum EventKind {
     StateExited { state: StateKind, name: String, output: String },
     ActivityScheduled { resource: String, input: String, timeout_seconds: Option<u64>, heartbeat_seconds: Option<u64> },
     ActivityScheduleFailed(ErrorCause),
-    ActivityStarted { worker_name: String },
+    ActivityStarted { worker_name: Option<String> },
     ActivitySucceeded { output: String },
     ActivityFailed(ErrorCause),
     ActivityTimedOut(ErrorCause),

@@ -54,7 +54,12 @@ pub(super) fn apply(node: &Node, mut args: Vec<Value>, env: &Env<'_>) -> Result<
             if s.trim().is_empty() {
                 return Ok(Value::Null);
             }
-            serde_json::from_str(s).map_err(|e| failure(f, format!("the string could not be parsed as JSON: {e}")))
+            let v: Value = serde_json::from_str(s).map_err(|e| failure(f, format!("the string could not be parsed as JSON: {e}")))?;
+            // Jackson reads `-0` as the integer 0; serde_json as the float -0.0.
+            if v.as_f64() == Some(0.0) && !s.contains(['.', 'e', 'E']) {
+                return Ok(Value::from(0));
+            }
+            Ok(v)
         }
         Func::JsonToString => Ok(Value::String(compact(&args[0]))),
         Func::ArrayPartition => {

@@ -118,6 +118,7 @@ fn runtime_failures() {
     check_fails("States.MathAdd(3000000000, 2)");
     check_fails("States.MathRandom(5, 5)");
     check_fails("States.Format($.fmt, 1)");
+    check_fails("States.Format('{} {}', 1)");
     let missing = run("States.Array($.nope)", 1).unwrap_err();
     assert_eq!(missing.error, "States.Runtime");
     assert!(missing.cause.starts_with("The JSONPath '$.nope' could not be found in the input '{"), "{}", missing.cause);
@@ -129,7 +130,6 @@ fn parse_errors() {
         "States.Nope()",
         "States.Array(",
         "States.Format()",
-        "States.Format('{} {}', 1)",
         "States.UUID(1)",
         "States.MathRandom(1)",
         "States.StringToJson('a \\\" b')",

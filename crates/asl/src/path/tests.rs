@@ -141,7 +141,7 @@ mod props {
     proptest! {
         /// Assigning at a reference path and selecting it back gives the assigned value.
         #[test]
-        fn assign_then_select(keys in proptest::collection::vec(key(), 1..5), v in any::<i64>(), base in key()) {
+        fn assign_then_select(keys in proptest::collection::vec(key(), 1..5), v in any::<i64>(), base in "[A-Z]{1,4}") {
             let text = format!("$.{}", keys.join("."));
             let p = Path::parse(&text).unwrap();
             let target = json!({ base.clone(): 1 });
@@ -150,9 +150,7 @@ mod props {
             let ctx = Value::Null;
             let env = Env { input: &out, context: &ctx, vars: &vars, seed: 0 };
             prop_assert_eq!(p.select(&env), Some(json!(v)));
-            if keys[0] != base {
-                prop_assert_eq!(out.get(&base), Some(&json!(1)));
-            }
+            prop_assert_eq!(out.get(&base), Some(&json!(1)));
         }
 
         /// Parsing never panics.

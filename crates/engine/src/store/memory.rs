@@ -46,7 +46,8 @@ impl Store for MemoryStore {
     }
     fn list_state_machines(&self) -> Result<Vec<StateMachineRecord>> {
         let mut all: Vec<_> = self.inner.read().machines.values().cloned().collect();
-        all.sort_by(|a, b| (a.creation_ms, &a.name).cmp(&(b.creation_ms, &b.name)));
+        // AWS lists state machines by name, in byte order.
+        all.sort_by(|a, b| a.name.cmp(&b.name));
         Ok(all)
     }
     fn delete_state_machine(&self, arn: &str) -> Result<()> {
