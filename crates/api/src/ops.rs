@@ -152,11 +152,19 @@ fn validate_definition(p: &Params) -> Reply {
     let definition = p.str("definition")?;
     let validation = stepwise_asl::Machine::parse(definition);
     let ok = validation.machine.is_some();
-    Ok(json!({
-        "result": if ok { "OK" } else { "FAIL" },
-        "diagnostics": validation.diagnostics,
-        "truncated": false,
-    }))
+    // AWS leaves `location` out when a finding has none.
+    let diagnostics: Vec<Value> = validation
+        .diagnostics
+        .iter()
+        .map(|d| {
+            let mut v = json!({ "severity": d.severity, "code": d.code, "message": d.message });
+            if !d.location.is_empty() {
+                v["location"] = json!(d.location);
+            }
+            v
+        })
+        .collect();
+    Ok(json!({ "result": if ok { "OK" } else { "FAIL" }, "diagnostics": diagnostics, "truncated": false }))
 }
 
 fn start_execution(engine: &Engine, p: &Params) -> Reply {

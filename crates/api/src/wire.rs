@@ -193,6 +193,26 @@ pub fn event(e: &HistoryEvent, data: bool) -> Value {
         }
         EventKind::ActivityFailed(ec) => ("activityFailedEventDetails", error_cause(ec)),
         EventKind::ActivityTimedOut(ec) => ("activityTimedOutEventDetails", error_cause(ec)),
+        EventKind::TaskScheduled { resource_type, resource, region, parameters } => (
+            "taskScheduledEventDetails",
+            json!({ "resourceType": resource_type, "resource": resource, "region": region, "parameters": parameters }),
+        ),
+        EventKind::TaskStarted { resource_type, resource } => {
+            ("taskStartedEventDetails", json!({ "resourceType": resource_type, "resource": resource }))
+        }
+        EventKind::TaskSucceeded { resource_type, resource, output } => {
+            let mut d = Map::new();
+            d.insert("resourceType".into(), json!(resource_type));
+            d.insert("resource".into(), json!(resource));
+            d.extend(payload("output", output, "outputDetails"));
+            ("taskSucceededEventDetails", Value::Object(d))
+        }
+        EventKind::TaskFailed { resource_type, resource, error } => {
+            let mut d = error_cause(error);
+            d["resourceType"] = json!(resource_type);
+            d["resource"] = json!(resource);
+            ("taskFailedEventDetails", d)
+        }
         EventKind::MapStateStarted { length } => ("mapStateStartedEventDetails", json!({ "length": length })),
         EventKind::MapIterationStarted { name, index } => ("mapIterationStartedEventDetails", json!({ "name": name, "index": index })),
         EventKind::MapIterationSucceeded { name, index } => {

@@ -166,7 +166,8 @@ impl Rule {
     /// one has the code `SCHEMA_VALIDATION_FAILED`. [`Rule::compile_problems`] gives the same
     /// with the code spelled out.
     pub fn compile(raw: &Value, location: &str) -> Result<Rule, Vec<(String, String)>> {
-        Rule::compile_problems(raw, location).map_err(|ps| ps.into_iter().map(|p| (p.message, p.location)).collect())
+        Rule::compile_problems(raw, location)
+            .map_err(|ps| ps.into_iter().map(|p| (p.message, p.location)).collect())
     }
 
     /// Compiles one top-level rule (its `Next` and `Assign` already removed).
@@ -196,12 +197,16 @@ fn compile(raw: &Value, loc: &str, problems: &mut Vec<Problem>) -> Option<Cond> 
     };
     let before = problems.len();
     for k in obj.keys() {
-        let known = k == "Variable" || k == "Comment" || COMBINATORS.contains(&k.as_str()) || is_operator(k);
+        let known = k == "Variable"
+            || k == "Comment"
+            || COMBINATORS.contains(&k.as_str())
+            || is_operator(k);
         if !known {
             problem(problems, format!("Field '{k}' is not supported"), format!("{loc}/{k}"));
         }
     }
-    let combinators: Vec<&str> = COMBINATORS.iter().copied().filter(|c| obj.contains_key(*c)).collect();
+    let combinators: Vec<&str> =
+        COMBINATORS.iter().copied().filter(|c| obj.contains_key(*c)).collect();
     let operators: Vec<&str> = obj.keys().map(String::as_str).filter(|k| is_operator(k)).collect();
     if combinators.len() + operators.len() != 1 {
         let mut all: Vec<&str> = combinators.clone();
@@ -234,8 +239,11 @@ fn compile(raw: &Value, loc: &str, problems: &mut Vec<Problem>) -> Option<Cond> 
                 problem(problems, "Value cannot be empty", at);
                 return None;
             }
-            let subs: Vec<Option<Cond>> =
-                items.iter().enumerate().map(|(i, x)| compile(x, &format!("{at}[{i}]"), problems)).collect();
+            let subs: Vec<Option<Cond>> = items
+                .iter()
+                .enumerate()
+                .map(|(i, x)| compile(x, &format!("{at}[{i}]"), problems))
+                .collect();
             let subs: Option<Vec<Cond>> = subs.into_iter().collect();
             let subs = subs?.into_boxed_slice();
             Some(if c == "And" { Cond::And(subs) } else { Cond::Or(subs) })
@@ -250,12 +258,20 @@ fn compile(raw: &Value, loc: &str, problems: &mut Vec<Problem>) -> Option<Cond> 
         Some(Value::String(s)) => match Path::parse(s) {
             Ok(p) => Some(p),
             Err(_) => {
-                problem(problems, "The value for the field 'Variable' must be a valid JSONPath", format!("{loc}/Variable"));
+                problem(
+                    problems,
+                    "The value for the field 'Variable' must be a valid JSONPath",
+                    format!("{loc}/Variable"),
+                );
                 None
             }
         },
         Some(_) => {
-            problem(problems, "The value for the field 'Variable' must be a valid JSONPath", format!("{loc}/Variable"));
+            problem(
+                problems,
+                "The value for the field 'Variable' must be a valid JSONPath",
+                format!("{loc}/Variable"),
+            );
             None
         }
     };
@@ -283,15 +299,19 @@ fn compile_test(op: &str, v: &Value, at: &str, problems: &mut Vec<Problem>) -> O
         match v.as_str().map(Path::parse) {
             Some(Ok(p)) => Operand::Path(p),
             _ => {
-                problem(problems, format!("The value for the field '{op}' must be a valid JSONPath"), at.to_owned());
+                problem(
+                    problems,
+                    format!("The value for the field '{op}' must be a valid JSONPath"),
+                    at.to_owned(),
+                );
                 return None;
             }
         }
     } else {
         match (kind, v) {
-            (Kind::String, Value::String(_)) | (Kind::Numeric, Value::Number(_)) | (Kind::Boolean, Value::Bool(_)) => {
-                Operand::Lit(v.clone())
-            }
+            (Kind::String, Value::String(_))
+            | (Kind::Numeric, Value::Number(_))
+            | (Kind::Boolean, Value::Bool(_)) => Operand::Lit(v.clone()),
             (Kind::Timestamp, Value::String(s)) => match parse_timestamp(s) {
                 Some(t) => Operand::Time(t),
                 None => {
@@ -357,7 +377,9 @@ fn glob(pat: &[Option<u8>], s: &[u8]) -> bool {
 }
 
 fn invalid_path(p: &Path) -> Fault {
-    Fault::runtime(format!("Invalid path '{p}': The choice state's condition path references an invalid value."))
+    Fault::runtime(format!(
+        "Invalid path '{p}': The choice state's condition path references an invalid value."
+    ))
 }
 
 fn eval(cond: &Cond, env: &Env<'_>) -> Result<bool, Fault> {
@@ -415,9 +437,13 @@ fn test_value(test: &Test, v: &Value, env: &Env<'_>) -> Result<bool, Fault> {
                 }
             };
             let ord = match (kind, v, rhs) {
-                (Kind::String, Value::String(a), Ok(Value::String(b))) => Some(a.as_str().cmp(b.as_str())),
+                (Kind::String, Value::String(a), Ok(Value::String(b))) => {
+                    Some(a.as_str().cmp(b.as_str()))
+                }
                 (Kind::Numeric, Value::Number(a), Ok(Value::Number(b))) => num_cmp(a, b),
-                (Kind::Boolean, Value::Bool(a), Ok(Value::Bool(b))) => (a == b).then_some(Ordering::Equal),
+                (Kind::Boolean, Value::Bool(a), Ok(Value::Bool(b))) => {
+                    (a == b).then_some(Ordering::Equal)
+                }
                 (Kind::Timestamp, Value::String(a), rhs) => {
                     let b = match rhs {
                         Err(t) => Some(t),

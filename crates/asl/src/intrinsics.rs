@@ -220,15 +220,21 @@ impl Parser<'_> {
 
     fn call(&mut self, depth: usize) -> Result<Node, String> {
         if depth > MAX_NESTING {
-            return Err(self.err(&format!("intrinsic functions can be nested at most {MAX_NESTING} deep")));
+            return Err(
+                self.err(&format!("intrinsic functions can be nested at most {MAX_NESTING} deep"))
+            );
         }
         let start = self.pos;
-        while matches!(self.peek(), Some(c) if c.is_ascii_alphanumeric() || c == b'.' || c == b'_') {
+        while matches!(self.peek(), Some(c) if c.is_ascii_alphanumeric() || c == b'.' || c == b'_')
+        {
             self.pos += 1;
         }
         let name = &self.src[start..self.pos];
         let Some(&(_, func, min, max)) = FUNCS.iter().find(|f| f.0 == name) else {
-            return Err(format!("Invalid intrinsic function call '{}': unknown function '{name}'", self.src));
+            return Err(format!(
+                "Invalid intrinsic function call '{}': unknown function '{name}'",
+                self.src
+            ));
         };
         let id = self.next_id;
         self.next_id += 1;
@@ -307,7 +313,8 @@ impl Parser<'_> {
                     }
                     Some((_, e)) => {
                         self.pos += i;
-                        return Err(self.err(&format!("invalid escape sequence '\\{e}' in a string literal")));
+                        return Err(self
+                            .err(&format!("invalid escape sequence '\\{e}' in a string literal")));
                     }
                     None => break,
                 },
@@ -357,12 +364,17 @@ impl Parser<'_> {
                     self.pos += 1;
                 }
                 let text = self.src[start..self.pos.min(self.b.len())].trim_end();
-                Path::parse(text).map(Arg::Path).map_err(|e| format!("Invalid intrinsic function call '{}': {e}", self.src))
+                Path::parse(text)
+                    .map(Arg::Path)
+                    .map_err(|e| format!("Invalid intrinsic function call '{}': {e}", self.src))
             }
-            Some(b'S') if self.src[self.pos..].starts_with("States.") => Ok(Arg::Call(Box::new(self.call(depth + 1)?))),
+            Some(b'S') if self.src[self.pos..].starts_with("States.") => {
+                Ok(Arg::Call(Box::new(self.call(depth + 1)?)))
+            }
             Some(c) if c == b'-' || c.is_ascii_digit() => {
                 let start = self.pos;
-                while matches!(self.peek(), Some(c) if c.is_ascii_digit() || matches!(c, b'-' | b'+' | b'.' | b'e' | b'E')) {
+                while matches!(self.peek(), Some(c) if c.is_ascii_digit() || matches!(c, b'-' | b'+' | b'.' | b'e' | b'E'))
+                {
                     self.pos += 1;
                 }
                 let text = &self.src[start..self.pos];
@@ -371,16 +383,23 @@ impl Parser<'_> {
                     .map_err(|_| self.err(&format!("invalid number '{text}'")))
             }
             _ => {
-                for (word, v) in [("true", Value::Bool(true)), ("false", Value::Bool(false)), ("null", Value::Null)] {
+                for (word, v) in [
+                    ("true", Value::Bool(true)),
+                    ("false", Value::Bool(false)),
+                    ("null", Value::Null),
+                ] {
                     let rest = &self.b[self.pos..];
                     if rest.starts_with(word.as_bytes())
-                        && !rest.get(word.len()).is_some_and(|c| c.is_ascii_alphanumeric() || *c == b'_')
+                        && !rest
+                            .get(word.len())
+                            .is_some_and(|c| c.is_ascii_alphanumeric() || *c == b'_')
                     {
                         self.pos += word.len();
                         return Ok(Arg::Lit(v));
                     }
                 }
-                Err(self.err("expected a string, number, boolean, null, path or intrinsic function"))
+                Err(self
+                    .err("expected a string, number, boolean, null, path or intrinsic function"))
             }
         }
     }
@@ -426,7 +445,9 @@ fn pieces_at_runtime(s: &str) -> Vec<Piece> {
     let mut chars = s.chars().peekable();
     while let Some(c) = chars.next() {
         match c {
-            '\\' if matches!(chars.peek(), Some('{' | '}' | '\\' | '\'')) => text.push(chars.next().unwrap_or('\\')),
+            '\\' if matches!(chars.peek(), Some('{' | '}' | '\\' | '\'')) => {
+                text.push(chars.next().unwrap_or('\\'))
+            }
             '{' if chars.peek() == Some(&'}') => {
                 chars.next();
                 if !text.is_empty() {

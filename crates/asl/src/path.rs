@@ -88,7 +88,9 @@ impl Path {
         }
         if let Some(i) = segs.iter().position(|s| *s == Seg::Length) {
             if i + 1 != segs.len() {
-                return Err(PathError(format!("Invalid JSONPath '{text}': length() must be the last step")));
+                return Err(PathError(format!(
+                    "Invalid JSONPath '{text}': length() must be the last step"
+                )));
             }
         }
         let reference = segs.iter().all(|s| matches!(s, Seg::Child(_) | Seg::Index(_)));
@@ -180,7 +182,9 @@ impl Path {
             };
             match next {
                 Some(v) => cur = v,
-                None if last => return Err(format!("No results for path: {}", self.normalized(i + 1))),
+                None if last => {
+                    return Err(format!("No results for path: {}", self.normalized(i + 1)))
+                }
                 None => return Err(format!("Missing property in path {}", self.normalized(i + 1))),
             }
         }
@@ -204,7 +208,10 @@ impl Path {
     /// the whole target; missing objects are created). `Err` is the ResultPath failure cause.
     pub fn assign(&self, target: Value, value: Value) -> Result<Value, String> {
         if self.root != Root::Input || !self.reference {
-            return Err(format!("The path '{}' is not a valid reference path for ResultPath", self.text));
+            return Err(format!(
+                "The path '{}' is not a valid reference path for ResultPath",
+                self.text
+            ));
         }
         let mut target = target;
         let mut value = Some(value);
@@ -367,7 +374,9 @@ fn resolve<'v>(segs: &[Seg], start: &'v Value, root: &'v Value) -> Option<Cow<'v
     Some(Cow::Owned(match tail {
         None => Value::Array(cur.into_iter().cloned().collect()),
         Some(Seg::Length) => Value::from(cur.len()),
-        Some(Seg::Names(ns)) => Value::Array(cur.into_iter().filter_map(|v| merge_names(ns, v)).collect()),
+        Some(Seg::Names(ns)) => {
+            Value::Array(cur.into_iter().filter_map(|v| merge_names(ns, v)).collect())
+        }
         Some(_) => unreachable!(),
     }))
 }
@@ -413,7 +422,9 @@ fn apply<'v>(seg: &Seg, v: &'v Value, root: &'v Value, out: &mut Vec<&'v Value>)
         }
         Seg::Indexes(is) => {
             if let Value::Array(a) = v {
-                out.extend(is.iter().filter_map(|i| norm_index(*i, a.len()).and_then(|j| a.get(j))));
+                out.extend(
+                    is.iter().filter_map(|i| norm_index(*i, a.len()).and_then(|j| a.get(j))),
+                );
             }
         }
         Seg::Wildcard => match v {
@@ -526,7 +537,10 @@ impl<'a> Parser<'a> {
 
     fn root(&mut self) -> Result<Root, PathError> {
         if self.peek() != Some(b'$') {
-            return Err(PathError(format!("Invalid JSONPath '{}': a path must start with '$'", self.src)));
+            return Err(PathError(format!(
+                "Invalid JSONPath '{}': a path must start with '$'",
+                self.src
+            )));
         }
         self.pos += 1;
         if self.peek() == Some(b'$') {
@@ -573,7 +587,9 @@ impl<'a> Parser<'a> {
                         self.expect(b')')?;
                         match name {
                             "length" | "size" => segs.push(Seg::Length),
-                            other => return Err(self.err(&format!("unsupported function '{other}()'"))),
+                            other => {
+                                return Err(self.err(&format!("unsupported function '{other}()'")))
+                            }
                         }
                     } else {
                         segs.push(Seg::Child(name.into()));
@@ -590,15 +606,20 @@ impl<'a> Parser<'a> {
     fn name(&mut self, in_filter: bool) -> Result<&'a str, PathError> {
         let start = self.pos;
         while let Some(c) = self.peek() {
-            let stop = matches!(c, b'.' | b'[' | b'(' | b')' | b' ' | b'\t' | b'\n' | b',' | b'\'' | b'"')
-                || (in_filter && matches!(c, b'=' | b'<' | b'>' | b'!' | b'&' | b'|' | b']'));
+            let stop =
+                matches!(c, b'.' | b'[' | b'(' | b')' | b' ' | b'\t' | b'\n' | b',' | b'\'' | b'"')
+                    || (in_filter && matches!(c, b'=' | b'<' | b'>' | b'!' | b'&' | b'|' | b']'));
             if stop {
                 break;
             }
             self.pos += 1;
         }
         if self.pos == start {
-            return Err(if self.pos >= self.b.len() { self.err("expected a name") } else { self.unexpected() });
+            return Err(if self.pos >= self.b.len() {
+                self.err("expected a name")
+            } else {
+                self.unexpected()
+            });
         }
         Ok(&self.src[start..self.pos])
     }

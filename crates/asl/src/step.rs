@@ -155,7 +155,8 @@ impl Machine {
                     }
                 }
                 let Some(next) = next.or(*default) else {
-                    return Err(io::runtime(st, NO_CHOICE_MATCHED));
+                    // The spec's predefined error for a Choice without a match or Default.
+                    return Err(Fault::new(crate::error::names::NO_CHOICE_MATCHED, NO_CHOICE_MATCHED));
                 };
                 let output = io::output_path(st, env, input.into_owned())?;
                 Entered::Done(Outcome::Next { next, output })

@@ -23,9 +23,16 @@ enum Node {
     Object(Box<[(Box<str>, Node)]>),
     Array(Box<[Node]>),
     /// `"key.$": "$.path"`; `field` is the key as written (with `.$`), for error texts.
-    Path { field: Box<str>, path: Path },
+    Path {
+        field: Box<str>,
+        path: Path,
+    },
     /// `"key.$": "States.Fn(...)"`; `ordinal` separates the seeds of sibling calls.
-    Call { field: Box<str>, call: Call, ordinal: u64 },
+    Call {
+        field: Box<str>,
+        call: Call,
+        ordinal: u64,
+    },
 }
 
 impl Template {
@@ -58,14 +65,19 @@ fn compile(raw: &Value, ordinal: &mut u64) -> Result<Node, String> {
             for (k, v) in m {
                 if let Some(out_key) = k.strip_suffix(".$") {
                     dynamic = true;
-                    let invalid = || format!("The value for the field '{k}' must be a valid JSONPath or a valid intrinsic function call");
+                    let invalid = || {
+                        format!("The value for the field '{k}' must be a valid JSONPath or a valid intrinsic function call")
+                    };
                     let Value::String(text) = v else { return Err(invalid()) };
                     let node = if Call::looks_like_call(text) {
                         let call = Call::parse(text).map_err(|_| invalid())?;
                         *ordinal += 1;
                         Node::Call { field: k.as_str().into(), call, ordinal: *ordinal }
                     } else if text.starts_with('$') {
-                        Node::Path { field: k.as_str().into(), path: Path::parse(text).map_err(|_| invalid())? }
+                        Node::Path {
+                            field: k.as_str().into(),
+                            path: Path::parse(text).map_err(|_| invalid())?,
+                        }
                     } else {
                         return Err(invalid());
                     };
@@ -80,7 +92,11 @@ fn compile(raw: &Value, ordinal: &mut u64) -> Result<Node, String> {
         }
         Value::Array(a) => {
             let items = a.iter().map(|v| compile(v, ordinal)).collect::<Result<Vec<_>, _>>()?;
-            Ok(if items.iter().all(|n| matches!(n, Node::Const(_))) { Node::Const(raw.clone()) } else { Node::Array(items.into()) })
+            Ok(if items.iter().all(|n| matches!(n, Node::Const(_))) {
+                Node::Const(raw.clone())
+            } else {
+                Node::Array(items.into())
+            })
         }
         other => Ok(Node::Const(other.clone())),
     }
@@ -96,8 +112,12 @@ fn render(node: &Node, env: &Env<'_>) -> Result<Value, Fault> {
             }
             Ok(Value::Object(out))
         }
-        Node::Array(items) => items.iter().map(|n| render(n, env)).collect::<Result<Vec<_>, _>>().map(Value::Array),
-        Node::Path { field, path } => path.select(env).ok_or_else(|| path_not_found(path, Some(field), env)),
+        Node::Array(items) => {
+            items.iter().map(|n| render(n, env)).collect::<Result<Vec<_>, _>>().map(Value::Array)
+        }
+        Node::Path { field, path } => {
+            path.select(env).ok_or_else(|| path_not_found(path, Some(field), env))
+        }
         Node::Call { field, call, ordinal } => {
             let env = Env { seed: env.seed ^ ordinal.wrapping_mul(0xD1B5_4A32_D192_ED03), ..*env };
             call.eval_field(&env, Some(field))
@@ -129,8 +149,14 @@ mod tests {
     fn renders() {
         check(json!({"x": 1, "y": [true, null]}), Ok(json!({"x": 1, "y": [true, null]})));
         check(json!({"x.$": "$.a", "lit": "$.a"}), Ok(json!({"x": 1, "lit": "$.a"})));
-        check(json!({"n": {"deep.$": "$.b.c[1]"}, "arr": [{"i.$": "$$.Execution.Id"}, 3]}), Ok(json!({"n": {"deep": 2}, "arr": [{"i": "arn:e"}, 3]})));
-        check(json!({"all.$": "$", "var.$": "$v.k"}), Ok(json!({"all": {"a": 1, "b": {"c": [1, 2]}, "s": "x"}, "var": "var"})));
+        check(
+            json!({"n": {"deep.$": "$.b.c[1]"}, "arr": [{"i.$": "$$.Execution.Id"}, 3]}),
+            Ok(json!({"n": {"deep": 2}, "arr": [{"i": "arn:e"}, 3]})),
+        );
+        check(
+            json!({"all.$": "$", "var.$": "$v.k"}),
+            Ok(json!({"all": {"a": 1, "b": {"c": [1, 2]}, "s": "x"}, "var": "var"})),
+        );
         check(json!({"f.$": "States.Format('{}-{}', $.s, $.a)"}), Ok(json!({"f": "x-1"})));
         check(json!({"many.$": "$.b.c[*]"}), Ok(json!({"many": [1, 2]})));
         check(
@@ -152,7 +178,8 @@ mod tests {
 
     #[test]
     fn two_uuids_differ() {
-        let t = Template::compile(&json!({"a.$": "States.UUID()", "b.$": "States.UUID()"})).unwrap();
+        let t =
+            Template::compile(&json!({"a.$": "States.UUID()", "b.$": "States.UUID()"})).unwrap();
         let (input, ctx, vars) = (json!({}), json!({}), Map::new());
         let out = t.render(&Env { input: &input, context: &ctx, vars: &vars, seed: 9 }).unwrap();
         assert_ne!(out["a"], out["b"]);
@@ -160,9 +187,20 @@ mod tests {
 
     #[test]
     fn compile_errors() {
-        for bad in [json!({"x.$": 1}), json!({"x.$": "a.b"}), json!({"n": {"x.$": "$."}}), json!({"x.$": "States.Nope()"}), json!([{"parsed.$": "States.Format('He said, \\\"Hi\\\"')"}])] {
+        for bad in [
+            json!({"x.$": 1}),
+            json!({"x.$": "a.b"}),
+            json!({"n": {"x.$": "$."}}),
+            json!({"x.$": "States.Nope()"}),
+            json!([{"parsed.$": "States.Format('He said, \\\"Hi\\\"')"}]),
+        ] {
             let err = Template::compile(&bad).unwrap_err();
-            assert!(err.starts_with("The value for the field '") && err.ends_with("' must be a valid JSONPath or a valid intrinsic function call"), "{err}");
+            assert!(
+                err.starts_with("The value for the field '")
+                    && err
+                        .ends_with("' must be a valid JSONPath or a valid intrinsic function call"),
+                "{err}"
+            );
         }
     }
 
@@ -176,7 +214,8 @@ mod tests {
         leaf.prop_recursive(4, 32, 6, |inner| {
             prop_oneof![
                 proptest::collection::vec(inner.clone(), 0..5).prop_map(Value::Array),
-                proptest::collection::btree_map("[a-z]{1,4}", inner, 0..5).prop_map(|m| Value::Object(m.into_iter().collect())),
+                proptest::collection::btree_map("[a-z]{1,4}", inner, 0..5)
+                    .prop_map(|m| Value::Object(m.into_iter().collect())),
             ]
         })
     }

@@ -70,13 +70,29 @@ fn result_path_then_choice() {
 
 #[test]
 fn intrinsics_from_recorded_executions() {
-    let eval = |expr: &str, input: Value| with_env(&input, |env| Call::parse(expr).unwrap().eval(env));
+    let eval =
+        |expr: &str, input: Value| with_env(&input, |env| Call::parse(expr).unwrap().eval(env));
     assert_eq!(
-        eval("States.Format('Formatting arguments fst={} and snd={}.', $.fst, $.snd)", json!({"fst": {"Arg1": 1, "Arg2": []}, "snd": 1.1})),
+        eval(
+            "States.Format('Formatting arguments fst={} and snd={}.', $.fst, $.snd)",
+            json!({"fst": {"Arg1": 1, "Arg2": []}, "snd": 1.1})
+        ),
         Ok(json!("Formatting arguments fst={Arg1=1, Arg2=[]} and snd=1.1."))
     );
-    assert_eq!(eval("States.ArrayGetItem(States.StringSplit($$.StateMachine.Name, '-'), 0)", json!({})), Ok(json!("my")));
-    assert_eq!(eval("States.StringSplit('split on T and \nnew line', 'T\n')", json!({})), Ok(json!(["split on ", " and ", "new line"])));
+    assert_eq!(
+        eval("States.ArrayGetItem(States.StringSplit($$.StateMachine.Name, '-'), 0)", json!({})),
+        Ok(json!("my"))
+    );
+    assert_eq!(
+        eval("States.StringSplit('split on T and \nnew line', 'T\n')", json!({})),
+        Ok(json!(["split on ", " and ", "new line"]))
+    );
     assert_eq!(eval("States.MathAdd($.a, $.b)", json!({"a": -1.5, "b": 0})), Ok(json!(-1)));
-    assert_eq!(eval("States.ArrayUnique($)", json!([null, null, true, 1, 1, 1.1, [], [], {"a": 1}, {"a": 1}])), Ok(json!([null, true, 1, 1.1, [], {"a": 1}])));
+    assert_eq!(
+        eval(
+            "States.ArrayUnique($)",
+            json!([null, null, true, 1, 1, 1.1, [], [], {"a": 1}, {"a": 1}])
+        ),
+        Ok(json!([null, true, 1, 1.1, [], {"a": 1}]))
+    );
 }

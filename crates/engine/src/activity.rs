@@ -13,8 +13,21 @@ use crate::token::TaskId;
 
 /// One poller waiting in `GetActivityTask`.
 #[derive(Debug)]
-pub(crate) struct Waiter {
-    pub(crate) tx: oneshot::Sender<TaskId>,
+pub(crate) enum Waiter {
+    /// A worker's HTTP request.
+    Remote(oneshot::Sender<TaskId>),
+    /// An execution's `aws-sdk:sfn:getActivityTask` Task state.
+    Local(LocalPoller),
+}
+
+/// A Task state of an execution polling an activity through `aws-sdk:sfn`.
+#[derive(Debug, Clone)]
+pub(crate) struct LocalPoller {
+    pub(crate) activity: String,
+    pub(crate) execution: std::sync::Arc<str>,
+    pub(crate) frame: usize,
+    pub(crate) generation: u64,
+    pub(crate) worker: Option<String>,
 }
 
 /// The tasks and pollers of one activity.
@@ -26,11 +39,18 @@ pub(crate) struct Queue {
 
 impl Queue {
     /// Hands `task` to the longest-waiting live poller; returns it if there is none.
-    fn hand_to_waiter(&mut self, mut task: TaskId) -> Option<TaskId> {
+    /// A local poller's handover is returned for the engine to complete.
+    fn hand_to_waiter(&mut self, mut task: TaskId, local: &mut Vec<(TaskId, LocalPoller)>) -> Option<TaskId> {
         while let Some(waiter) = self.waiters.pop_front() {
-            match waiter.tx.send(task) {
-                Ok(()) => return None,
-                Err(back) => task = back,
+            match waiter {
+                Waiter::Remote(tx) => match tx.send(task) {
+                    Ok(()) => return None,
+                    Err(back) => task = back,
+                },
+                Waiter::Local(poller) => {
+                    local.push((task, poller));
+                    return None;
+                }
             }
         }
         Some(task)
@@ -45,18 +65,18 @@ pub(crate) struct Queues {
 
 impl Queues {
     /// Offers `task` to a waiting poller, else queues it at the back.
-    pub(crate) fn offer(&mut self, activity: &str, task: TaskId) {
+    pub(crate) fn offer(&mut self, activity: &str, task: TaskId, local: &mut Vec<(TaskId, LocalPoller)>) {
         let queue = self.by_activity.entry(activity.to_owned()).or_default();
-        if let Some(task) = queue.hand_to_waiter(task) {
+        if let Some(task) = queue.hand_to_waiter(task, local) {
             queue.tasks.push_back(task);
         }
     }
 
     /// Gives a task back (its poller left before claiming it): to another poller,
     /// else to the front of the queue, since it was first in line.
-    pub(crate) fn give_back(&mut self, activity: &str, task: TaskId) {
+    pub(crate) fn give_back(&mut self, activity: &str, task: TaskId, local: &mut Vec<(TaskId, LocalPoller)>) {
         let queue = self.by_activity.entry(activity.to_owned()).or_default();
-        if let Some(task) = queue.hand_to_waiter(task) {
+        if let Some(task) = queue.hand_to_waiter(task, local) {
             queue.tasks.push_front(task);
         }
     }
@@ -67,10 +87,20 @@ impl Queues {
         if let Some(task) = queue.tasks.pop_front() {
             return Ok(task);
         }
-        queue.waiters.retain(|w| !w.tx.is_closed());
+        queue.waiters.retain(|w| !matches!(w, Waiter::Remote(tx) if tx.is_closed()));
         let (tx, rx) = oneshot::channel();
-        queue.waiters.push_back(Waiter { tx });
+        queue.waiters.push_back(Waiter::Remote(tx));
         Err(rx)
+    }
+
+    /// Takes a queued task, or queues `poller` as a waiter.
+    pub(crate) fn poll_local(&mut self, activity: &str, poller: LocalPoller) -> Option<TaskId> {
+        let queue = self.by_activity.entry(activity.to_owned()).or_default();
+        if let Some(task) = queue.tasks.pop_front() {
+            return Some(task);
+        }
+        queue.waiters.push_back(Waiter::Local(poller));
+        None
     }
 
     /// Removes a task that ended before delivery (execution stopped, timed out).

@@ -14,11 +14,11 @@ use serde_json::Value;
 use stepwise_asl::Machine;
 use tokio::sync::{oneshot, Notify};
 
-use crate::activity::Queues;
+use crate::activity::{LocalPoller, Queues};
 use crate::arn::{self, Kind, Scope};
 use crate::clock::Clock;
 use crate::error::{Error, Result};
-use crate::execution::{Effect, FrameId, Running};
+use crate::execution::{Effect, FrameId, Running, Services};
 use crate::history::{ErrorCause, HistoryEvent};
 use crate::model::{
     ActivityRecord, ExecutionRecord, ExecutionStatus, MachineType, StateMachineRecord, Tag,
@@ -105,6 +105,8 @@ struct Core {
     timer_seq: u64,
     ready: VecDeque<Arc<str>>,
     next_task: u128,
+    /// Tasks handed to `aws-sdk:sfn:getActivityTask` pollers, to claim before committing.
+    handovers: Vec<(TaskId, LocalPoller)>,
     /// Executions starting, by ARN: the start's name+input for idempotency.
     seed: u64,
 }
@@ -500,6 +502,7 @@ impl Engine {
                         Some(delivered) => return Ok(Some(delivered)),
                         None => continue,
                     },
+
                     Err(rx) => rx,
                 }
             };
@@ -524,8 +527,15 @@ impl Engine {
 
     /// Marks a delivered task started: records `ActivityStarted` and commits.
     fn claim(&self, core: &mut Core, task: TaskId, worker: &Option<String>) -> Result<Option<ActivityTask>> {
-        let now = self.now();
-        let Some(record) = core.tasks.get_mut(&task) else { return Ok(None) };
+        let mut batch = Batch::default();
+        let claimed = self.claim_into(core, task, worker, self.now(), &mut batch);
+        self.commit(core, batch)?;
+        Ok(claimed)
+    }
+
+    /// Marks a delivered task started, collecting `ActivityStarted` into `batch`.
+    fn claim_into(&self, core: &mut Core, task: TaskId, worker: &Option<String>, now: i64, batch: &mut Batch) -> Option<ActivityTask> {
+        let Some(record) = core.tasks.get_mut(&task) else { return None };
         record.started = true;
         let (execution, frame, input) = (record.execution.clone(), record.frame, record.input.clone());
         if let Some(secs) = record.heartbeat_seconds {
@@ -533,12 +543,10 @@ impl Engine {
             record.heartbeat_deadline = Some(at);
             self.set_timer(core, at, TimerKind::Heartbeat { task });
         }
-        let Some(running) = core.running.get_mut(&execution) else { return Ok(None) };
+        let running = core.running.get_mut(&execution)?;
         running.task_started(frame, worker.clone(), now);
-        let mut batch = Batch::default();
-        self.advance(core, &execution, now, &mut batch);
-        self.commit(core, batch)?;
-        Ok(Some(ActivityTask { task_token: self.inner.signer.mint(task), input }))
+        self.advance(core, &execution, now, batch);
+        Some(ActivityTask { task_token: self.inner.signer.mint(task), input })
     }
 
     fn task_for_token(&self, core: &Core, token: &str) -> Result<TaskId> {
@@ -588,16 +596,19 @@ impl Engine {
     }
 
     fn finish_task(&self, core: &mut Core, task: TaskId, finish: impl FnOnce(&mut Running, FrameId, i64)) -> Result<()> {
-        let now = self.now();
-        let record = core.tasks.remove(&task).expect("checked by task_for_token");
+        let mut batch = Batch::default();
+        self.finish_task_into(core, task, finish, self.now(), &mut batch);
+        self.commit(core, batch)
+    }
+
+    fn finish_task_into(&self, core: &mut Core, task: TaskId, finish: impl FnOnce(&mut Running, FrameId, i64), now: i64, batch: &mut Batch) {
+        let Some(record) = core.tasks.remove(&task) else { return };
         if !record.started {
             core.queues.remove(&record.activity, task);
         }
-        let Some(running) = core.running.get_mut(&record.execution) else { return Ok(()) };
+        let Some(running) = core.running.get_mut(&record.execution) else { return };
         finish(running, record.frame, now);
-        let mut batch = Batch::default();
-        self.advance(core, &record.execution, now, &mut batch);
-        self.commit(core, batch)
+        self.advance(core, &record.execution, now, batch);
     }
 
     // ----- driving executions -----------------------------------------------
@@ -605,14 +616,21 @@ impl Engine {
     /// Advances one execution, carries out its effects and collects what to commit.
     fn advance(&self, core: &mut Core, key: &Arc<str>, now: i64, batch: &mut Batch) {
         let Some(mut running) = core.running.remove(key) else { return };
-        let next_task = &mut core.next_task;
-        let more = running.advance(now, STEP_BUDGET, &mut || {
-            *next_task += 1;
-            TaskId(*next_task)
-        });
-        let effects = std::mem::take(&mut running.effects);
-        for effect in effects {
-            self.apply(core, key, effect);
+        let mut more;
+        loop {
+            let mut services = EngineServices { next_task: &mut core.next_task, store: self.store() };
+            more = running.advance(now, STEP_BUDGET, &mut services);
+            let effects = std::mem::take(&mut running.effects);
+            if effects.is_empty() {
+                break;
+            }
+            for effect in effects {
+                self.apply(core, key, &mut running, effect, now, batch);
+            }
+            // Effects answered inline (aws-sdk:sfn calls) may have readied frames.
+            if more || !running.has_work() {
+                break;
+            }
         }
         batch.events.extend(running.pending.drain(..).map(|e| (key.to_string(), e)));
         if running.record_dirty {
@@ -628,8 +646,16 @@ impl Engine {
         }
     }
 
-    fn apply(&self, core: &mut Core, key: &Arc<str>, effect: Effect) {
+    fn apply(&self, core: &mut Core, key: &Arc<str>, running: &mut Running, effect: Effect, now: i64, batch: &mut Batch) {
         match effect {
+            Effect::SfnCall { frame, generation, action, parameters } => {
+                let poller = LocalPoller { activity: String::new(), execution: key.clone(), frame, generation, worker: None };
+                match self.sfn_call(core, poller, &action, &parameters, now, batch) {
+                    Some(Ok(output)) => running.service_succeeded(frame, generation, output, now),
+                    Some(Err(e)) => running.service_failed(frame, generation, sdk_fault(&e, self.next_uuid(core)), now),
+                    None => {}
+                }
+            }
             Effect::ScheduleActivity { task, activity_arn, input, frame, heartbeat_seconds } => {
                 core.tasks.insert(
                     task,
@@ -643,7 +669,7 @@ impl Engine {
                         started: false,
                     },
                 );
-                core.queues.offer(&activity_arn, task);
+                core.queues.offer(&activity_arn, task, &mut core.handovers);
             }
             Effect::Timer { at_ms, frame, generation } => {
                 self.set_timer(core, at_ms, TimerKind::Frame { execution: key.clone(), frame, generation })
@@ -668,12 +694,118 @@ impl Engine {
         }
     }
 
-    fn commit(&self, _core: &mut Core, batch: Batch) -> Result<()> {
+    fn commit(&self, core: &mut Core, mut batch: Batch) -> Result<()> {
+        self.settle(core, &mut batch);
         if batch.is_empty() {
             return Ok(());
         }
         // Committed under the core lock, so batches reach the store in decision order.
         self.store().commit(batch)
+    }
+
+    /// `aws-sdk:sfn:<action>` called by an execution; `None` while it waits (a long poll).
+    fn sfn_call(
+        &self,
+        core: &mut Core,
+        mut poller: LocalPoller,
+        action: &str,
+        p: &Value,
+        now: i64,
+        batch: &mut Batch,
+    ) -> Option<Result<Value>> {
+        let field = |name: &str| p.get(name).and_then(Value::as_str);
+        let required = |name: &str| {
+            field(name).ok_or_else(|| Error::Validation(format!(
+                "1 validation error detected: Value null at '{}' failed to satisfy constraint: Member must not be null",
+                lower_first(name)
+            )))
+        };
+        let result = match action {
+            "getActivityTask" => {
+                let arn = match required("ActivityArn").and_then(|arn| self.describe_activity(arn).map(|_| arn.to_owned())) {
+                    Ok(arn) => arn,
+                    Err(e) => return Some(Err(e)),
+                };
+                poller.worker = field("WorkerName").map(str::to_owned);
+                poller.activity = arn.clone();
+                let (frame, generation, execution) = (poller.frame, poller.generation, poller.execution.clone());
+                let worker = poller.worker.clone();
+                match core.queues.poll_local(&arn, poller) {
+                    Some(task) => match self.claim_into(core, task, &worker, now, batch) {
+                        Some(t) => Ok(json_task(&t)),
+                        None => Ok(serde_json::json!({})),
+                    },
+                    None => {
+                        // The long poll ends after 60 s with no task, as on AWS.
+                        let at = now + LONG_POLL.as_millis() as i64;
+                        self.set_timer(core, at, TimerKind::Frame { execution, frame, generation });
+                        return None;
+                    }
+                }
+            }
+            "sendTaskSuccess" => (|| {
+                let token = required("TaskToken")?;
+                let output = required("Output")?;
+                let task = self.task_for_token(core, token)?;
+                let value: Value = serde_json::from_str(output).map_err(|e| Error::InvalidOutput(format!("Invalid Output: '{e}'")))?;
+                let text = output.to_owned();
+                self.finish_task_into(core, task, |r, f, now| r.task_succeeded(f, text, value, now), now, batch);
+                Ok(serde_json::json!({}))
+            })(),
+            "sendTaskFailure" => (|| {
+                let task = self.task_for_token(core, required("TaskToken")?)?;
+                let (error, cause) = (field("Error").map(str::to_owned), field("Cause").map(str::to_owned));
+                self.finish_task_into(core, task, |r, f, now| r.task_failed(f, error, cause, now), now, batch);
+                Ok(serde_json::json!({}))
+            })(),
+            "sendTaskHeartbeat" => (|| {
+                let task = self.task_for_token(core, required("TaskToken")?)?;
+                if let Some(record) = core.tasks.get_mut(&task) {
+                    if let Some(secs) = record.heartbeat_seconds {
+                        record.heartbeat_deadline = Some(now + secs as i64 * 1000);
+                    }
+                }
+                Ok(serde_json::json!({}))
+            })(),
+            other => Err(Error::Unsupported(format!("Stepwise does not support aws-sdk:sfn:{other} yet"))),
+        };
+        Some(result)
+    }
+
+    /// Completes handovers to `aws-sdk:sfn:getActivityTask` pollers made while deciding.
+    fn settle(&self, core: &mut Core, batch: &mut Batch) {
+        while let Some((task, poller)) = core.handovers.pop() {
+            let waiting = core.running.get(&poller.execution).is_some_and(|r| r.awaits_service(poller.frame, poller.generation));
+            if !waiting {
+                if core.tasks.contains_key(&task) {
+                    core.queues.give_back(&poller.activity, task, &mut core.handovers);
+                }
+                continue;
+            }
+            let now = self.now();
+            match self.claim_into(core, task, &poller.worker, now, batch) {
+                Some(delivered) => {
+                    if let Some(running) = core.running.get_mut(&poller.execution) {
+                        running.service_succeeded(poller.frame, poller.generation, json_task(&delivered), now);
+                    }
+                    self.advance(core, &poller.execution, now, batch);
+                }
+                None => {
+                    // The task ended before the poller took it: keep polling.
+                    let activity = poller.activity.clone();
+                    if let Some(task) = core.queues.poll_local(&activity, poller.clone()) {
+                        core.handovers.push((task, poller));
+                    }
+                }
+            }
+        }
+    }
+
+    fn next_uuid(&self, core: &mut Core) -> String {
+        core.seed = core.seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        let a = core.seed;
+        core.seed = core.seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        uuid_from(a, core.seed)
     }
 
     fn next_seed(&self) -> u64 {
@@ -768,6 +900,38 @@ impl Engine {
     }
 }
 
+struct EngineServices<'a> {
+    next_task: &'a mut u128,
+    store: &'a dyn Store,
+}
+
+impl Services for EngineServices<'_> {
+    fn new_task(&mut self) -> TaskId {
+        *self.next_task += 1;
+        TaskId(*self.next_task)
+    }
+    fn activity_exists(&self, arn: &str) -> bool {
+        matches!(self.store.get_activity(arn), Ok(Some(_)))
+    }
+}
+
+/// `GetActivityTask`'s result as the SDK integration returns it.
+fn json_task(task: &ActivityTask) -> Value {
+    serde_json::json!({ "TaskToken": task.task_token, "Input": task.input })
+}
+
+/// An API error as an `aws-sdk:sfn` task failure: `Sfn.<Code>Exception` and AWS's cause format.
+fn sdk_fault(e: &Error, request_id: String) -> stepwise_asl::Fault {
+    let code = e.aws_type();
+    let name = if code.ends_with("Exception") { format!("Sfn.{code}") } else { format!("Sfn.{code}Exception") };
+    stepwise_asl::Fault::new(name, format!("{} (Service: Sfn, Status Code: 400, Request ID: {request_id})", e.message()))
+}
+
+fn lower_first(s: &str) -> String {
+    let mut c = s.chars();
+    c.next().map(|f| f.to_lowercase().chain(c).collect()).unwrap_or_default()
+}
+
 enum Tagged {
     Machine(StateMachineRecord),
     Activity(ActivityRecord),
@@ -787,7 +951,13 @@ impl Drop for PollGuard<'_> {
         if let Ok(task) = rx.try_recv() {
             let mut core = self.engine.inner.core.lock();
             if core.tasks.contains_key(&task) {
-                core.queues.give_back(self.activity, task);
+                let core = &mut *core;
+                core.queues.give_back(self.activity, task, &mut core.handovers);
+                let mut batch = Batch::default();
+                self.engine.settle(core, &mut batch);
+                if let Err(e) = self.engine.commit(core, batch) {
+                    tracing::error!("commit failed: {e}");
+                }
             }
         }
     }

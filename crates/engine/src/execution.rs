@@ -11,7 +11,7 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 
 use serde_json::{json, Map, Value};
-use stepwise_asl::{Entered, Env, ErrorDecision, Fault, Machine, Outcome, StateId, StateKind, WaitUntil};
+use stepwise_asl::{Entered, Env, ErrorDecision, Fault, Machine, Outcome, StateId, WaitUntil};
 
 use crate::history::{ErrorCause, EventKind, HistoryEvent};
 use crate::model::{ExecutionRecord, ExecutionStatus};
@@ -20,9 +20,23 @@ use crate::token::TaskId;
 /// Index of a frame within its execution.
 pub(crate) type FrameId = usize;
 
+/// What the engine lends an execution while it advances.
+pub(crate) trait Services {
+    /// A fresh task id.
+    fn new_task(&mut self) -> TaskId;
+    /// Whether the activity exists now.
+    fn activity_exists(&self, arn: &str) -> bool;
+}
+
+/// The prefix of the AWS SDK integration with Step Functions itself.
+const SFN_SDK_PREFIX: &str = "arn:aws:states:::aws-sdk:sfn:";
+
 /// A side effect a decision asks the engine to carry out after committing.
 #[derive(Debug)]
 pub(crate) enum Effect {
+    /// Call Step Functions' own API (`aws-sdk:sfn:<action>`); answer with
+    /// [`Running::service_succeeded`] or [`Running::service_failed`].
+    SfnCall { frame: FrameId, generation: u64, action: String, parameters: Value },
     /// Queue an activity task for workers.
     ScheduleActivity { task: TaskId, activity_arn: String, input: String, frame: FrameId, heartbeat_seconds: Option<u64> },
     /// Call [`Running::on_timer`] with `(frame, generation)` at `at_ms`.
@@ -39,8 +53,10 @@ enum Phase {
     Enter { retry: bool },
     /// Waiting for an activity task to finish.
     Task { task: TaskId },
+    /// Waiting for a service integration call.
+    Service { generation: u64, resource_type: &'static str, action: String },
     /// Waiting for a Wait state's timer or a retry's backoff.
-    Sleeping { generation: u64, then: AfterSleep },
+    Sleeping { then: AfterSleep },
     /// Waiting for children (Parallel branches or Map iterations).
     Fork(Fork),
     /// Finished or cancelled.
@@ -81,6 +97,8 @@ struct Frame {
     retry_count: u32,
     /// The id of this frame's latest event (previousEventId of its next one).
     last_event: u64,
+    /// The id of the current state's Entered event (AWS cites it in runtime errors).
+    entered_event: u64,
     entered_ms: i64,
     /// Bumped whenever a timer of this frame becomes stale.
     generation: u64,
@@ -153,6 +171,7 @@ impl Running {
             retry_count: 0,
             // AWS records the first state's Entered event with previousEventId 0.
             last_event: { let _ = id; 0 },
+            entered_event: 0,
             entered_ms: now,
             generation: 0,
         });
@@ -167,6 +186,7 @@ impl Running {
 
     /// True when frames are ready to advance.
     pub(crate) fn has_work(&self) -> bool {
+        // Used by the engine to keep advancing after effects answered inline.
         self.is_running() && !self.ready.is_empty()
     }
 
@@ -216,7 +236,7 @@ impl Running {
 
     /// Advances ready frames until none is ready or `budget` decisions were made.
     /// Returns true if work remains (the caller re-queues the execution).
-    pub(crate) fn advance(&mut self, now: i64, budget: usize, new_task: &mut dyn FnMut() -> TaskId) -> bool {
+    pub(crate) fn advance(&mut self, now: i64, budget: usize, services: &mut dyn Services) -> bool {
         let mut steps = 0;
         while let Some(frame) = self.ready.pop_front() {
             if !self.is_running() {
@@ -229,21 +249,21 @@ impl Running {
             }
             steps += 1;
             let Phase::Enter { retry } = self.frames[frame].phase else { continue };
-            self.enter(frame, retry, now, new_task);
+            self.enter(frame, retry, now, services);
         }
         false
     }
 
-    fn enter(&mut self, frame: FrameId, retry: bool, now: i64, new_task: &mut dyn FnMut() -> TaskId) {
+    fn enter(&mut self, frame: FrameId, retry: bool, now: i64, services: &mut dyn Services) {
         let state_id = self.frames[frame].state;
         let state = self.machine.state(state_id);
         let (kind, name) = (state.kind, state.name.clone());
         if !retry {
             self.frames[frame].entered_ms = now;
             let input = self.frames[frame].input.to_string();
-            self.frame_event(frame, now, EventKind::StateEntered { state: kind, name, input });
+            let id = self.frame_event(frame, now, EventKind::StateEntered { state: kind, name, input });
+            self.frames[frame].entered_event = id;
         }
-        let task = (kind == StateKind::Task).then(|| new_task());
         let ctx = self.context(frame, None);
         let seed = self.next_seed();
         let machine = self.machine.clone();
@@ -253,8 +273,7 @@ impl Running {
             Entered::Done(outcome) => self.finish_state(frame, outcome, now),
             Entered::Failed(fault) => self.fault(frame, fault, now),
             Entered::Task { resource, parameters, timeout_seconds, heartbeat_seconds } => {
-                let task = task.expect("task id minted for Task states");
-                self.schedule_task(frame, task, resource, parameters, timeout_seconds, heartbeat_seconds, now)
+                self.schedule_task(frame, services, resource, parameters, timeout_seconds, heartbeat_seconds, now)
             }
             Entered::Wait(until) => {
                 let at_ms = match until {
@@ -295,20 +314,33 @@ impl Running {
     fn schedule_task(
         &mut self,
         frame: FrameId,
-        task: TaskId,
+        services: &mut dyn Services,
         resource: String,
         parameters: Value,
         timeout_seconds: Option<u64>,
         heartbeat_seconds: Option<u64>,
         now: i64,
     ) {
+        if let Some(action) = resource.strip_prefix(SFN_SDK_PREFIX) {
+            return self.call_service(frame, "aws-sdk:sfn", action.to_owned(), parameters, now);
+        }
+        let runtime_error = |this: &Self, what: String| {
+            let f = &this.frames[frame];
+            let name = &this.machine.state(f.state).name;
+            Fault::runtime(format!(
+                "An error occurred while executing the state '{name}' (entered at the event id #{}). {what}",
+                f.entered_event
+            ))
+        };
         if !resource.contains(":activity:") {
-            let fault = Fault::new(
-                "States.Runtime",
-                format!("Stepwise does not support the Task resource '{resource}' yet: only activity ARNs run."),
-            );
+            let fault = runtime_error(self, format!("Stepwise does not support the Task resource '{resource}' yet: only activities and aws-sdk:sfn run."));
             return self.fault(frame, fault, now);
         }
+        if !services.activity_exists(&resource) {
+            let fault = runtime_error(self, format!("The activity {resource} does not exist."));
+            return self.fault(frame, fault, now);
+        }
+        let task = services.new_task();
         let input = parameters.to_string();
         self.frame_event(
             frame,
@@ -324,11 +356,64 @@ impl Running {
         self.effects.push(Effect::ScheduleActivity { task, activity_arn: resource, input, frame, heartbeat_seconds });
     }
 
+    fn call_service(&mut self, frame: FrameId, resource_type: &'static str, action: String, parameters: Value, now: i64) {
+        let region = self.record.arn.split(':').nth(3).unwrap_or_default().to_owned();
+        self.frame_event(
+            frame,
+            now,
+            EventKind::TaskScheduled {
+                resource_type: resource_type.into(),
+                resource: action.clone(),
+                region,
+                parameters: parameters.to_string(),
+            },
+        );
+        self.frame_event(frame, now, EventKind::TaskStarted { resource_type: resource_type.into(), resource: action.clone() });
+        let f = &mut self.frames[frame];
+        f.generation += 1;
+        let generation = f.generation;
+        f.phase = Phase::Service { generation, resource_type, action: action.clone() };
+        self.effects.push(Effect::SfnCall { frame, generation, action, parameters });
+    }
+
+    /// The frame's service call, if it is still waiting for that call.
+    fn service_phase(&self, frame: FrameId, generation: u64) -> Option<(&'static str, String)> {
+        match &self.frames.get(frame)?.phase {
+            Phase::Service { generation: g, resource_type, action } if *g == generation && self.is_running() => {
+                Some((resource_type, action.clone()))
+            }
+            _ => None,
+        }
+    }
+
+    /// True while `frame` still waits for the service call of `generation`.
+    pub(crate) fn awaits_service(&self, frame: FrameId, generation: u64) -> bool {
+        self.service_phase(frame, generation).is_some()
+    }
+
+    /// A service call answered.
+    pub(crate) fn service_succeeded(&mut self, frame: FrameId, generation: u64, output: Value, now: i64) {
+        let Some((resource_type, resource)) = self.service_phase(frame, generation) else { return };
+        self.frames[frame].phase = Phase::Done;
+        let text = output.to_string();
+        self.frame_event(frame, now, EventKind::TaskSucceeded { resource_type: resource_type.into(), resource, output: text });
+        self.complete(frame, output, now);
+    }
+
+    /// A service call failed.
+    pub(crate) fn service_failed(&mut self, frame: FrameId, generation: u64, fault: Fault, now: i64) {
+        let Some((resource_type, resource)) = self.service_phase(frame, generation) else { return };
+        self.frames[frame].phase = Phase::Done;
+        let error = error_cause(&fault);
+        self.frame_event(frame, now, EventKind::TaskFailed { resource_type: resource_type.into(), resource, error });
+        self.fault(frame, fault, now);
+    }
+
     fn sleep(&mut self, frame: FrameId, at_ms: i64, then: AfterSleep) {
         let f = &mut self.frames[frame];
         f.generation += 1;
         let generation = f.generation;
-        f.phase = Phase::Sleeping { generation, then };
+        f.phase = Phase::Sleeping { then };
         self.effects.push(Effect::Timer { at_ms, frame, generation });
     }
 
@@ -366,6 +451,7 @@ impl Running {
             attempts: Vec::new(),
             retry_count: 0,
             last_event,
+            entered_event: 0,
             entered_ms: now,
             generation: 0,
         });
@@ -497,7 +583,8 @@ impl Running {
     }
 
     /// A fault was raised in the frame's state: retry, catch, or propagate.
-    fn fault(&mut self, frame: FrameId, fault: Fault, now: i64) {
+    fn fault(&mut self, frame: FrameId, mut fault: Fault, now: i64) {
+        stepwise_asl::step::fill_entered_event_id(&mut fault, self.frames[frame].entered_event);
         let ctx = self.context(frame, None);
         let jitter = (self.next_seed() >> 11) as f64 / (1u64 << 53) as f64;
         let machine = self.machine.clone();
@@ -543,6 +630,8 @@ impl Running {
                 *timed_out_task = Some(task);
                 self.task_timed_out(frame, "States.Timeout", now);
             }
+            // A `getActivityTask` long poll ended without a task.
+            Phase::Service { .. } => self.service_succeeded(frame, generation, Value::Object(Map::new()), now),
             _ => {}
         }
     }

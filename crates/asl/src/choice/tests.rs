@@ -17,14 +17,17 @@ fn check(rule: Value, expected: Result<bool, &str>) {
     let mut vars = Map::new();
     vars.insert("limit".into(), json!(3));
     let env = Env { input: &input, context: &ctx, vars: &vars, seed: 0 };
-    let r = Rule::compile(&rule, "/States/C/Choices[0]").unwrap_or_else(|e| panic!("{rule}: {e:?}"));
+    let r =
+        Rule::compile(&rule, "/States/C/Choices[0]").unwrap_or_else(|e| panic!("{rule}: {e:?}"));
     let got = r.matches(&env).map_err(|f| f.cause);
     assert_eq!(got, expected.map_err(str::to_owned), "{rule}");
 }
 
 #[test]
 fn comparisons() {
-    let t = |op: &str, var: &str, v: Value, expected: bool| check(json!({"Variable": var, op: v}), Ok(expected));
+    let t = |op: &str, var: &str, v: Value, expected: bool| {
+        check(json!({"Variable": var, op: v}), Ok(expected))
+    };
     t("StringEquals", "$.s", json!("hello"), true);
     t("StringEquals", "$.n", json!("5"), false);
     t("StringLessThan", "$.s", json!("help"), true);
@@ -77,17 +80,31 @@ fn comparisons() {
 
 #[test]
 fn combinators_and_faults() {
-    check(json!({"And": [{"Variable": "$.n", "NumericEquals": 5}, {"Variable": "$.s", "StringEquals": "hello"}]}), Ok(true));
-    check(json!({"Or": [{"Variable": "$.n", "NumericEquals": 4}, {"Variable": "$.s", "StringEquals": "nope"}]}), Ok(false));
+    check(
+        json!({"And": [{"Variable": "$.n", "NumericEquals": 5}, {"Variable": "$.s", "StringEquals": "hello"}]}),
+        Ok(true),
+    );
+    check(
+        json!({"Or": [{"Variable": "$.n", "NumericEquals": 4}, {"Variable": "$.s", "StringEquals": "nope"}]}),
+        Ok(false),
+    );
     check(json!({"Not": {"Variable": "$.n", "NumericEquals": 4}}), Ok(true));
     check(
         json!({"And": [{"Not": {"Variable": "$.t", "BooleanEquals": false}}, {"Or": [{"Variable": "$.missing", "IsPresent": true}, {"Variable": "$.f", "NumericGreaterThan": 2}]}]}),
         Ok(true),
     );
     check(json!({"Variable": "$.missing", "StringEquals": "x"}), Err("Invalid path '$.missing': The choice state's condition path references an invalid value."));
-    check(json!({"Variable": "$.n", "NumericEqualsPath": "$.nope"}), Err("Invalid path '$.nope': The choice state's condition path references an invalid value."));
+    check(
+        json!({"Variable": "$.n", "NumericEqualsPath": "$.nope"}),
+        Err(
+            "Invalid path '$.nope': The choice state's condition path references an invalid value.",
+        ),
+    );
     // Short-circuit: the failing branch is never evaluated.
-    check(json!({"Or": [{"Variable": "$.t", "BooleanEquals": true}, {"Variable": "$.missing", "StringEquals": "x"}]}), Ok(true));
+    check(
+        json!({"Or": [{"Variable": "$.t", "BooleanEquals": true}, {"Variable": "$.missing", "StringEquals": "x"}]}),
+        Ok(true),
+    );
 }
 
 #[test]
@@ -98,21 +115,66 @@ fn compile_errors() {
     };
     bad(json!({"Variable": "$.x"}), "A Choice Rule must have exactly one comparison operator or one of the following fields: [And, Or, Not]", "/L");
     bad(json!({"StringEquals": "x"}), "These fields are required: [Variable]", "/L");
-    bad(json!({"Variable": "x", "StringEquals": "x"}), "The value for the field 'Variable' must be a valid JSONPath", "/L/Variable");
-    bad(json!({"Variable": "$.x", "StringEquals": 1}), "Expected value of type String", "/L/StringEquals");
-    bad(json!({"Variable": "$.x", "NumericEquals": "1"}), "Expected value of type Number", "/L/NumericEquals");
-    bad(json!({"Variable": "$.x", "BooleanEquals": 1}), "Expected value of type Boolean", "/L/BooleanEquals");
+    bad(
+        json!({"Variable": "x", "StringEquals": "x"}),
+        "The value for the field 'Variable' must be a valid JSONPath",
+        "/L/Variable",
+    );
+    bad(
+        json!({"Variable": "$.x", "StringEquals": 1}),
+        "Expected value of type String",
+        "/L/StringEquals",
+    );
+    bad(
+        json!({"Variable": "$.x", "NumericEquals": "1"}),
+        "Expected value of type Number",
+        "/L/NumericEquals",
+    );
+    bad(
+        json!({"Variable": "$.x", "BooleanEquals": 1}),
+        "Expected value of type Boolean",
+        "/L/BooleanEquals",
+    );
     bad(json!({"Variable": "$.x", "IsNull": "yes"}), "Expected value of type Boolean", "/L/IsNull");
-    bad(json!({"Variable": "$.x", "TimestampEquals": "2016-12-05 21:29:29Z"}), "String does not match RFC3339 timestamp", "/L/TimestampEquals");
-    bad(json!({"Variable": "$.x", "TimestampEquals": "2016-12-05T21:29:29"}), "String does not match RFC3339 timestamp", "/L/TimestampEquals");
-    bad(json!({"Variable": "$.x", "StringEqualsPath": "nope"}), "The value for the field 'StringEqualsPath' must be a valid JSONPath", "/L/StringEqualsPath");
-    bad(json!({"Variable": "$.x", "StringEquals": "a", "NumericEquals": 1}), "There should only be one of the following fields: [StringEquals, NumericEquals]", "/L");
-    bad(json!({"Variable": "$.x", "StringEqual": "a"}), "Field 'StringEqual' is not supported", "/L/StringEqual");
+    bad(
+        json!({"Variable": "$.x", "TimestampEquals": "2016-12-05 21:29:29Z"}),
+        "String does not match RFC3339 timestamp",
+        "/L/TimestampEquals",
+    );
+    bad(
+        json!({"Variable": "$.x", "TimestampEquals": "2016-12-05T21:29:29"}),
+        "String does not match RFC3339 timestamp",
+        "/L/TimestampEquals",
+    );
+    bad(
+        json!({"Variable": "$.x", "StringEqualsPath": "nope"}),
+        "The value for the field 'StringEqualsPath' must be a valid JSONPath",
+        "/L/StringEqualsPath",
+    );
+    bad(
+        json!({"Variable": "$.x", "StringEquals": "a", "NumericEquals": 1}),
+        "There should only be one of the following fields: [StringEquals, NumericEquals]",
+        "/L",
+    );
+    bad(
+        json!({"Variable": "$.x", "StringEqual": "a"}),
+        "Field 'StringEqual' is not supported",
+        "/L/StringEqual",
+    );
     bad(json!({"And": []}), "Value cannot be empty", "/L/And");
     bad(json!({"And": {}}), "Expected value of type Array", "/L/And");
-    bad(json!({"And": [{"Variable": "$.x", "StringEquals": 1}]}), "Expected value of type String", "/L/And[0]/StringEquals");
-    bad(json!({"Not": {"Variable": "$.x"}, "Variable": "$.y"}), "Field 'Variable' is not supported", "/L/Variable");
-    assert!(Rule::compile(&json!({"Variable": "$.x", "StringEquals": "a", "Comment": "c"}), "/L").is_ok());
+    bad(
+        json!({"And": [{"Variable": "$.x", "StringEquals": 1}]}),
+        "Expected value of type String",
+        "/L/And[0]/StringEquals",
+    );
+    bad(
+        json!({"Not": {"Variable": "$.x"}, "Variable": "$.y"}),
+        "Field 'Variable' is not supported",
+        "/L/Variable",
+    );
+    assert!(Rule::compile(&json!({"Variable": "$.x", "StringEquals": "a", "Comment": "c"}), "/L")
+        .is_ok());
 }
 
 #[test]

@@ -81,8 +81,8 @@ pub(crate) fn looks_like_reference(s: &str) -> bool {
     if !(s == "$" || s.starts_with("$.") || s.starts_with("$[")) {
         return false;
     }
-    !(s.contains('*') || s.contains("..") || s.contains("[?") || s.contains("(@") || s.ends_with("()"))
-        && !bracket_has(s, &[':', ','])
+    let fancy = s.contains('*') || s.contains("..") || s.contains("[?") || s.contains("(@") || s.ends_with("()");
+    !fancy && !bracket_has(s, &[':', ','])
 }
 
 fn bracket_has(s: &str, chars: &[char]) -> bool {
@@ -103,8 +103,10 @@ fn bracket_has(s: &str, chars: &[char]) -> bool {
 }
 
 #[derive(Default)]
-pub(crate) struct Builder {
+pub(crate) struct Builder<'v> {
     pub diags: Vec<Diagnostic>,
+    /// Graph-level checks, run once the schema is known to be valid: (States, location, StartAt).
+    deferred: Vec<(&'v Obj, String, Option<&'v str>)>,
     slots: Vec<Option<State>>,
     graph_starts: Vec<StateId>,
     all_names: HashSet<String>,
@@ -116,7 +118,7 @@ struct Graph<'a> {
     ids: HashMap<&'a str, StateId>,
 }
 
-impl Builder {
+impl<'v> Builder<'v> {
     fn push(&mut self, code: &str, message: String, location: &str) {
         self.diags.push(Diagnostic {
             severity: Severity::Error,
@@ -129,7 +131,7 @@ impl Builder {
         self.push(m::SCHEMA_VALIDATION_FAILED, message, location);
     }
 
-    pub(crate) fn machine(&mut self, v: &Value) -> Option<Machine> {
+    pub(crate) fn machine(&mut self, v: &'v Value) -> Option<Machine> {
         let obj = v.as_object()?;
         self.check_fields(obj, TOP_FIELDS, "/");
         match obj.get("QueryLanguage") {
@@ -142,6 +144,13 @@ impl Builder {
         self.opt_string(obj, "Version", "");
         let timeout = self.int(obj, "TimeoutSeconds", "", 1, MAX_INT);
         let start = self.graph(obj, "", TOP_FIELDS);
+        // AWS reports graph-level problems (no terminal state, unreachable states) only for a
+        // definition whose schema is valid.
+        if !self.diags.iter().any(|d| d.code == m::SCHEMA_VALIDATION_FAILED) {
+            for (states, loc, start) in std::mem::take(&mut self.deferred) {
+                self.graph_checks(states, &loc, start);
+            }
+        }
         if self.diags.iter().any(|d| d.severity == Severity::Error) {
             return None;
         }
@@ -166,7 +175,7 @@ impl Builder {
     }
 
     /// Validates one graph (`StartAt` + `States`) at `loc` and builds its states.
-    fn graph(&mut self, obj: &Obj, loc: &str, allowed: &[&str]) -> Option<StateId> {
+    fn graph(&mut self, obj: &'v Obj, loc: &str, allowed: &[&str]) -> Option<StateId> {
         let gid = GraphId(self.graph_starts.len() as u32);
         self.graph_starts.push(UNRESOLVED);
         if !std::ptr::eq(allowed, TOP_FIELDS) {
@@ -225,7 +234,7 @@ impl Builder {
             let state = self.state(name, sv, &sloc, &graph);
             self.slots[graph.ids[name.as_str()].0 as usize] = state;
         }
-        self.graph_checks(states, loc, start_name.filter(|_| start.is_some()));
+        self.deferred.push((states, loc.to_owned(), start_name.filter(|_| start.is_some())));
         if let Some(s) = start {
             self.graph_starts[gid.0 as usize] = s;
         }
@@ -233,7 +242,7 @@ impl Builder {
     }
 
     /// Terminal-state and reachability checks on the raw JSON of one graph.
-    fn graph_checks(&mut self, states: &Obj, loc: &str, start: Option<&str>) {
+    fn graph_checks(&mut self, states: &'v Obj, loc: &str, start: Option<&str>) {
         let terminal = states.values().any(|s| {
             s.get("End") == Some(&Value::Bool(true))
                 || matches!(s.get("Type").and_then(Value::as_str), Some("Succeed" | "Fail"))
@@ -270,7 +279,7 @@ impl Builder {
         }
     }
 
-    fn state(&mut self, name: &str, v: &Value, loc: &str, graph: &Graph<'_>) -> Option<State> {
+    fn state(&mut self, name: &str, v: &'v Value, loc: &str, graph: &Graph<'_>) -> Option<State> {
         let Some(obj) = v.as_object() else {
             self.schema(m::expected_type("Object"), loc);
             return None;
@@ -444,7 +453,7 @@ impl Builder {
         }
     }
 
-    fn opt_string<'v>(&mut self, obj: &'v Obj, key: &str, loc: &str) -> Option<&'v str> {
+    fn opt_string<'o>(&mut self, obj: &'o Obj, key: &str, loc: &str) -> Option<&'o str> {
         match obj.get(key)? {
             Value::String(s) => Some(s),
             _ => {
@@ -521,7 +530,7 @@ impl Builder {
     }
 
     /// Shared checks of `Retry`/`Catch` arrays: returns each element with its location.
-    fn handlers<'v>(&mut self, obj: &'v Obj, key: &str, loc: &str) -> Vec<(&'v Obj, String)> {
+    fn handlers<'o>(&mut self, obj: &'o Obj, key: &str, loc: &str) -> Vec<(&'o Obj, String)> {
         let Some(v) = obj.get(key) else { return Vec::new() };
         let Some(items) = v.as_array() else {
             self.schema(m::expected_type("Array"), &at(loc, key));
@@ -737,7 +746,7 @@ impl Builder {
         Body::Fail { error, cause }
     }
 
-    fn parallel(&mut self, obj: &Obj, loc: &str) -> Option<Body> {
+    fn parallel(&mut self, obj: &'v Obj, loc: &str) -> Option<Body> {
         let Some(v) = obj.get("Branches") else {
             self.schema(m::required(&["Branches"]), loc);
             return None;
@@ -762,7 +771,7 @@ impl Builder {
         Some(Body::Parallel { branches })
     }
 
-    fn map(&mut self, obj: &Obj, loc: &str, legacy_parameters: Option<Template>) -> Option<Body> {
+    fn map(&mut self, obj: &'v Obj, loc: &str, legacy_parameters: Option<Template>) -> Option<Body> {
         let key = match (obj.contains_key("ItemProcessor"), obj.contains_key("Iterator")) {
             (true, true) => {
                 self.schema(m::only_one_of(&["ItemProcessor", "Iterator"]), loc);

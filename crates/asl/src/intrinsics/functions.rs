@@ -28,7 +28,15 @@ pub(super) fn apply(node: &Node, mut args: Vec<Value>, env: &Env<'_>) -> Result<
                         runtime = pieces_at_runtime(s);
                         &runtime
                     }
-                    other => return Err(failure(f, format!("the format string must be a string, but was {}", compact(other)))),
+                    other => {
+                        return Err(failure(
+                            f,
+                            format!(
+                                "the format string must be a string, but was {}",
+                                compact(other)
+                            ),
+                        ))
+                    }
                 },
             };
             let values: Vec<Value> = rest.collect();
@@ -54,7 +62,8 @@ pub(super) fn apply(node: &Node, mut args: Vec<Value>, env: &Env<'_>) -> Result<
             if s.trim().is_empty() {
                 return Ok(Value::Null);
             }
-            let v: Value = serde_json::from_str(s).map_err(|e| failure(f, format!("the string could not be parsed as JSON: {e}")))?;
+            let v: Value = serde_json::from_str(s)
+                .map_err(|e| failure(f, format!("the string could not be parsed as JSON: {e}")))?;
             // Jackson reads `-0` as the integer 0; serde_json as the float -0.0.
             if v.as_f64() == Some(0.0) && !s.contains(['.', 'e', 'E']) {
                 return Ok(Value::from(0));
@@ -66,7 +75,10 @@ pub(super) fn apply(node: &Node, mut args: Vec<Value>, env: &Env<'_>) -> Result<
             let size = int(f, &args[1], "the chunk size")?;
             let a = array(f, &args[0], "the first argument")?;
             if size <= 0 {
-                return Err(failure(f, format!("the chunk size must be a positive integer, but was {size}")));
+                return Err(failure(
+                    f,
+                    format!("the chunk size must be a positive integer, but was {size}"),
+                ));
             }
             Ok(Value::Array(a.chunks(size as usize).map(|c| Value::Array(c.to_vec())).collect()))
         }
@@ -94,13 +106,28 @@ pub(super) fn apply(node: &Node, mut args: Vec<Value>, env: &Env<'_>) -> Result<
         Func::ArrayGetItem => {
             let index = match &args[1] {
                 Value::Number(n) if n.as_i64().is_some() => n.as_i64().unwrap_or_default(),
-                other => return Err(failure(f, format!("the index must be an integer, but was {}", compact(other)))),
+                other => {
+                    return Err(failure(
+                        f,
+                        format!("the index must be an integer, but was {}", compact(other)),
+                    ))
+                }
             };
             let a = array(f, &args[0], "the first argument")?;
             if index < 0 || index as usize >= a.len() {
-                return Err(failure(f, format!("the index {index} is out of bounds for an array of length {}", a.len())));
+                return Err(failure(
+                    f,
+                    format!(
+                        "the index {index} is out of bounds for an array of length {}",
+                        a.len()
+                    ),
+                ));
             }
-            Ok(args.swap_remove(0).as_array_mut().map(|a| a.swap_remove(index as usize)).unwrap_or_default())
+            Ok(args
+                .swap_remove(0)
+                .as_array_mut()
+                .map(|a| a.swap_remove(index as usize))
+                .unwrap_or_default())
         }
         Func::ArrayLength => Ok(Value::from(array(f, &args[0], "the argument")?.len())),
         Func::ArrayUnique => {
@@ -169,11 +196,18 @@ pub(super) fn apply(node: &Node, mut args: Vec<Value>, env: &Env<'_>) -> Result<
                 None => splitmix(env.seed ^ mix(node.id)) as i64,
             };
             if end <= start {
-                return Err(failure(f, format!("the end ({end}) must be greater than the start ({start})")));
+                return Err(failure(
+                    f,
+                    format!("the end ({end}) must be greater than the start ({start})"),
+                ));
             }
             let bound = end - start;
             let mut rng = JavaRandom::new(seed);
-            let r = if bound <= i32::MAX as i64 { rng.next_int(bound as i32) as i64 } else { rng.next_long().rem_euclid(bound) };
+            let r = if bound <= i32::MAX as i64 {
+                rng.next_int(bound as i32) as i64
+            } else {
+                rng.next_long().rem_euclid(bound)
+            };
             Ok(Value::from(start + r))
         }
         Func::StringSplit => {
@@ -265,20 +299,26 @@ fn string<'v>(f: Func, v: &'v Value, what: &str) -> Result<&'v str, Fault> {
 }
 
 fn array<'v>(f: Func, v: &'v Value, what: &str) -> Result<&'v Vec<Value>, Fault> {
-    v.as_array().ok_or_else(|| failure(f, format!("{what} must be an array, but was {}", compact(v))))
+    v.as_array()
+        .ok_or_else(|| failure(f, format!("{what} must be an array, but was {}", compact(v))))
 }
 
 fn object(f: Func, v: Value, what: &str) -> Result<Map<String, Value>, Fault> {
     match v {
         Value::Object(m) => Ok(m),
-        other => Err(failure(f, format!("{what} must be a JSON object, but was {}", compact(&other)))),
+        other => {
+            Err(failure(f, format!("{what} must be a JSON object, but was {}", compact(&other))))
+        }
     }
 }
 
 fn limit(f: Func, s: &str) -> Result<(), Fault> {
     let n = s.chars().count();
     if n > MAX_CHARS {
-        return Err(failure(f, format!("the input can contain at most {MAX_CHARS} characters, but contained {n}")));
+        return Err(failure(
+            f,
+            format!("the input can contain at most {MAX_CHARS} characters, but contained {n}"),
+        ));
     }
     Ok(())
 }
@@ -305,7 +345,10 @@ fn number_to_int(n: &Number) -> Option<i64> {
 fn int32(f: Func, v: &Value, what: &str) -> Result<i64, Fault> {
     let i = int(f, v, what)?;
     if i < i64::from(i32::MIN) || i > i64::from(i32::MAX) {
-        return Err(failure(f, format!("{what} must be between {} and {}, but was {i}", i32::MIN, i32::MAX)));
+        return Err(failure(
+            f,
+            format!("{what} must be between {} and {}, but was {i}", i32::MIN, i32::MAX),
+        ));
     }
     Ok(i)
 }

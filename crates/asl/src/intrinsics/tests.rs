@@ -11,7 +11,8 @@ fn input() -> Value {
 
 fn run(expr: &str, seed: u64) -> Result<Value, Fault> {
     let input = input();
-    let ctx = json!({"Execution": {"Name": "exec-1"}, "StateMachine": {"Name": "my-state-machine"}});
+    let ctx =
+        json!({"Execution": {"Name": "exec-1"}, "StateMachine": {"Name": "my-state-machine"}});
     let mut vars = Map::new();
     vars.insert("v".into(), json!([7, 8]));
     let env = Env { input: &input, context: &ctx, vars: &vars, seed };
@@ -35,9 +36,15 @@ fn check_fails(expr: &str) {
 #[test]
 fn evaluates() {
     check("States.Array()", json!([]));
-    check("States.Array(1, 'two', true, null, $.n, $$.Execution.Name, $v[0])", json!([1, "two", true, null, 5, "exec-1", 7]));
+    check(
+        "States.Array(1, 'two', true, null, $.n, $$.Execution.Name, $v[0])",
+        json!([1, "two", true, null, 5, "exec-1", 7]),
+    );
     check("States.Format('Hello {}!', 'World')", json!("Hello World!"));
-    check("States.Format('{} {} {} {} {}', 1, 1.0, $.obj, $.arr, null)", json!("1 1.0 {a=1, b={c=2}} [1, 2, 2, 3, x, x] null"));
+    check(
+        "States.Format('{} {} {} {} {}', 1, 1.0, $.obj, $.arr, null)",
+        json!("1 1.0 {a=1, b={c=2}} [1, 2, 2, 3, x, x] null"),
+    );
     check("States.Format('esc \\{\\} \\' \\\\ {}', 1)", json!("esc {} ' \\ 1"));
     check("States.Format($.fmt, 1, 'b')", json!("x=1 y=b"));
     check("States.StringToJson($.json)", json!({"k": [1, 2.5]}));
@@ -57,7 +64,10 @@ fn evaluates() {
     check("States.Base64Decode($.b64)", json!("Data to encode"));
     check("States.Hash('input data', 'MD5')", json!("812f45842bc6d66ee14572ce20db8e86"));
     check("States.Hash('input data', 'SHA-1')", json!("aaff4a450a104cd177d28d18d74485e8cae074b7"));
-    check("States.Hash('input data', 'SHA-256')", json!("b4a697a057313163aee33cd8d40c66e9f0f177e00cac2de32475ffff6169c3e3"));
+    check(
+        "States.Hash('input data', 'SHA-256')",
+        json!("b4a697a057313163aee33cd8d40c66e9f0f177e00cac2de32475ffff6169c3e3"),
+    );
     check(
         "States.Hash('input data', 'SHA-384')",
         json!("d28a7d5cf25a74f11a50a18452b75e04bb3d70c9dd0510d6123aa008c756511b87525bdc835ebb27e1fb9e9374a15562"),
@@ -75,7 +85,10 @@ fn evaluates() {
     check("States.MathAdd(-0.5, 0.5)", json!(1));
     check("States.MathAdd($.n, -10)", json!(-5));
     check("States.StringSplit($.s, ',')", json!(["a", "b", "c"]));
-    check("States.StringSplit('This.is+a,test=string', '.+,=')", json!(["This", "is", "a", "test", "string"]));
+    check(
+        "States.StringSplit('This.is+a,test=string', '.+,=')",
+        json!(["This", "is", "a", "test", "string"]),
+    );
     check(
         "States.ArrayGetItem(States.StringSplit($$.StateMachine.Name, '-'), States.MathAdd(States.ArrayLength(States.StringSplit($$.StateMachine.Name, '-')), -1))",
         json!("machine"),
@@ -121,7 +134,11 @@ fn runtime_failures() {
     check_fails("States.Format('{} {}', 1)");
     let missing = run("States.Array($.nope)", 1).unwrap_err();
     assert_eq!(missing.error, "States.Runtime");
-    assert!(missing.cause.starts_with("The JSONPath '$.nope' could not be found in the input '{"), "{}", missing.cause);
+    assert!(
+        missing.cause.starts_with("The JSONPath '$.nope' could not be found in the input '{"),
+        "{}",
+        missing.cause
+    );
 }
 
 #[test]
@@ -146,7 +163,14 @@ fn parse_errors() {
 
 #[test]
 fn java_numbers() {
-    for (n, s) in [(json!(1), "1"), (json!(1.0), "1.0"), (json!(1.1), "1.1"), (json!(1e7), "1.0E7"), (json!(1.5e-5), "1.5E-5"), (json!(-0.001), "-0.001")] {
+    for (n, s) in [
+        (json!(1), "1"),
+        (json!(1.0), "1.0"),
+        (json!(1.1), "1.1"),
+        (json!(1e7), "1.0E7"),
+        (json!(1.5e-5), "1.5E-5"),
+        (json!(-0.001), "-0.001"),
+    ] {
         let Value::Number(n) = n else { unreachable!() };
         assert_eq!(java_number(&n), s);
     }

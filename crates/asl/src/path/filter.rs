@@ -100,15 +100,21 @@ fn compare(l: &Value, op: Op, r: &Value) -> bool {
         Op::In => r.as_array().is_some_and(|a| a.iter().any(|x| loose_eq(l, x))),
         Op::Nin => r.as_array().is_some_and(|a| !a.iter().any(|x| loose_eq(l, x))),
         Op::SubsetOf => match (l, r) {
-            (Value::Array(a), Value::Array(b)) => a.iter().all(|x| b.iter().any(|y| loose_eq(x, y))),
+            (Value::Array(a), Value::Array(b)) => {
+                a.iter().all(|x| b.iter().any(|y| loose_eq(x, y)))
+            }
             _ => false,
         },
         Op::AnyOf => match (l, r) {
-            (Value::Array(a), Value::Array(b)) => a.iter().any(|x| b.iter().any(|y| loose_eq(x, y))),
+            (Value::Array(a), Value::Array(b)) => {
+                a.iter().any(|x| b.iter().any(|y| loose_eq(x, y)))
+            }
             _ => false,
         },
         Op::NoneOf => match (l, r) {
-            (Value::Array(a), Value::Array(b)) => !a.iter().any(|x| b.iter().any(|y| loose_eq(x, y))),
+            (Value::Array(a), Value::Array(b)) => {
+                !a.iter().any(|x| b.iter().any(|y| loose_eq(x, y)))
+            }
             _ => false,
         },
         Op::Size => {
@@ -219,7 +225,10 @@ impl Parser<'_> {
         ];
         for (word, op) in WORDS {
             let w = word.as_bytes();
-            if rest.len() > w.len() && rest[..w.len()].eq_ignore_ascii_case(w) && !rest[w.len()].is_ascii_alphanumeric() {
+            if rest.len() > w.len()
+                && rest[..w.len()].eq_ignore_ascii_case(w)
+                && !rest[w.len()].is_ascii_alphanumeric()
+            {
                 self.pos += w.len();
                 if word == "contains" {
                     return Err(self.err("the 'contains' filter operator is not supported"));
@@ -266,7 +275,8 @@ impl Parser<'_> {
             }
             _ => {
                 let start = self.pos;
-                while matches!(self.peek(), Some(c) if c.is_ascii_alphanumeric() || matches!(c, b'-' | b'+' | b'.')) {
+                while matches!(self.peek(), Some(c) if c.is_ascii_alphanumeric() || matches!(c, b'-' | b'+' | b'.'))
+                {
                     self.pos += 1;
                 }
                 let word = &self.src[start..self.pos];

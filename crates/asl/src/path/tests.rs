@@ -52,8 +52,14 @@ fn select_table() {
     check("$.a.b[0,2]", Some(json!([1, 3])));
     check("$.a.b[::2]", Some(json!([1, 3])));
     check("$.missing[*]", Some(json!([])));
-    check("$.store.book[*].author", Some(json!(["Nigel Rees", "Evelyn Waugh", "Herman Melville", "J. R. R. Tolkien"])));
-    check("$..author", Some(json!(["Nigel Rees", "Evelyn Waugh", "Herman Melville", "J. R. R. Tolkien"])));
+    check(
+        "$.store.book[*].author",
+        Some(json!(["Nigel Rees", "Evelyn Waugh", "Herman Melville", "J. R. R. Tolkien"])),
+    );
+    check(
+        "$..author",
+        Some(json!(["Nigel Rees", "Evelyn Waugh", "Herman Melville", "J. R. R. Tolkien"])),
+    );
     check("$.store..price", Some(json!([8.95, 12.99, 8.99, 22.99, 19.95])));
     check("$..book[2].title", Some(json!(["Moby Dick"])));
     check("$..book[-1].title", Some(json!(["LOTR"])));
@@ -61,8 +67,14 @@ fn select_table() {
     check("$.store.book[?(!@.isbn)].title", Some(json!(["Sayings", "Sword"])));
     check("$.store.book[?(@.price < 10)].title", Some(json!(["Sayings", "Moby Dick"])));
     check("$.store.book[?(@.price > $.expensive)].title", Some(json!(["Sword", "LOTR"])));
-    check("$.store.book[?(@.category == 'fiction' && @.price < 20)].title", Some(json!(["Sword", "Moby Dick"])));
-    check("$.store.book[?(@.price < 9 || @.price > 20)].title", Some(json!(["Sayings", "Moby Dick", "LOTR"])));
+    check(
+        "$.store.book[?(@.category == 'fiction' && @.price < 20)].title",
+        Some(json!(["Sword", "Moby Dick"])),
+    );
+    check(
+        "$.store.book[?(@.price < 9 || @.price > 20)].title",
+        Some(json!(["Sayings", "Moby Dick", "LOTR"])),
+    );
     check("$.store.book[?(@.author in ['Nigel Rees'])].price", Some(json!([8.95])));
     check("$.store.book[?(@.nope == 1)]", Some(json!([])));
     check("$.store.book.length()", Some(json!(4)));
@@ -78,7 +90,19 @@ fn select_table() {
 
 #[test]
 fn parse_errors() {
-    for bad in ["", "a.b", "$.", "$..", "$[", "$['a'", "$[a]", "$.a b", "$.length().x", "$.a.foo()", "$[?(@.a =~ /x/)]"] {
+    for bad in [
+        "",
+        "a.b",
+        "$.",
+        "$..",
+        "$[",
+        "$['a'",
+        "$[a]",
+        "$.a b",
+        "$.length().x",
+        "$.a.foo()",
+        "$[?(@.a =~ /x/)]",
+    ] {
         assert!(Path::parse(bad).is_err(), "{bad:?} should be rejected");
     }
 }
@@ -110,8 +134,14 @@ fn assign_table() {
     assert_eq!(set("$.a", json!({"a": 1}), json!(2)), Ok(json!({"a": 2})));
     assert_eq!(set("$.x.y.z", json!({}), json!(true)), Ok(json!({"x": {"y": {"z": true}}})));
     assert_eq!(set("$.a[1]", json!({"a": [1, 2]}), json!(9)), Ok(json!({"a": [1, 9]})));
-    assert_eq!(set("$.a.b", json!({"a": 1}), json!(2)), Err("Unable to apply step \"b\" to input {\"a\":1}".to_owned()));
-    assert_eq!(set("$.a", json!([1]), json!(2)), Err("Unable to apply step \"a\" to input [1]".to_owned()));
+    assert_eq!(
+        set("$.a.b", json!({"a": 1}), json!(2)),
+        Err("Unable to apply step \"b\" to input {\"a\":1}".to_owned())
+    );
+    assert_eq!(
+        set("$.a", json!([1]), json!(2)),
+        Err("Unable to apply step \"a\" to input [1]".to_owned())
+    );
     assert!(set("$.a[*]", json!({}), json!(1)).is_err());
     assert!(set("$$.a", json!({}), json!(1)).is_err());
 }
@@ -123,7 +153,10 @@ fn explain_misses() {
     let vars = Map::new();
     let env = Env { input: &input, context: &ctx, vars: &vars, seed: 0 };
     let explain = |p: &str| Path::parse(p).unwrap().select_or_explain(&env);
-    assert_eq!(explain("$.NoSuchOutputPath"), Err("No results for path: $['NoSuchOutputPath']".into()));
+    assert_eq!(
+        explain("$.NoSuchOutputPath"),
+        Err("No results for path: $['NoSuchOutputPath']".into())
+    );
     assert_eq!(explain("$.no.such.result.path"), Err("Missing property in path $['no']".into()));
     assert_eq!(explain("$.a.b"), Ok(json!(1)));
 }
