@@ -223,6 +223,15 @@ fn execution_history(engine: &Engine, p: &Params) -> Reply {
 
 /// Pages `items` with `maxResults` (0 or absent → `default`, at most 1000) and `nextToken`.
 fn page<T>(p: &Params, items: &[T], default: u64, key: &str, render: impl Fn(&T) -> Value) -> Reply {
+    // AWS bounds the token's length per operation: 3096 for executions and history, 1024 elsewhere.
+    let token_limit = if matches!(key, "executions" | "events") { 3096 } else { 1024 };
+    if let Some(token) = p.opt_str("nextToken")? {
+        if token.len() > token_limit {
+            return Err(ApiError::validation(format!(
+                "1 validation error detected: Value '{token}' at 'nextToken' failed to satisfy constraint: Member must have length less than or equal to {token_limit}"
+            )));
+        }
+    }
     let max = match p.opt_u64("maxResults")? {
         None | Some(0) => default,
         Some(n) if n <= 1000 => n,
@@ -236,7 +245,7 @@ fn page<T>(p: &Params, items: &[T], default: u64, key: &str, render: impl Fn(&T)
         None => 0,
         Some(token) => decode_token(token).ok_or_else(|| ApiError {
             aws_type: "InvalidToken",
-            message: format!("Invalid Token: '{token}'"),
+            message: "Invalid Token: 'Invalid token'".to_owned(),
             status: axum::http::StatusCode::BAD_REQUEST,
         })?,
     };

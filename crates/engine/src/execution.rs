@@ -11,7 +11,7 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 
 use serde_json::{json, Map, Value};
-use stepwise_asl::{Entered, Env, ErrorDecision, Fault, Machine, Outcome, StateId, WaitUntil};
+use stepwise_asl::{Entered, Env, ErrorDecision, Fault, Machine, Outcome, StateId, StateKind, WaitUntil};
 
 use crate::history::{ErrorCause, EventKind, HistoryEvent};
 use crate::model::{ExecutionRecord, ExecutionStatus};
@@ -81,6 +81,9 @@ struct Fork {
     /// 0 means unbounded.
     max_concurrency: usize,
     children: Vec<FrameId>,
+    /// The event the state's Succeeded event points at: the latest MapIterationSucceeded,
+    /// or the latest branch event for Parallel.
+    last_done: u64,
 }
 
 #[derive(Debug)]
@@ -204,6 +207,13 @@ impl Running {
         id
     }
 
+    /// An event that points at the frame's latest event without becoming it
+    /// (AWS chains MapIterationSucceeded/Failed and *StateSucceeded this way).
+    fn side_event(&mut self, frame: FrameId, now: i64, kind: EventKind) -> u64 {
+        let prev = self.frames[frame].last_event;
+        self.push_event(now, prev, kind)
+    }
+
     fn context(&self, frame: FrameId, task_token: Option<&str>) -> Value {
         let f = &self.frames[frame];
         let state = self.machine.state(f.state);
@@ -217,8 +227,12 @@ impl Running {
                 "RedriveCount": 0,
             },
             "StateMachine": { "Id": self.record.state_machine_arn, "Name": self.state_machine_name },
-            "State": { "Name": state.name, "EnteredTime": millis_to_iso(f.entered_ms), "RetryCount": f.retry_count },
+            "State": { "Name": state.name, "EnteredTime": millis_to_iso(f.entered_ms) },
         });
+        // AWS reports RetryCount only for the states that can retry.
+        if matches!(state.kind, StateKind::Task | StateKind::Parallel | StateKind::Map) {
+            ctx["State"]["RetryCount"] = json!(f.retry_count);
+        }
         if let Some(token) = task_token {
             ctx["Task"] = json!({ "Token": token });
         }
@@ -291,6 +305,7 @@ impl Running {
                     queued: branches.into_iter().enumerate().map(|(i, (start, input))| (i, start, input)).collect(),
                     max_concurrency: 0,
                     children: Vec::new(),
+                    last_done: 0,
                 };
                 self.fork(frame, fork, now);
             }
@@ -304,6 +319,7 @@ impl Running {
                     queued: items.into_iter().enumerate().map(|(i, item)| (i, start, item)).collect(),
                     max_concurrency: max_concurrency as usize,
                     children: Vec::new(),
+                    last_done: 0,
                 };
                 self.fork(frame, fork, now);
             }
@@ -497,18 +513,22 @@ impl Running {
                 Err(fault) => self.end(Ending::Failed(fault), now),
             };
         };
+        // The parent's chain continues from the child's last state event.
         let last_child_event = self.frames[frame].last_event;
-        self.frames[parent].last_event = self.frames[parent].last_event.max(last_child_event);
+        self.frames[parent].last_event = last_child_event;
         let (is_map, name) = match &self.frames[parent].phase {
             Phase::Fork(fork) => (fork.is_map, self.machine.state(self.frames[parent].state).name.clone()),
             _ => return,
         };
         match result {
             Ok(output) => {
-                if is_map {
-                    self.frame_event(parent, now, EventKind::MapIterationSucceeded { name, index: slot as u64 });
-                }
+                let done_event = if is_map {
+                    self.side_event(parent, now, EventKind::MapIterationSucceeded { name, index: slot as u64 })
+                } else {
+                    last_child_event
+                };
                 let Phase::Fork(fork) = &mut self.frames[parent].phase else { return };
+                fork.last_done = done_event;
                 fork.results[slot] = Some(output);
                 fork.running -= 1;
                 let next = if fork.max_concurrency == 0 || fork.running < fork.max_concurrency {
@@ -528,12 +548,12 @@ impl Running {
             }
             Err(fault) => {
                 if is_map {
-                    self.frame_event(parent, now, EventKind::MapIterationFailed { name, index: slot as u64 });
+                    self.side_event(parent, now, EventKind::MapIterationFailed { name, index: slot as u64 });
                 }
                 self.cancel_children(parent);
+                self.frames[parent].phase = Phase::Done;
                 let failed = if is_map { EventKind::MapStateFailed } else { EventKind::ParallelStateFailed };
-                self.frame_event(parent, now, failed);
-                self.fault(parent, fault, now);
+                self.fault_with(parent, fault, Some(failed), now);
             }
         }
     }
@@ -564,7 +584,11 @@ impl Running {
     fn join(&mut self, frame: FrameId, now: i64) {
         let Phase::Fork(fork) = std::mem::replace(&mut self.frames[frame].phase, Phase::Done) else { return };
         let succeeded = if fork.is_map { EventKind::MapStateSucceeded } else { EventKind::ParallelStateSucceeded };
-        self.frame_event(frame, now, succeeded);
+        // AWS points both the Succeeded and the Exited event at the last iteration's end.
+        if fork.last_done != 0 {
+            self.frames[frame].last_event = fork.last_done;
+        }
+        self.side_event(frame, now, succeeded);
         let results = Value::Array(fork.results.into_iter().map(|r| r.unwrap_or(Value::Null)).collect());
         self.complete(frame, results, now);
     }
@@ -583,7 +607,13 @@ impl Running {
     }
 
     /// A fault was raised in the frame's state: retry, catch, or propagate.
-    fn fault(&mut self, frame: FrameId, mut fault: Fault, now: i64) {
+    fn fault(&mut self, frame: FrameId, fault: Fault, now: i64) {
+        self.fault_with(frame, fault, None, now)
+    }
+
+    /// Like [`Running::fault`]; `failed` is recorded first when the fault is not retried
+    /// (AWS records MapStateFailed/ParallelStateFailed only then).
+    fn fault_with(&mut self, frame: FrameId, mut fault: Fault, failed: Option<EventKind>, now: i64) {
         stepwise_asl::step::fill_entered_event_id(&mut fault, self.frames[frame].entered_event);
         let ctx = self.context(frame, None);
         let jitter = (self.next_seed() >> 11) as f64 / (1u64 << 53) as f64;
@@ -600,8 +630,16 @@ impl Running {
                 f.retry_count += 1;
                 self.sleep(frame, now + delay_ms as i64, AfterSleep::Retry);
             }
-            ErrorDecision::Catch { next, output } => self.finish_state(frame, Outcome::Next { next, output }, now),
+            ErrorDecision::Catch { next, output } => {
+                if let Some(failed) = failed {
+                    self.frame_event(frame, now, failed);
+                }
+                self.finish_state(frame, Outcome::Next { next, output }, now)
+            }
             ErrorDecision::Fail => {
+                if let Some(failed) = failed {
+                    self.frame_event(frame, now, failed);
+                }
                 self.frames[frame].phase = Phase::Done;
                 self.end_frame(frame, Err(fault), now);
             }

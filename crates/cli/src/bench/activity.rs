@@ -219,8 +219,7 @@ struct Starter {
 
 impl Starter {
     async fn run(mut self) -> Starter {
-        loop {
-            let Some(timeout) = budget(self.deadline) else { break };
+        while let Some(timeout) = budget(self.deadline) {
             let id = self.next.fetch_add(1, Ordering::Relaxed);
             if id >= self.count {
                 break;

@@ -168,7 +168,7 @@ impl TestServer {
     }
 
     /// Starts an execution (optional name and input); returns its ARN.
-    pub async fn start(&self, sm_arn: &str, name: Option<&str>, input: Option<&str>) -> String {
+    pub async fn start_exec(&self, sm_arn: &str, name: Option<&str>, input: Option<&str>) -> String {
         let out = self
             .client
             .start_execution()
@@ -206,7 +206,7 @@ impl TestServer {
             }
             if tokio::time::Instant::now() >= deadline {
                 let history = self.history_json(execution_arn).await;
-                panic!("{execution_arn} is {} after {WAIT_LIMIT:?}, expected {status}; history: {history:#}", out.status().as_str());
+                panic!("{execution_arn} is {} after {WAIT_LIMIT:?}, expected {status}; history: {history:#?}", out.status().as_str());
             }
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
