@@ -162,10 +162,15 @@ pub fn event(e: &HistoryEvent, data: bool) -> Value {
             d.extend(payload("input", input, "inputDetails"));
             ("stateEnteredEventDetails", Value::Object(d))
         }
-        EventKind::StateExited { name, output, .. } => {
+        EventKind::StateExited { name, output, assigned, .. } => {
             let mut d = Map::new();
             d.insert("name".into(), json!(name));
             d.extend(payload("output", output, "outputDetails"));
+            if let (Some(vars), true) = (assigned, data) {
+                let vars: Map<String, Value> = vars.iter().map(|(k, v)| (k.clone(), json!(v))).collect();
+                d.insert("assignedVariables".into(), Value::Object(vars));
+                d.insert("assignedVariablesDetails".into(), json!({ "truncated": false }));
+            }
             ("stateExitedEventDetails", Value::Object(d))
         }
         EventKind::ActivityScheduled { resource, input, timeout_seconds, heartbeat_seconds } => {

@@ -17,7 +17,10 @@
 //! let vars = serde_json::Map::new();
 //! let env = Env { input: &input, context: &ctx, vars: &vars, seed: 7 };
 //! match machine.enter(start, &env) {
-//!     Entered::Done(Outcome::End { output }) => assert_eq!(output, json!({"in": true, "r": {"x": 1}})),
+//!     Entered::Done(Outcome::End { output, assigned }) => {
+//!         assert_eq!(output, json!({"in": true, "r": {"x": 1}}));
+//!         assert_eq!(assigned, None);
+//!     }
 //!     other => panic!("unexpected {other:?}"),
 //! }
 //! ```

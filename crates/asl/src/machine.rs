@@ -134,8 +134,10 @@ pub struct State {
     pub(crate) retry: Vec<Retrier>,
     pub(crate) catch: Vec<Catcher>,
     pub(crate) body: Body,
-    /// `Assign`, kept raw (evaluation is not implemented yet).
-    pub(crate) assign: Option<Value>,
+    /// `Assign`, compiled as a payload template (JSONPath mode).
+    pub(crate) assign: Option<Template>,
+    /// `Assign` as written.
+    pub(crate) assign_raw: Option<Value>,
 }
 
 /// Where a state goes after it completes normally.
@@ -192,6 +194,8 @@ pub(crate) enum Num<T> {
 pub(crate) enum Text {
     Fixed(String),
     Path(Path),
+    /// `ErrorPath`/`CausePath` may hold an intrinsic function call.
+    Intrinsic(crate::intrinsics::Call),
 }
 
 /// How a Wait state waits.
@@ -216,7 +220,8 @@ pub(crate) enum Body {
         credentials: Option<Value>,
     },
     Choice {
-        choices: Vec<(Rule, StateId)>,
+        /// Each rule with its `Next` and its own `Assign`.
+        choices: Vec<(Rule, StateId, Option<Template>)>,
         default: Option<StateId>,
     },
     Wait(WaitSpec),
@@ -359,8 +364,8 @@ impl State {
     pub fn retrier_count(&self) -> usize {
         self.retry.len()
     }
-    /// The raw `Assign` object, if any (not evaluated by this crate yet).
+    /// The raw `Assign` object, if any (evaluated by [`Machine::enter`]/[`Machine::complete`]).
     pub fn assign(&self) -> Option<&Value> {
-        self.assign.as_ref()
+        self.assign_raw.as_ref()
     }
 }

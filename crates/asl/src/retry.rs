@@ -7,7 +7,6 @@
 //! matches every error except the timeouts and those two terminal ones. A fault is handled
 //! by the *first* retrier whose `ErrorEquals` matches; once that retrier's attempts are
 //! spent, later retriers are not consulted and the catchers are tried.
-use serde_json::Value;
 
 use crate::error::names;
 use crate::machine::{PathSpec, StateId};
@@ -51,8 +50,8 @@ pub struct Catcher {
     pub(crate) next: StateId,
     /// `ResultPath` (default `$`).
     pub(crate) result_path: PathSpec,
-    /// `Assign`, raw.
-    pub(crate) assign: Option<Value>,
+    /// `Assign`, compiled; `$` is the error output `{"Error", "Cause"}`.
+    pub(crate) assign: Option<crate::template::Template>,
 }
 
 impl Catcher {

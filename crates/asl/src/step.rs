@@ -80,6 +80,26 @@ pub enum WaitUntil {
 }
 
 /// How a state ended.
+///
+/// # Workflow variables (`Assign`)
+///
+/// `assigned` holds the variables the state assigns, in definition order, or `None` when the
+/// state (or the matched Choice rule, or the catcher) has no `Assign`. Every expression of the
+/// state, its `Assign` included, read the variables from *before* the state (`Env::vars`); the
+/// engine applies `assigned` only once the state has exited: it inserts (overwrites) each entry
+/// into the variables of the frame that ran the state, and records them as the
+/// `assignedVariables` of the `…StateExited` event (each value serialized as JSON text).
+///
+/// Scoping, which the engine owns through its frames (AWS's rules for nested workflows):
+/// - A Map iteration or Parallel branch starts with a **copy** of the variables visible to the
+///   Map/Parallel state when it was entered: inner states read outer variables.
+/// - Assignments made inside an iteration or branch change only that iteration's/branch's copy:
+///   they are never visible to sibling iterations/branches, nor to the outer graph once the
+///   Map/Parallel state completes (return data with the state's output instead). The outer
+///   variables stay as they were when the Map/Parallel state was entered, and the
+///   Map/Parallel state's own `Assign` (evaluated in [`Machine::complete`]) is applied to them.
+/// - A Map/Parallel state's `ItemSelector`/`Parameters`/`ItemsPath`/`…Path` fields read the
+///   outer variables, as any field does.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Outcome {
     /// Continue at `next` with `output`.
@@ -88,11 +108,15 @@ pub enum Outcome {
         next: StateId,
         /// The state's output (the next state's input).
         output: Value,
+        /// The variables the state assigns (see [`Outcome`]).
+        assigned: Option<serde_json::Map<String, Value>>,
     },
     /// The graph (execution, branch or iteration) ends with `output`.
     End {
         /// The final output.
         output: Value,
+        /// The variables the state assigns (see [`Outcome`]).
+        assigned: Option<serde_json::Map<String, Value>>,
     },
     /// A Fail state: the graph ends in failure (not catchable within the same graph).
     Fail(Fault),
@@ -114,6 +138,9 @@ pub enum ErrorDecision {
         next: StateId,
         /// The state output.
         output: Value,
+        /// The catcher's `Assign`, evaluated with `$` = `{"Error", "Cause"}` (the state's own
+        /// `Assign` is not applied when a catcher handles the error).
+        assigned: Option<serde_json::Map<String, Value>>,
     },
     /// Not handled: the fault propagates (fails the branch or execution).
     Fail,
@@ -147,19 +174,26 @@ impl Machine {
             Body::Choice { choices, default } => {
                 let input = io::input_path(st, env)?;
                 let scope = env.with_input(&input);
-                let mut next = None;
-                for (rule, target) in choices {
+                let mut matched = None;
+                for (rule, target, assign) in choices {
                     if rule.matches(&scope).map_err(|f| io::prefix(st, f))? {
-                        next = Some(*target);
+                        matched = Some((*target, assign.as_ref()));
                         break;
                     }
                 }
-                let Some(next) = next.or(*default) else {
+                // A matching rule assigns its own `Assign`; the state-level `Assign` applies
+                // when no rule matches and `Default` is taken (AWS's recordings, LocalStack).
+                let (next, assign) = match (matched, *default) {
+                    (Some(m), _) => m,
+                    (None, Some(d)) => (d, st.assign.as_ref()),
                     // The spec's predefined error for a Choice without a match or Default.
-                    return Err(Fault::new(crate::error::names::NO_CHOICE_MATCHED, NO_CHOICE_MATCHED));
+                    (None, None) => {
+                        return Err(Fault::new(crate::error::names::NO_CHOICE_MATCHED, NO_CHOICE_MATCHED))
+                    }
                 };
+                let assigned = io::assign(st, assign, env, &input)?;
                 let output = io::output_path(st, env, input.into_owned())?;
-                Entered::Done(Outcome::Next { next, output })
+                Entered::Done(Outcome::Next { next, output, assigned })
             }
             Body::Wait(spec) => {
                 let input = io::input_path(st, env)?;
@@ -167,7 +201,8 @@ impl Machine {
             }
             Body::Succeed => {
                 let input = io::input_path(st, env)?;
-                Entered::Done(Outcome::End { output: io::output_path(st, env, input.into_owned())? })
+                let assigned = io::assign(st, st.assign.as_ref(), env, &input)?;
+                Entered::Done(Outcome::End { output: io::output_path(st, env, input.into_owned())?, assigned })
             }
             Body::Fail { error, cause } => {
                 let error = fail_text(st, env, error.as_ref(), "ErrorPath")?;
@@ -202,12 +237,13 @@ impl Machine {
             Body::Pass { .. } => io::finish(st, env, result),
             Body::Wait(_) => {
                 let input = io::input_path(st, env)?;
+                let assigned = io::assign(st, st.assign.as_ref(), env, &input)?;
                 let output = io::output_path(st, env, input.into_owned())?;
-                Ok(io::transition(st, output))
+                Ok(io::transition(st, output, assigned))
             }
             Body::Choice { .. } | Body::Succeed | Body::Fail { .. } => match self.enter_inner(st, env)? {
                 Entered::Done(o) => Ok(o),
-                _ => Ok(io::transition(st, result)),
+                _ => Ok(io::transition(st, result, None)),
             },
         }
     }
@@ -232,8 +268,13 @@ impl Machine {
         let mut err = serde_json::Map::with_capacity(2);
         err.insert("Error".to_owned(), Value::String(fault.error.clone()));
         err.insert("Cause".to_owned(), Value::String(fault.cause.clone()));
-        match io::result_path(st, &c.result_path, env.input, Value::Object(err)) {
-            Ok(output) => ErrorDecision::Catch { next: c.next(), output },
+        let err = Value::Object(err);
+        // A catcher whose Assign or ResultPath fails does not handle the error.
+        let Ok(assigned) = io::assign(st, c.assign.as_ref(), env, &err) else {
+            return ErrorDecision::Fail;
+        };
+        match io::result_path(st, &c.result_path, env.input, err) {
+            Ok(output) => ErrorDecision::Catch { next: c.next(), output, assigned },
             Err(_) => ErrorDecision::Fail,
         }
     }
@@ -305,6 +346,10 @@ fn fail_text(st: &State, env: &Env<'_>, spec: Option<&Text>, field: &str) -> Res
     match spec {
         None => Ok(String::new()),
         Some(Text::Fixed(s)) => Ok(s.clone()),
+        Some(Text::Intrinsic(call)) => match call.eval(env)? {
+            Value::String(s) => Ok(s),
+            v => Ok(v.to_string()),
+        },
         Some(Text::Path(p)) => match p.select(env) {
             Some(Value::String(s)) => Ok(s),
             Some(v) => Ok(v.to_string()),

@@ -39,18 +39,18 @@ fn run(def: Value, input: Value) -> Result<Value, Fault> {
             Entered::Failed(f) => {
                 let f = fill(f);
                 match m.on_error(id, &e, &f, &[], 0.0) {
-                    ErrorDecision::Catch { next, output } => Outcome::Next { next, output },
+                    ErrorDecision::Catch { next, output, assigned } => Outcome::Next { next, output, assigned },
                     _ => return Err(f),
                 }
             }
             other => panic!("unexpected {other:?}"),
         };
         match outcome {
-            Outcome::Next { next, output } => {
+            Outcome::Next { next, output, .. } => {
                 id = next;
                 input = output;
             }
-            Outcome::End { output } => return Ok(output),
+            Outcome::End { output, .. } => return Ok(output),
             Outcome::Fail(f) => return Err(f),
         }
     }
@@ -307,8 +307,9 @@ fn choice_fail_succeed() {
         json!({"StartAt": "C", "States": {"C": {"Type": "Choice", "Choices": [{"Variable": "$.x", "NumericEquals": 1, "Next": "S"}]},
                                           "S": {"Type": "Succeed"}}}),
         json!({"x": 2}),
-        "States.Runtime",
-        "An error occurred while executing the state 'C' (entered at the event id #2). No Matches!",
+        // The spec's predefined error for a Choice with no match and no Default.
+        "States.NoChoiceMatched",
+        "No Matches!",
     );
 }
 
@@ -370,7 +371,11 @@ fn task_io_and_errors() {
     assert_eq!(m.on_error(StateId(0), &e, &flaky, &[1], 0.0), ErrorDecision::Retry { retrier: 0, delay_ms: 6000 });
     assert_eq!(
         m.on_error(StateId(0), &e, &flaky, &[2], 0.0),
-        ErrorDecision::Catch { next: StateId(1), output: json!({"in": {"v": 5}, "err": {"Error": "Flaky", "Cause": "c"}}) }
+        ErrorDecision::Catch {
+            next: StateId(1),
+            output: json!({"in": {"v": 5}, "err": {"Error": "Flaky", "Cause": "c"}}),
+            assigned: None
+        }
     );
     // States.ALL does not catch States.Runtime.
     assert_eq!(m.on_error(StateId(0), &e, &Fault::runtime("x"), &[0], 0.0), ErrorDecision::Fail);
@@ -401,7 +406,7 @@ fn parallel_and_map() {
     assert_eq!(branches.iter().map(|b| b.1.clone()).collect::<Vec<_>>(), vec![json!({"x": 1}), json!({"x": 1})]);
     assert!(branches.iter().all(|(id, _)| m.state(*id).graph() != m.state(p).graph()));
     let out = m.complete(p, &e, json!([{"x": 1}, {"x": 1}])).unwrap();
-    assert_eq!(out, Outcome::Next { next: mid, output: json!({"a": 1, "items": ["x", "y"], "p": {"first": {"x": 1}}}) });
+    assert_eq!(out, Outcome::Next { next: mid, output: json!({"a": 1, "items": ["x", "y"], "p": {"first": {"x": 1}}}), assigned: None });
     match m.enter(mid, &e) {
         Entered::Map { items, max_concurrency, tolerated_failure_count, .. } => {
             assert_eq!(items, vec![json!({"i": 0, "v": "x", "a": 1}), json!({"i": 1, "v": "y", "a": 1})]);

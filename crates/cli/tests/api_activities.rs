@@ -255,6 +255,20 @@ async fn activity_task_on_deleted_activity() {
     );
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn send_task_success_with_invalid_output_keeps_the_task() {
+    let t = TestServer::start().await;
+    let activity = t.create_activity(&unique("activity")).await;
+    let sm = t.activity_machine(&activity, "").await;
+    let exec = t.start_exec(&sm, None, Some(INPUT)).await;
+    let (token, input) = t.poll_task(&activity, None).await;
+    let r = t.client.send_task_success().task_token(&token).output("not json").send().await;
+    assert_code(r, "InvalidOutput");
+    // The task is still open: a valid answer completes it.
+    t.client.send_task_success().task_token(&token).output(input).send().await.unwrap();
+    t.wait_for_status(&exec, "SUCCEEDED").await;
+}
+
 // ----- heartbeats and timeouts ----------------------------------------------------
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -105,6 +105,9 @@ struct Frame {
     entered_ms: i64,
     /// Bumped whenever a timer of this frame becomes stale.
     generation: u64,
+    /// Workflow variables visible here. A Map iteration or Parallel branch works on a
+    /// copy of its parent's, discarded when it ends (AWS's scoping rule).
+    vars: Map<String, Value>,
 }
 
 /// The ways a running execution ends.
@@ -124,7 +127,6 @@ pub(crate) struct Running {
     next_event_id: u64,
     frames: Vec<Frame>,
     ready: VecDeque<FrameId>,
-    vars: Map<String, Value>,
     /// Events produced and not yet committed.
     pub(crate) pending: Vec<HistoryEvent>,
     /// Effects produced and not yet carried out.
@@ -153,7 +155,6 @@ impl Running {
             next_event_id: 1,
             frames: Vec::new(),
             ready: VecDeque::new(),
-            vars: Map::new(),
             pending: Vec::new(),
             effects: Vec::new(),
             record_dirty: true,
@@ -177,6 +178,7 @@ impl Running {
             entered_event: 0,
             entered_ms: now,
             generation: 0,
+            vars: Map::new(),
         });
         run.ready.push_back(0);
         run
@@ -282,7 +284,7 @@ impl Running {
         let seed = self.next_seed();
         let machine = self.machine.clone();
         let f = &self.frames[frame];
-        let env = Env { input: &f.input, context: &ctx, vars: &self.vars, seed };
+        let env = Env { input: &f.input, context: &ctx, vars: &f.vars, seed };
         match machine.enter(state_id, &env) {
             Entered::Done(outcome) => self.finish_state(frame, outcome, now),
             Entered::Failed(fault) => self.fault(frame, fault, now),
@@ -470,6 +472,7 @@ impl Running {
             entered_event: 0,
             entered_ms: now,
             generation: 0,
+            vars: self.frames[parent].vars.clone(),
         });
         if let Phase::Fork(fork) = &mut self.frames[parent].phase {
             fork.children.push(child);
@@ -482,8 +485,9 @@ impl Running {
         let state = self.machine.state(self.frames[frame].state);
         let (kind, name) = (state.kind, state.name.clone());
         match outcome {
-            Outcome::Next { next, output } => {
-                self.frame_event(frame, now, EventKind::StateExited { state: kind, name, output: output.to_string() });
+            Outcome::Next { next, output, assigned } => {
+                let assigned = self.assign(frame, assigned);
+                self.frame_event(frame, now, EventKind::StateExited { state: kind, name, output: output.to_string(), assigned });
                 let f = &mut self.frames[frame];
                 f.state = next;
                 f.input = output;
@@ -492,9 +496,10 @@ impl Running {
                 f.phase = Phase::Enter { retry: false };
                 self.ready.push_back(frame);
             }
-            Outcome::End { output } => {
+            Outcome::End { output, assigned } => {
+                let assigned = self.assign(frame, assigned);
                 let text = output.to_string();
-                self.frame_event(frame, now, EventKind::StateExited { state: kind, name, output: text.clone() });
+                self.frame_event(frame, now, EventKind::StateExited { state: kind, name, output: text, assigned });
                 self.frames[frame].phase = Phase::Done;
                 self.end_frame(frame, Ok(output), now);
             }
@@ -503,6 +508,14 @@ impl Running {
                 self.end_frame(frame, Err(fault), now);
             }
         }
+    }
+
+    /// Applies a state's `Assign` to the frame's variables; returns them as AWS records them.
+    fn assign(&mut self, frame: FrameId, assigned: Option<Map<String, Value>>) -> Option<Vec<(String, String)>> {
+        let assigned = assigned?;
+        let recorded = assigned.iter().map(|(k, v)| (k.clone(), v.to_string())).collect();
+        self.frames[frame].vars.extend(assigned);
+        Some(recorded)
     }
 
     /// A frame's graph ended: the execution ends, or the parent collects the result.
@@ -599,7 +612,7 @@ impl Running {
         let seed = self.next_seed();
         let machine = self.machine.clone();
         let f = &self.frames[frame];
-        let env = Env { input: &f.input, context: &ctx, vars: &self.vars, seed };
+        let env = Env { input: &f.input, context: &ctx, vars: &f.vars, seed };
         match machine.complete(f.state, &env, result) {
             Ok(outcome) => self.finish_state(frame, outcome, now),
             Err(fault) => self.fault(frame, fault, now),
@@ -619,7 +632,7 @@ impl Running {
         let jitter = (self.next_seed() >> 11) as f64 / (1u64 << 53) as f64;
         let machine = self.machine.clone();
         let f = &self.frames[frame];
-        let env = Env { input: &f.input, context: &ctx, vars: &self.vars, seed: 0 };
+        let env = Env { input: &f.input, context: &ctx, vars: &f.vars, seed: 0 };
         match machine.on_error(f.state, &env, &fault, &f.attempts, jitter) {
             ErrorDecision::Retry { retrier, delay_ms } => {
                 let f = &mut self.frames[frame];
@@ -630,11 +643,11 @@ impl Running {
                 f.retry_count += 1;
                 self.sleep(frame, now + delay_ms as i64, AfterSleep::Retry);
             }
-            ErrorDecision::Catch { next, output } => {
+            ErrorDecision::Catch { next, output, assigned } => {
                 if let Some(failed) = failed {
                     self.frame_event(frame, now, failed);
                 }
-                self.finish_state(frame, Outcome::Next { next, output }, now)
+                self.finish_state(frame, Outcome::Next { next, output, assigned }, now)
             }
             ErrorDecision::Fail => {
                 if let Some(failed) = failed {

@@ -36,7 +36,8 @@ pub enum EventKind {
     ExecutionAborted(ErrorCause),
     ExecutionTimedOut(ErrorCause),
     StateEntered { state: StateKind, name: String, input: String },
-    StateExited { state: StateKind, name: String, output: String },
+    /// `assigned`: the variables the state assigned, values as JSON text.
+    StateExited { state: StateKind, name: String, output: String, assigned: Option<Vec<(String, String)>> },
     ActivityScheduled { resource: String, input: String, timeout_seconds: Option<u64>, heartbeat_seconds: Option<u64> },
     ActivityScheduleFailed(ErrorCause),
     ActivityStarted { worker_name: Option<String> },

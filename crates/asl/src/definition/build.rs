@@ -85,6 +85,14 @@ pub(crate) fn looks_like_reference(s: &str) -> bool {
     !fancy && !bracket_has(s, &[':', ','])
 }
 
+/// A reference path rooted at a workflow variable: `$name`, `$name.field`, `$name[0]`.
+/// AWS accepts these wherever a `…Path` field takes a reference path.
+pub(crate) fn is_variable_reference(s: &str) -> bool {
+    let starts_like_var = s.len() > 1 && matches!(s.as_bytes()[1], b'a'..=b'z' | b'A'..=b'Z' | b'_');
+    starts_like_var
+        && Path::parse(s).is_ok_and(|p| matches!(p.root(), crate::path::Root::Var(_)) && p.is_reference())
+}
+
 fn bracket_has(s: &str, chars: &[char]) -> bool {
     let mut depth = 0;
     let mut quote = None;
@@ -328,13 +336,9 @@ impl<'v> Builder<'v> {
                 self.map(obj, loc, legacy)?
             }
         };
-        let assign = obj.get("Assign").cloned();
-        if let Some(a) = &assign {
-            if !a.is_object() {
-                self.schema(m::expected_type("Object"), &at(loc, "Assign"));
-            }
-        }
-        Some(State { name: name.to_owned(), kind, graph: graph.id, io, transition, retry, catch, body, assign })
+        let assign = self.assign(obj, loc);
+        let assign_raw = obj.get("Assign").cloned();
+        Some(State { name: name.to_owned(), kind, graph: graph.id, io, transition, retry, catch, body, assign, assign_raw })
     }
 
     fn transition(&mut self, obj: &Obj, loc: &str, graph: &Graph<'_>) -> Transition {
@@ -430,7 +434,9 @@ impl<'v> Builder<'v> {
     /// A `…Path` field that must be a reference path; `None` when absent or invalid.
     fn ref_path(&mut self, obj: &Obj, key: &str, loc: &str) -> Option<Path> {
         match obj.get(key)? {
-            Value::String(s) if looks_like_reference(s) || s.starts_with("$$.") => self.path(s, key, loc),
+            Value::String(s) if looks_like_reference(s) || s.starts_with("$$.") || is_variable_reference(s) => {
+                self.path(s, key, loc)
+            }
             Value::String(_) => {
                 self.schema(m::NOT_REFERENCE_PATH.into(), &at(loc, key));
                 None
@@ -440,6 +446,17 @@ impl<'v> Builder<'v> {
                 None
             }
         }
+    }
+
+    /// `Assign` (of a state, a catcher or a Choice rule): an object whose values are payload
+    /// templates; `"name.$"` keys take a path or an intrinsic function.
+    fn assign(&mut self, obj: &Obj, loc: &str) -> Option<Template> {
+        let raw = obj.get("Assign")?;
+        if !raw.is_object() {
+            self.schema(m::expected_type("Object"), &at(loc, "Assign"));
+            return None;
+        }
+        self.template(obj, "Assign", loc)
     }
 
     fn template(&mut self, obj: &Obj, key: &str, loc: &str) -> Option<Template> {
@@ -602,7 +619,8 @@ impl<'v> Builder<'v> {
                 None => UNRESOLVED,
             };
             let result_path = self.path_spec(o, "ResultPath", &cloc, true);
-            out.push(Catcher { error_equals, next, result_path, assign: o.get("Assign").cloned() });
+            let assign = self.assign(o, &cloc);
+            out.push(Catcher { error_equals, next, result_path, assign });
         }
         out
     }
@@ -681,11 +699,12 @@ impl<'v> Builder<'v> {
                     UNRESOLVED
                 }
             };
+            let assign = self.assign(o, &rloc);
             let mut raw = o.clone();
             raw.remove("Next");
             raw.remove("Assign");
             match Rule::compile(&Value::Object(raw), &rloc) {
-                Ok(rule) => choices.push((rule, next)),
+                Ok(rule) => choices.push((rule, next, assign)),
                 Err(errs) => {
                     for (a, b) in errs {
                         // The contract gives (message, location); accept either order.
@@ -739,6 +758,15 @@ impl<'v> Builder<'v> {
                 return Some(Text::Fixed(s.to_owned()));
             }
             let p = b.opt_string(obj, &pkey, loc)?.to_owned();
+            if p.starts_with("States.") {
+                return match crate::intrinsics::Call::parse(&p) {
+                    Ok(call) => Some(Text::Intrinsic(call)),
+                    Err(reason) => {
+                        b.schema(reason, &at(loc, &pkey));
+                        None
+                    }
+                };
+            }
             b.path(&p, &pkey, loc).map(Text::Path)
         };
         let error = text(self, "Error");

@@ -6,6 +6,7 @@ use serde_json::{Map, Value};
 use super::{Entered, Outcome, ENTERED_EVENT_ID};
 use crate::error::names;
 use crate::machine::{MapSpec, Num, PathSpec, State};
+use crate::template::Template;
 use crate::{Env, Fault};
 
 /// `States.Runtime` with AWS's prefix naming the state.
@@ -163,19 +164,38 @@ pub(crate) fn output_path(st: &State, env: &Env<'_>, value: Value) -> Result<Val
     }
 }
 
-/// The outcome for a state that produced `output`.
-pub(crate) fn transition(st: &State, output: Value) -> Outcome {
+/// The outcome for a state that produced `output` and assigned `assigned`.
+pub(crate) fn transition(st: &State, output: Value, assigned: Option<Map<String, Value>>) -> Outcome {
     match super::next_of(st) {
-        Some(next) => Outcome::Next { next, output },
-        None => Outcome::End { output },
+        Some(next) => Outcome::Next { next, output, assigned },
+        None => Outcome::End { output, assigned },
     }
 }
 
-/// `ResultPath` → `OutputPath` → transition.
+/// Evaluates an `Assign` template with `dollar` as `$`; `$$` and the variables are `env`'s,
+/// that is the values from before the state (AWS's evaluation-before-assignment rule).
+pub(crate) fn assign(
+    st: &State,
+    template: Option<&Template>,
+    env: &Env<'_>,
+    dollar: &Value,
+) -> Result<Option<Map<String, Value>>, Fault> {
+    let Some(t) = template else { return Ok(None) };
+    // Another seed than Parameters/ResultSelector, so `States.UUID()` differs between them.
+    let scope = Env { input: dollar, seed: env.seed ^ 0xA55A_5AA5_0F0F_F0F0, ..*env };
+    match t.render(&scope).map_err(|f| prefix(st, f))? {
+        Value::Object(m) => Ok(Some(m)),
+        // Validation only accepts an object.
+        _ => Ok(Some(Map::new())),
+    }
+}
+
+/// `Assign` (on `result`) → `ResultPath` → `OutputPath` → transition.
 pub(crate) fn finish(st: &State, env: &Env<'_>, result: Value) -> Result<Outcome, Fault> {
+    let assigned = assign(st, st.assign.as_ref(), env, &result)?;
     let combined = result_path(st, &st.io.result_path, env.input, result)?;
     let output = output_path(st, env, combined)?;
-    Ok(transition(st, output))
+    Ok(transition(st, output, assigned))
 }
 
 fn resolve_int(st: &State, env: &Env<'_>, n: &Num<u64>, field: &str) -> Result<u64, Fault> {
@@ -183,6 +203,11 @@ fn resolve_int(st: &State, env: &Env<'_>, n: &Num<u64>, field: &str) -> Result<u
         Num::Fixed(v) => Ok(*v),
         Num::Path(p) => {
             let v = p.select(env).ok_or_else(|| runtime(st, invalid_path_cause(p.as_str(), env.input)))?;
+            // AWS parses a string holding an integer too (recorded: MaxConcurrencyPath → "1").
+            let v = match &v {
+                Value::String(s) => s.trim().parse::<i64>().map(Value::from).unwrap_or(v),
+                _ => v,
+            };
             if let Some(n) = v.as_u64() {
                 return Ok(n);
             }
@@ -252,7 +277,11 @@ pub(crate) fn enter_map(st: &State, env: &Env<'_>, spec: &MapSpec) -> Result<Ent
         Some(Num::Fixed(f)) => Some(*f),
         Some(Num::Path(p)) => {
             let v = p.select(env).ok_or_else(|| runtime(st, invalid_path_cause(p.as_str(), env.input)))?;
-            let Some(f) = v.as_f64() else {
+            let parsed = match &v {
+                Value::String(s) => s.trim().parse::<f64>().ok().filter(|f| f.is_finite()),
+                other => other.as_f64(),
+            };
+            let Some(f) = parsed else {
                 return Err(runtime(
                     st,
                     format!(
