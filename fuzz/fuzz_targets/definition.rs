@@ -35,14 +35,22 @@ fuzz_target!(|data: &[u8]| {
     let ctx = json!({"Execution": {"Id": "arn:e", "Input": input.clone()}, "State": {"Name": "S"}});
     let mut vars = Map::new();
     vars.insert("v".into(), json!({"k": 1}));
-    run(&m, m.start_state(), input, &ctx, &vars, 0);
+    run(&m, m.start_state(), input, &ctx, vars, 0);
 });
 
-fn run(m: &Machine, start: StateId, input: Value, ctx: &Value, vars: &Map<String, Value>, depth: usize) {
+/// Runs one graph (the top level, a branch or an iteration) with its own copy of the variables.
+fn run(
+    m: &Machine,
+    start: StateId,
+    input: Value,
+    ctx: &Value,
+    mut vars: Map<String, Value>,
+    depth: usize,
+) {
     let mut id = start;
     let mut input = input;
     for step in 0..MAX_STEPS {
-        let env = Env { input: &input, context: ctx, vars, seed: step as u64 };
+        let env = Env { input: &input, context: ctx, vars: &vars, seed: step as u64 };
         let outcome = match m.enter(id, &env) {
             Entered::Done(o) => Ok(o),
             Entered::Task { parameters, .. } => {
@@ -53,7 +61,7 @@ fn run(m: &Machine, start: StateId, input: Value, ctx: &Value, vars: &Map<String
                 let mut outs = Vec::new();
                 for (b, bin) in branches.into_iter().take(4) {
                     if depth < MAX_DEPTH {
-                        run(m, b, bin.clone(), ctx, vars, depth + 1);
+                        run(m, b, bin.clone(), ctx, vars.clone(), depth + 1);
                     }
                     outs.push(bin);
                 }
@@ -62,7 +70,7 @@ fn run(m: &Machine, start: StateId, input: Value, ctx: &Value, vars: &Map<String
             Entered::Map { start, items, .. } => {
                 if depth < MAX_DEPTH {
                     for it in items.iter().take(3) {
-                        run(m, start, it.clone(), ctx, vars, depth + 1);
+                        run(m, start, it.clone(), ctx, vars.clone(), depth + 1);
                     }
                 }
                 m.complete(id, &env, Value::Array(items))
@@ -75,13 +83,16 @@ fn run(m: &Machine, start: StateId, input: Value, ctx: &Value, vars: &Map<String
                 fill_entered_event_id(&mut f, 2);
                 let attempts = vec![1; m.state(id).retrier_count()];
                 match m.on_error(id, &env, &f, &attempts, 0.5) {
-                    ErrorDecision::Catch { next, output } => Outcome::Next { next, output },
+                    ErrorDecision::Catch { next, output, assigned } => {
+                        Outcome::Next { next, output, assigned }
+                    }
                     ErrorDecision::Retry { .. } | ErrorDecision::Fail => return,
                 }
             }
         };
         match outcome {
-            Outcome::Next { next, output } => {
+            Outcome::Next { next, output, assigned } => {
+                vars.extend(assigned.unwrap_or_default());
                 id = next;
                 input = output;
             }

@@ -104,7 +104,19 @@ const NOT_YET: &[&str] = &[
     "UpdateMapRun",
 ];
 
+/// Versions are not implemented: say so rather than ignore `publish`.
+fn refuse_publish(p: &Params) -> Result<(), ApiError> {
+    if p.opt_bool("publish")? == Some(true) {
+        return Err(ApiError {
+            message: "Stepwise does not support state machine versions (publish=true) yet".into(),
+            ..ApiError::unsupported("PublishStateMachineVersion")
+        });
+    }
+    Ok(())
+}
+
 fn create_state_machine(engine: &Engine, p: &Params, region: Option<&str>) -> Reply {
+    refuse_publish(p)?;
     let machine_type = match p.opt_str("type")? {
         None | Some("STANDARD") => MachineType::Standard,
         Some("EXPRESS") => MachineType::Express,
@@ -132,6 +144,7 @@ fn tracing_flag(p: &Params) -> Option<bool> {
 }
 
 fn update_state_machine(engine: &Engine, p: &Params) -> Reply {
+    refuse_publish(p)?;
     let record = engine.update_state_machine(
         p.str("stateMachineArn")?,
         StateMachineUpdate {

@@ -377,6 +377,10 @@ impl Engine {
         if arn::parse(arn, Kind::Activity).is_ok() {
             return self.store().get_activity(arn)?.map(Tagged::Activity).ok_or_else(not_found);
         }
+        // A version ARN (`…:stateMachine:<name>:<n>`): AWS does not tag versions.
+        if arn.starts_with("arn:") && arn.split(':').nth(5) == Some("stateMachine") {
+            return Err(not_found());
+        }
         Err(Error::InvalidArn(format!("Invalid Arn: '{arn}'")))
     }
 

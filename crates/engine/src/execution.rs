@@ -757,8 +757,11 @@ impl Running {
         }
         // AWS records ExecutionAborted/TimedOut with previousEventId 0.
         let prev = 0;
-        self.record.error = ec.error.clone();
-        self.record.cause = ec.cause.clone();
+        // DescribeExecution of a TIMED_OUT execution has neither error nor cause.
+        if status != ExecutionStatus::TimedOut {
+            self.record.error = ec.error.clone();
+            self.record.cause = ec.cause.clone();
+        }
         let kind = match status {
             ExecutionStatus::TimedOut => EventKind::ExecutionTimedOut(ec),
             _ => EventKind::ExecutionAborted(ec),

@@ -252,13 +252,11 @@ impl TestServer {
 
     /// GetActivityTask through the SDK, bounded by [`WAIT_LIMIT`]; panics when no task came.
     pub async fn poll_task(&self, activity_arn: &str, worker: Option<&str>) -> (String, String) {
-        let out = tokio::time::timeout(
-            WAIT_LIMIT,
-            self.client.get_activity_task().activity_arn(activity_arn).set_worker_name(worker.map(str::to_owned)).send(),
-        )
-        .await
-        .unwrap_or_else(|_| panic!("no activity task on {activity_arn} within {WAIT_LIMIT:?}"))
-        .unwrap_or_else(|e| panic!("GetActivityTask {activity_arn}: {e:?}"));
+        let poll = self.client.get_activity_task().activity_arn(activity_arn).set_worker_name(worker.map(str::to_owned)).send();
+        let Ok(answer) = tokio::time::timeout(WAIT_LIMIT, poll).await else {
+            panic!("no activity task on {activity_arn} within {WAIT_LIMIT:?}")
+        };
+        let out = answer.unwrap_or_else(|e| panic!("GetActivityTask {activity_arn}: {e:?}"));
         let token = out.task_token().unwrap_or_else(|| panic!("GetActivityTask returned no task: {out:?}")).to_owned();
         (token, out.input().expect("a task has input").to_owned())
     }
