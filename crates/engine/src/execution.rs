@@ -512,7 +512,8 @@ impl Running {
 
     /// Applies a state's `Assign` to the frame's variables; returns them as AWS records them.
     fn assign(&mut self, frame: FrameId, assigned: Option<Map<String, Value>>) -> Option<Vec<(String, String)>> {
-        let assigned = assigned?;
+        // AWS records nothing for an empty `Assign: {}`.
+        let assigned = assigned.filter(|a| !a.is_empty())?;
         let recorded = assigned.iter().map(|(k, v)| (k.clone(), v.to_string())).collect();
         self.frames[frame].vars.extend(assigned);
         Some(recorded)
