@@ -441,7 +441,9 @@ fn apply<'v>(seg: &Seg, v: &'v Value, root: &'v Value, out: &mut Vec<&'v Value>)
                 let mut i = s;
                 while i < e {
                     out.push(&a[i as usize]);
-                    i += *step;
+                    // A step past i64::MAX ends the slice (fuzz: `$[-1::9223372036854775807]`).
+                    let Some(n) = i.checked_add(*step) else { break };
+                    i = n;
                 }
             }
         }

@@ -115,8 +115,16 @@ impl Context {
     }
 
     /// A setup call (creating a machine or activity): failure ends the scenario.
-    async fn setup_call(&self, connection: &mut Connection, op: &str, payload: &Value) -> anyhow::Result<Value> {
-        connection.call(op, payload, CALL_TIMEOUT).await.map_err(|e: CallError| anyhow::anyhow!("{op}: {e}"))
+    async fn setup_call(
+        &self,
+        connection: &mut Connection,
+        op: &str,
+        payload: &Value,
+    ) -> anyhow::Result<Value> {
+        connection
+            .call(op, payload, CALL_TIMEOUT)
+            .await
+            .map_err(|e: CallError| anyhow::anyhow!("{op}: {e}"))
     }
 }
 
@@ -185,7 +193,10 @@ type Line = Map<String, Value>;
 
 /// Runs one scenario and wraps its fields with what every line carries:
 /// name, size, timing, load average and CPU use.
-async fn measure(scenario: Scenario, context: &Context) -> Result<(Line, String), (Line, anyhow::Error)> {
+async fn measure(
+    scenario: Scenario,
+    context: &Context,
+) -> Result<(Line, String), (Line, anyhow::Error)> {
     let options = &context.options;
     let server_pid = options.server_pid.map(|p| p.to_string());
     let load_before = stats::loadavg_1m();
@@ -216,12 +227,20 @@ async fn measure(scenario: Scenario, context: &Context) -> Result<(Line, String)
     line.insert("total_s".into(), json!(stats::round3(started.elapsed().as_secs_f64())));
     line.insert("loadavg_1m_before".into(), json!(load_before));
     line.insert("loadavg_1m_after".into(), json!(stats::loadavg_1m()));
-    let delta = |before: Option<f64>, after: Option<f64>| before.zip(after).map(|(b, a)| stats::round3(a - b));
+    let delta = |before: Option<f64>, after: Option<f64>| {
+        before.zip(after).map(|(b, a)| stats::round3(a - b))
+    };
     line.insert("client_cpu_s".into(), json!(delta(cpu_before, stats::cpu_seconds("self"))));
     if let Some(pid) = &server_pid {
-        line.insert("server_cpu_s".into(), json!(delta(server_cpu_before, stats::cpu_seconds(pid))));
+        line.insert(
+            "server_cpu_s".into(),
+            json!(delta(server_cpu_before, stats::cpu_seconds(pid))),
+        );
     }
-    line.insert("host_cpus".into(), json!(std::thread::available_parallelism().map_or(0, |n| n.get())));
+    line.insert(
+        "host_cpus".into(),
+        json!(std::thread::available_parallelism().map_or(0, |n| n.get())),
+    );
     match outcome {
         Ok(summary) => Ok((line, summary)),
         Err(e) => Err((line, e)),

@@ -76,6 +76,8 @@ struct Inner {
     driver: Notify,
     /// Wakes the timer loop: an earlier timer was set.
     timer_wake: Notify,
+    /// Parsed machines by definition text, so starting an execution does not re-validate.
+    machines: Mutex<HashMap<Arc<str>, Arc<Machine>>>,
 }
 
 #[derive(Debug)]
@@ -178,6 +180,7 @@ impl Engine {
                 core: Mutex::new(core),
                 driver: Notify::new(),
                 timer_wake: Notify::new(),
+                machines: Mutex::new(HashMap::new()),
             }),
         }
     }
@@ -408,10 +411,7 @@ impl Engine {
         };
         // The execution lives where its state machine does.
         let arn = format!("{}:{name}", machine_record.arn.replacen(":stateMachine:", ":execution:", 1));
-        let validation = Machine::parse(&machine_record.definition);
-        let Some(machine) = validation.machine else {
-            return Err(Error::InvalidDefinition(stepwise_asl::definition::error_message(&validation.diagnostics)));
-        };
+        let machine = self.machine_for(&machine_record.definition)?;
         let mut core = self.inner.core.lock();
         if let Some(existing) = self.store().get_execution(&arn)? {
             if existing.status == ExecutionStatus::Running && *existing.input == *input_text {
@@ -435,13 +435,32 @@ impl Engine {
             role_arn: machine_record.role_arn.clone(),
         };
         core.seed = core.seed.wrapping_add(1);
-        let running = Running::start(record.clone(), Arc::new(machine), machine_record.name, input, core.seed);
+        let running = Running::start(record.clone(), machine, machine_record.name, input, core.seed);
         let key: Arc<str> = arn.into();
         core.running.insert(key.clone(), running);
         let mut batch = Batch::default();
         self.advance(&mut core, &key, now, &mut batch);
         self.commit(&mut core, batch)?;
         Ok(record)
+    }
+
+    /// The validated machine of a definition, parsed once and cached.
+    fn machine_for(&self, definition: &Arc<str>) -> Result<Arc<Machine>> {
+        if let Some(machine) = self.inner.machines.lock().get(definition) {
+            return Ok(machine.clone());
+        }
+        let validation = Machine::parse(definition);
+        let Some(machine) = validation.machine else {
+            return Err(Error::InvalidDefinition(stepwise_asl::definition::error_message(&validation.diagnostics)));
+        };
+        let machine = Arc::new(machine);
+        let mut cache = self.inner.machines.lock();
+        // Definitions are few; a bound keeps a pathological client from growing it forever.
+        if cache.len() >= 10_000 {
+            cache.clear();
+        }
+        cache.insert(definition.clone(), machine.clone());
+        Ok(machine)
     }
 
     /// `DescribeExecution`.

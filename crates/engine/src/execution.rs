@@ -127,6 +127,8 @@ pub(crate) struct Running {
     next_event_id: u64,
     frames: Vec<Frame>,
     ready: VecDeque<FrameId>,
+    /// The Context object's fixed parts (see [`Running::take_context`]).
+    context: Value,
     /// Events produced and not yet committed.
     pub(crate) pending: Vec<HistoryEvent>,
     /// Effects produced and not yet carried out.
@@ -155,12 +157,24 @@ impl Running {
             next_event_id: 1,
             frames: Vec::new(),
             ready: VecDeque::new(),
+            context: Value::Null,
             pending: Vec::new(),
             effects: Vec::new(),
             record_dirty: true,
             seed,
             record,
         };
+        run.context = json!({
+            "Execution": {
+                "Id": run.record.arn,
+                "Input": run.input,
+                "StartTime": millis_to_iso(run.record.start_ms),
+                "Name": run.record.name,
+                "RoleArn": run.record.role_arn,
+                "RedriveCount": 0,
+            },
+            "StateMachine": { "Id": run.record.state_machine_arn, "Name": run.state_machine_name },
+        });
         let started = EventKind::ExecutionStarted { input: run.record.input.to_string(), role_arn: run.record.role_arn.clone() };
         let id = run.push_event(now, 0, started);
         if let Some(secs) = run.machine.timeout_seconds() {
@@ -216,29 +230,28 @@ impl Running {
         self.push_event(now, prev, kind)
     }
 
-    fn context(&self, frame: FrameId, task_token: Option<&str>) -> Value {
+    /// The Context object (`$$`) for the frame's state. The Execution and StateMachine
+    /// parts are built once per execution; only State changes per entry. Give it back
+    /// with [`Running::restore_context`] so the next entry reuses it.
+    fn take_context(&mut self, frame: FrameId) -> Value {
+        let mut ctx = std::mem::take(&mut self.context);
         let f = &self.frames[frame];
         let state = self.machine.state(f.state);
-        let mut ctx = json!({
-            "Execution": {
-                "Id": self.record.arn,
-                "Input": self.input,
-                "StartTime": millis_to_iso(self.record.start_ms),
-                "Name": self.record.name,
-                "RoleArn": self.record.role_arn,
-                "RedriveCount": 0,
-            },
-            "StateMachine": { "Id": self.record.state_machine_arn, "Name": self.state_machine_name },
-            "State": { "Name": state.name, "EnteredTime": millis_to_iso(f.entered_ms) },
-        });
+        let mut current = Map::new();
+        current.insert("Name".into(), Value::String(state.name.clone()));
+        current.insert("EnteredTime".into(), Value::String(millis_to_iso(f.entered_ms)));
         // AWS reports RetryCount only for the states that can retry.
         if matches!(state.kind, StateKind::Task | StateKind::Parallel | StateKind::Map) {
-            ctx["State"]["RetryCount"] = json!(f.retry_count);
+            current.insert("RetryCount".into(), json!(f.retry_count));
         }
-        if let Some(token) = task_token {
-            ctx["Task"] = json!({ "Token": token });
+        if let Value::Object(o) = &mut ctx {
+            o.insert("State".into(), Value::Object(current));
         }
         ctx
+    }
+
+    fn restore_context(&mut self, ctx: Value) {
+        self.context = ctx;
     }
 
     fn next_seed(&mut self) -> u64 {
@@ -280,12 +293,14 @@ impl Running {
             let id = self.frame_event(frame, now, EventKind::StateEntered { state: kind, name, input });
             self.frames[frame].entered_event = id;
         }
-        let ctx = self.context(frame, None);
+        let ctx = self.take_context(frame);
         let seed = self.next_seed();
         let machine = self.machine.clone();
         let f = &self.frames[frame];
         let env = Env { input: &f.input, context: &ctx, vars: &f.vars, seed };
-        match machine.enter(state_id, &env) {
+        let entered = machine.enter(state_id, &env);
+        self.restore_context(ctx);
+        match entered {
             Entered::Done(outcome) => self.finish_state(frame, outcome, now),
             Entered::Failed(fault) => self.fault(frame, fault, now),
             Entered::Task { resource, parameters, timeout_seconds, heartbeat_seconds } => {
@@ -609,12 +624,14 @@ impl Running {
 
     /// The state's work produced `result`: apply its output processing.
     fn complete(&mut self, frame: FrameId, result: Value, now: i64) {
-        let ctx = self.context(frame, None);
+        let ctx = self.take_context(frame);
         let seed = self.next_seed();
         let machine = self.machine.clone();
         let f = &self.frames[frame];
         let env = Env { input: &f.input, context: &ctx, vars: &f.vars, seed };
-        match machine.complete(f.state, &env, result) {
+        let completed = machine.complete(f.state, &env, result);
+        self.restore_context(ctx);
+        match completed {
             Ok(outcome) => self.finish_state(frame, outcome, now),
             Err(fault) => self.fault(frame, fault, now),
         }
@@ -629,12 +646,14 @@ impl Running {
     /// (AWS records MapStateFailed/ParallelStateFailed only then).
     fn fault_with(&mut self, frame: FrameId, mut fault: Fault, failed: Option<EventKind>, now: i64) {
         stepwise_asl::step::fill_entered_event_id(&mut fault, self.frames[frame].entered_event);
-        let ctx = self.context(frame, None);
+        let ctx = self.take_context(frame);
         let jitter = (self.next_seed() >> 11) as f64 / (1u64 << 53) as f64;
         let machine = self.machine.clone();
         let f = &self.frames[frame];
         let env = Env { input: &f.input, context: &ctx, vars: &f.vars, seed: 0 };
-        match machine.on_error(f.state, &env, &fault, &f.attempts, jitter) {
+        let decision = machine.on_error(f.state, &env, &fault, &f.attempts, jitter);
+        self.restore_context(ctx);
+        match decision {
             ErrorDecision::Retry { retrier, delay_ms } => {
                 let f = &mut self.frames[frame];
                 if f.attempts.len() <= retrier {

@@ -83,7 +83,8 @@ pub(super) async fn run(context: &Context) -> anyhow::Result<Outcome> {
         match handle.await {
             Ok(starter) => {
                 for (id, at) in starter.started {
-                    if let Some(slot) = usize::try_from(id).ok().and_then(|i| started_at.get_mut(i)) {
+                    if let Some(slot) = usize::try_from(id).ok().and_then(|i| started_at.get_mut(i))
+                    {
                         *slot = Some(at);
                         started += 1;
                         last_start = last_start.max(Some(at));
@@ -118,7 +119,10 @@ pub(super) async fn run(context: &Context) -> anyhow::Result<Outcome> {
                     total_answered += 1;
                     last_ack = last_ack.max(Some(task.acked));
                     answer.push(task.acked - task.received);
-                    let start = task.id.and_then(|id| usize::try_from(id).ok()).and_then(|i| started_at.get(i).copied().flatten());
+                    let start = task
+                        .id
+                        .and_then(|id| usize::try_from(id).ok())
+                        .and_then(|i| started_at.get(i).copied().flatten());
                     let Some(start) = start else {
                         unmatched += 1;
                         continue;
@@ -138,7 +142,9 @@ pub(super) async fn run(context: &Context) -> anyhow::Result<Outcome> {
 
     let statuses = verify(context, &machine, &mut errors).await;
     let succeeded = statuses.get("SUCCEEDED").copied().unwrap_or(0);
-    let all_succeeded = started == options.count && succeeded == started && statuses.values().sum::<u64>() == started;
+    let all_succeeded = started == options.count
+        && succeeded == started
+        && statuses.values().sum::<u64>() == started;
 
     let window = last_ack.map_or(0.0, |end| (end - begin).as_secs_f64());
     let mut fields = Map::new();
@@ -177,8 +183,11 @@ pub(super) async fn run(context: &Context) -> anyhow::Result<Outcome> {
 /// Creates the run's activity and a machine with one Task state on it.
 async fn create(context: &Context) -> anyhow::Result<(Arc<str>, Arc<str>)> {
     let mut setup = Connection::new(context.endpoint.clone());
-    let created = context.setup_call(&mut setup, "CreateActivity", &json!({ "name": context.name("act") })).await?;
-    let Some(activity) = created.get("activityArn").and_then(Value::as_str).map(str::to_owned) else {
+    let created = context
+        .setup_call(&mut setup, "CreateActivity", &json!({ "name": context.name("act") }))
+        .await?;
+    let Some(activity) = created.get("activityArn").and_then(Value::as_str).map(str::to_owned)
+    else {
         anyhow::bail!("CreateActivity answered without an activityArn: {created}");
     };
     let definition = json!({
@@ -276,7 +285,9 @@ impl Worker {
                 }
             };
             // An empty answer means the long poll ran out with no task: poll again.
-            let Some(token) = task.get("taskToken").and_then(Value::as_str).filter(|t| !t.is_empty()) else {
+            let Some(token) =
+                task.get("taskToken").and_then(Value::as_str).filter(|t| !t.is_empty())
+            else {
                 continue;
             };
             let id = task
@@ -327,7 +338,8 @@ async fn verify(context: &Context, machine: &str, errors: &mut Tally) -> BTreeMa
                     break;
                 }
             };
-            for execution in page.get("executions").and_then(Value::as_array).into_iter().flatten() {
+            for execution in page.get("executions").and_then(Value::as_array).into_iter().flatten()
+            {
                 let status = execution.get("status").and_then(Value::as_str).unwrap_or("UNKNOWN");
                 *statuses.entry(status.to_owned()).or_insert(0) += 1;
             }

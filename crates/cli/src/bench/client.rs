@@ -35,7 +35,9 @@ impl Endpoint {
     /// A load generator pointed at someone else's server is a denial of
     /// service, so this is a hard refusal, not a warning.
     pub async fn loopback(url: &str) -> anyhow::Result<Endpoint> {
-        let uri: Uri = url.parse().with_context(|| format!("bad endpoint {url:?}: want http://127.0.0.1:PORT"))?;
+        let uri: Uri = url
+            .parse()
+            .with_context(|| format!("bad endpoint {url:?}: want http://127.0.0.1:PORT"))?;
         if uri.scheme_str() != Some("http") {
             bail!("bad endpoint {url:?}: only http:// is supported (loopback needs no TLS)");
         }
@@ -50,8 +52,10 @@ impl Endpoint {
         }
         let host = authority.host().trim_start_matches('[').trim_end_matches(']');
         let port = authority.port_u16().unwrap_or(80);
-        let addrs: Vec<SocketAddr> =
-            tokio::net::lookup_host((host, port)).await.with_context(|| format!("cannot resolve {host}"))?.collect();
+        let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host, port))
+            .await
+            .with_context(|| format!("cannot resolve {host}"))?
+            .collect();
         if addrs.is_empty() {
             bail!("{host} resolves to no address");
         }
@@ -115,7 +119,9 @@ impl fmt::Display for CallError {
             CallError::Transport(e) => write!(f, "connection error: {e}"),
             CallError::Timeout => f.write_str("timed out"),
             CallError::Decode => f.write_str("response body is not JSON"),
-            CallError::Api { status, code, message } => write!(f, "HTTP {status} {code}: {message}"),
+            CallError::Api { status, code, message } => {
+                write!(f, "HTTP {status} {code}: {message}")
+            }
         }
     }
 }
@@ -153,7 +159,12 @@ impl Connection {
     /// Nothing is retried: a load generator that hid failures would report
     /// better numbers than the server deserves. A broken connection is
     /// replaced on the next call.
-    pub async fn call(&mut self, op: &str, payload: &Value, timeout: Duration) -> Result<Value, CallError> {
+    pub async fn call(
+        &mut self,
+        op: &str,
+        payload: &Value,
+        timeout: Duration,
+    ) -> Result<Value, CallError> {
         let result = match tokio::time::timeout(timeout, self.exchange(op, payload)).await {
             Ok(result) => result,
             Err(_) => Err(CallError::Timeout),
@@ -215,8 +226,9 @@ impl Connection {
         let stream = TcpStream::connect(self.endpoint.addr).await.map_err(CallError::Connect)?;
         // Requests are small and latency is what we measure: no Nagle delay.
         stream.set_nodelay(true).map_err(CallError::Connect)?;
-        let (sender, connection) =
-            hyper::client::conn::http1::handshake(TokioIo::new(stream)).await.map_err(CallError::Transport)?;
+        let (sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+            .await
+            .map_err(CallError::Transport)?;
         // The driver's own error surfaces through the sender on the next call.
         let driver = tokio::spawn(async move {
             let _ = connection.await;

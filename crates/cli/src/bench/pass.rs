@@ -72,7 +72,8 @@ pub(super) async fn run(context: &Context) -> anyhow::Result<Outcome> {
             }),
         )
         .await?;
-    let Some(machine) = created.get("stateMachineArn").and_then(Value::as_str).map(str::to_owned) else {
+    let Some(machine) = created.get("stateMachineArn").and_then(Value::as_str).map(str::to_owned)
+    else {
         anyhow::bail!("CreateStateMachine answered without a stateMachineArn: {created}");
     };
     drop(setup);
@@ -117,7 +118,8 @@ pub(super) async fn run(context: &Context) -> anyhow::Result<Outcome> {
     fields.insert("succeeded".into(), json!(total.succeeded));
     fields.insert("elapsed_s".into(), json!(stats::round3(window)));
     fields.insert("exec_per_s".into(), stats::rate(total.succeeded, window));
-    fields.insert("transitions_per_s".into(), stats::rate(total.succeeded * options.states, window));
+    fields
+        .insert("transitions_per_s".into(), stats::rate(total.succeeded * options.states, window));
     total.latencies.report("lat", &mut fields);
     fields.insert("describes_per_exec".into(), json!(per(total.describes, started)));
     fields.insert("failed".into(), total.ended_otherwise.to_json());
