@@ -17,7 +17,11 @@ pub struct ApiError {
 impl ApiError {
     /// A `ValidationException` (a malformed request).
     pub fn validation(message: impl Into<String>) -> Self {
-        ApiError { aws_type: "ValidationException", message: message.into(), status: StatusCode::BAD_REQUEST }
+        ApiError {
+            aws_type: "ValidationException",
+            message: message.into(),
+            status: StatusCode::BAD_REQUEST,
+        }
     }
     /// An operation Stepwise does not implement yet.
     pub fn unsupported(operation: &str) -> Self {
@@ -53,10 +57,12 @@ impl From<Error> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = serde_json::json!({ "__type": self.aws_type, "message": self.message }).to_string();
+        let body =
+            serde_json::json!({ "__type": self.aws_type, "message": self.message }).to_string();
         let mut response = (self.status, body).into_response();
         let headers = response.headers_mut();
-        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/x-amz-json-1.0"));
+        headers
+            .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/x-amz-json-1.0"));
         headers.insert("x-amzn-errortype", HeaderValue::from_static(self.aws_type));
         response
     }

@@ -37,21 +37,37 @@ pub fn router(engine: Engine) -> Router {
         .with_state(engine)
 }
 
-async fn handle(State(engine): State<Engine>, method: Method, headers: HeaderMap, RawQuery(query): RawQuery, body: Bytes) -> Response {
+async fn handle(
+    State(engine): State<Engine>,
+    method: Method,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+    body: Bytes,
+) -> Response {
     match call(&engine, &method, &headers, query.as_deref(), &body).await {
         Ok(value) => {
             let mut response = value.to_string().into_response();
-            response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/x-amz-json-1.0"));
+            response.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/x-amz-json-1.0"),
+            );
             response
         }
         Err(e) => e.into_response(),
     }
 }
 
-async fn call(engine: &Engine, method: &Method, headers: &HeaderMap, query: Option<&str>, body: &[u8]) -> Result<Value, ApiError> {
+async fn call(
+    engine: &Engine,
+    method: &Method,
+    headers: &HeaderMap,
+    query: Option<&str>,
+    body: &[u8],
+) -> Result<Value, ApiError> {
     let region = sigv4_region(headers);
     if let Some(target) = headers.get("x-amz-target") {
-        let target = target.to_str().map_err(|_| ApiError::validation("X-Amz-Target is not ASCII"))?;
+        let target =
+            target.to_str().map_err(|_| ApiError::validation("X-Amz-Target is not ASCII"))?;
         let Some(op) = target.strip_prefix("AWSStepFunctions.") else {
             return Err(ApiError::unknown_operation(target));
         };
@@ -60,7 +76,12 @@ async fn call(engine: &Engine, method: &Method, headers: &HeaderMap, query: Opti
         } else {
             match serde_json::from_slice::<Value>(body) {
                 Ok(Value::Object(m)) => m,
-                _ => return Err(ApiError { aws_type: "SerializationException", ..ApiError::validation("The request body is not a JSON object") }),
+                _ => {
+                    return Err(ApiError {
+                        aws_type: "SerializationException",
+                        ..ApiError::validation("The request body is not a JSON object")
+                    })
+                }
             }
         };
         return ops::dispatch(engine, op, Params(params), region.as_deref()).await;

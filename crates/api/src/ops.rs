@@ -13,16 +13,23 @@ type Reply = Result<Value, ApiError>;
 pub async fn dispatch(engine: &Engine, op: &str, p: Params, region: Option<&str>) -> Reply {
     match op {
         "CreateStateMachine" => create_state_machine(engine, &p, region),
-        "DescribeStateMachine" => Ok(wire::state_machine(&engine.describe_state_machine(p.str("stateMachineArn")?)?)),
+        "DescribeStateMachine" => {
+            Ok(wire::state_machine(&engine.describe_state_machine(p.str("stateMachineArn")?)?))
+        }
         "UpdateStateMachine" => update_state_machine(engine, &p),
-        "DeleteStateMachine" => engine.delete_state_machine(p.str("stateMachineArn")?).map(|()| json!({})).map_err(Into::into),
+        "DeleteStateMachine" => engine
+            .delete_state_machine(p.str("stateMachineArn")?)
+            .map(|()| json!({}))
+            .map_err(Into::into),
         "ListStateMachines" => {
             let all = engine.list_state_machines()?;
             page(&p, &all, 100, "stateMachines", wire::state_machine_item)
         }
         "ValidateStateMachineDefinition" => validate_definition(&p),
         "StartExecution" => start_execution(engine, &p),
-        "DescribeExecution" => Ok(wire::execution(&engine.describe_execution(p.str("executionArn")?)?)),
+        "DescribeExecution" => {
+            Ok(wire::execution(&engine.describe_execution(p.str("executionArn")?)?))
+        }
         "DescribeStateMachineForExecution" => describe_state_machine_for_execution(engine, &p),
         "ListExecutions" => list_executions(engine, &p),
         "StopExecution" => {
@@ -40,7 +47,9 @@ pub async fn dispatch(engine: &Engine, op: &str, p: Params, region: Option<&str>
             Ok(json!({ "activityArn": a.arn, "creationDate": wire::date(a.creation_ms) }))
         }
         "DescribeActivity" => Ok(wire::activity(&engine.describe_activity(p.str("activityArn")?)?)),
-        "DeleteActivity" => engine.delete_activity(p.str("activityArn")?).map(|()| json!({})).map_err(Into::into),
+        "DeleteActivity" => {
+            engine.delete_activity(p.str("activityArn")?).map(|()| json!({})).map_err(Into::into)
+        }
         "ListActivities" => {
             let all = engine.list_activities()?;
             page(&p, &all, 100, "activities", wire::activity)
@@ -80,7 +89,9 @@ pub async fn dispatch(engine: &Engine, op: &str, p: Params, region: Option<&str>
             engine.untag_resource(p.str("resourceArn")?, &keys)?;
             Ok(json!({}))
         }
-        "ListTagsForResource" => Ok(json!({ "tags": wire::tags(&engine.list_tags(p.str("resourceArn")?)?) })),
+        "ListTagsForResource" => {
+            Ok(json!({ "tags": wire::tags(&engine.list_tags(p.str("resourceArn")?)?) }))
+        }
         other if NOT_YET.contains(&other) => Err(ApiError::unsupported(other)),
         other => Err(ApiError::unknown_operation(other)),
     }
@@ -154,7 +165,8 @@ fn update_state_machine(engine: &Engine, p: &Params) -> Reply {
             tracing_enabled: tracing_flag(p),
         },
     )?;
-    let mut out = json!({ "updateDate": wire::date(record.update_ms.unwrap_or(record.creation_ms)) });
+    let mut out =
+        json!({ "updateDate": wire::date(record.update_ms.unwrap_or(record.creation_ms)) });
     if let Some(rev) = record.revision_id {
         out["revisionId"] = json!(rev);
     }
@@ -177,7 +189,9 @@ fn validate_definition(p: &Params) -> Reply {
             v
         })
         .collect();
-    Ok(json!({ "result": if ok { "OK" } else { "FAIL" }, "diagnostics": diagnostics, "truncated": false }))
+    Ok(
+        json!({ "result": if ok { "OK" } else { "FAIL" }, "diagnostics": diagnostics, "truncated": false }),
+    )
 }
 
 fn start_execution(engine: &Engine, p: &Params) -> Reply {
@@ -235,7 +249,13 @@ fn execution_history(engine: &Engine, p: &Params) -> Reply {
 }
 
 /// Pages `items` with `maxResults` (0 or absent → `default`, at most 1000) and `nextToken`.
-fn page<T>(p: &Params, items: &[T], default: u64, key: &str, render: impl Fn(&T) -> Value) -> Reply {
+fn page<T>(
+    p: &Params,
+    items: &[T],
+    default: u64,
+    key: &str,
+    render: impl Fn(&T) -> Value,
+) -> Reply {
     // AWS bounds the token's length per operation: 3096 for executions and history, 1024 elsewhere.
     let token_limit = if matches!(key, "executions" | "events") { 3096 } else { 1024 };
     if let Some(token) = p.opt_str("nextToken")? {
@@ -281,7 +301,9 @@ fn decode_token(token: &str) -> Option<usize> {
 
 fn read_tags(p: &Params) -> Result<Vec<Tag>, ApiError> {
     let Some(tags) = p.opt_value("tags") else { return Ok(Vec::new()) };
-    let Value::Array(tags) = tags else { return Err(ApiError::validation("Value at 'tags' must be a list")) };
+    let Value::Array(tags) = tags else {
+        return Err(ApiError::validation("Value at 'tags' must be a list"));
+    };
     tags.iter()
         .map(|t| {
             let key = t.get("key").and_then(Value::as_str);

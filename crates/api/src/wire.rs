@@ -89,11 +89,17 @@ pub fn execution(e: &ExecutionRecord) -> Value {
     match e.status {
         Running => {
             o.insert("redriveStatus".into(), json!("NOT_REDRIVABLE"));
-            o.insert("redriveStatusReason".into(), json!("Execution is RUNNING and cannot be redriven"));
+            o.insert(
+                "redriveStatusReason".into(),
+                json!("Execution is RUNNING and cannot be redriven"),
+            );
         }
         Succeeded => {
             o.insert("redriveStatus".into(), json!("NOT_REDRIVABLE"));
-            o.insert("redriveStatusReason".into(), json!("Execution is SUCCEEDED and cannot be redriven"));
+            o.insert(
+                "redriveStatusReason".into(),
+                json!("Execution is SUCCEEDED and cannot be redriven"),
+            );
         }
         Failed | TimedOut | Aborted => {
             o.insert("redriveStatus".into(), json!("REDRIVABLE"));
@@ -138,7 +144,10 @@ pub fn event(e: &HistoryEvent, data: bool) -> Value {
     out.insert("previousEventId".into(), json!(e.previous_event_id));
     let payload = |field: &str, text: &str, details: &str| -> Vec<(String, Value)> {
         if data {
-            vec![(field.to_owned(), json!(text)), (details.to_owned(), json!({ "truncated": false }))]
+            vec![
+                (field.to_owned(), json!(text)),
+                (details.to_owned(), json!({ "truncated": false })),
+            ]
         } else {
             vec![]
         }
@@ -150,9 +159,10 @@ pub fn event(e: &HistoryEvent, data: bool) -> Value {
             d.insert("roleArn".into(), json!(role_arn));
             ("executionStartedEventDetails", Value::Object(d))
         }
-        EventKind::ExecutionSucceeded { output } => {
-            ("executionSucceededEventDetails", Value::Object(payload("output", output, "outputDetails").into_iter().collect()))
-        }
+        EventKind::ExecutionSucceeded { output } => (
+            "executionSucceededEventDetails",
+            Value::Object(payload("output", output, "outputDetails").into_iter().collect()),
+        ),
         EventKind::ExecutionFailed(ec) => ("executionFailedEventDetails", error_cause(ec)),
         EventKind::ExecutionAborted(ec) => ("executionAbortedEventDetails", error_cause(ec)),
         EventKind::ExecutionTimedOut(ec) => ("executionTimedOutEventDetails", error_cause(ec)),
@@ -167,7 +177,8 @@ pub fn event(e: &HistoryEvent, data: bool) -> Value {
             d.insert("name".into(), json!(name));
             d.extend(payload("output", output, "outputDetails"));
             if let (Some(vars), true) = (assigned, data) {
-                let vars: Map<String, Value> = vars.iter().map(|(k, v)| (k.clone(), json!(v))).collect();
+                let vars: Map<String, Value> =
+                    vars.iter().map(|(k, v)| (k.clone(), json!(v))).collect();
                 d.insert("assignedVariables".into(), Value::Object(vars));
                 d.insert("assignedVariablesDetails".into(), json!({ "truncated": false }));
             }
@@ -185,7 +196,9 @@ pub fn event(e: &HistoryEvent, data: bool) -> Value {
             }
             ("activityScheduledEventDetails", Value::Object(d))
         }
-        EventKind::ActivityScheduleFailed(ec) => ("activityScheduleFailedEventDetails", error_cause(ec)),
+        EventKind::ActivityScheduleFailed(ec) => {
+            ("activityScheduleFailedEventDetails", error_cause(ec))
+        }
         EventKind::ActivityStarted { worker_name } => {
             let details = match worker_name {
                 Some(w) => json!({ "workerName": w }),
@@ -193,18 +206,20 @@ pub fn event(e: &HistoryEvent, data: bool) -> Value {
             };
             ("activityStartedEventDetails", details)
         }
-        EventKind::ActivitySucceeded { output } => {
-            ("activitySucceededEventDetails", Value::Object(payload("output", output, "outputDetails").into_iter().collect()))
-        }
+        EventKind::ActivitySucceeded { output } => (
+            "activitySucceededEventDetails",
+            Value::Object(payload("output", output, "outputDetails").into_iter().collect()),
+        ),
         EventKind::ActivityFailed(ec) => ("activityFailedEventDetails", error_cause(ec)),
         EventKind::ActivityTimedOut(ec) => ("activityTimedOutEventDetails", error_cause(ec)),
         EventKind::TaskScheduled { resource_type, resource, region, parameters } => (
             "taskScheduledEventDetails",
             json!({ "resourceType": resource_type, "resource": resource, "region": region, "parameters": parameters }),
         ),
-        EventKind::TaskStarted { resource_type, resource } => {
-            ("taskStartedEventDetails", json!({ "resourceType": resource_type, "resource": resource }))
-        }
+        EventKind::TaskStarted { resource_type, resource } => (
+            "taskStartedEventDetails",
+            json!({ "resourceType": resource_type, "resource": resource }),
+        ),
         EventKind::TaskSucceeded { resource_type, resource, output } => {
             let mut d = Map::new();
             d.insert("resourceType".into(), json!(resource_type));
@@ -218,13 +233,21 @@ pub fn event(e: &HistoryEvent, data: bool) -> Value {
             d["resource"] = json!(resource);
             ("taskFailedEventDetails", d)
         }
-        EventKind::MapStateStarted { length } => ("mapStateStartedEventDetails", json!({ "length": length })),
-        EventKind::MapIterationStarted { name, index } => ("mapIterationStartedEventDetails", json!({ "name": name, "index": index })),
+        EventKind::MapStateStarted { length } => {
+            ("mapStateStartedEventDetails", json!({ "length": length }))
+        }
+        EventKind::MapIterationStarted { name, index } => {
+            ("mapIterationStartedEventDetails", json!({ "name": name, "index": index }))
+        }
         EventKind::MapIterationSucceeded { name, index } => {
             ("mapIterationSucceededEventDetails", json!({ "name": name, "index": index }))
         }
-        EventKind::MapIterationFailed { name, index } => ("mapIterationFailedEventDetails", json!({ "name": name, "index": index })),
-        EventKind::MapIterationAborted { name, index } => ("mapIterationAbortedEventDetails", json!({ "name": name, "index": index })),
+        EventKind::MapIterationFailed { name, index } => {
+            ("mapIterationFailedEventDetails", json!({ "name": name, "index": index }))
+        }
+        EventKind::MapIterationAborted { name, index } => {
+            ("mapIterationAbortedEventDetails", json!({ "name": name, "index": index }))
+        }
         EventKind::ParallelStateStarted
         | EventKind::ParallelStateSucceeded
         | EventKind::ParallelStateFailed

@@ -31,7 +31,8 @@ fn main() {
     let states: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(10);
     let seconds: u64 = args.next().and_then(|a| a.parse().ok()).unwrap_or(3);
     let machine = Machine::parse(&definition(states)).machine.expect("valid definition");
-    let context = json!({ "Execution": { "Id": "arn:aws:states:us-east-1:123456789012:execution:m:e" } });
+    let context =
+        json!({ "Execution": { "Id": "arn:aws:states:us-east-1:123456789012:execution:m:e" } });
     let vars = Map::new();
     let deadline = Instant::now() + Duration::from_secs(seconds);
     let (mut transitions, mut executions) = (0u64, 0u64);

@@ -37,7 +37,7 @@ pub mod step;
 pub mod template;
 
 pub use error::Fault;
-pub use machine::{Machine, State, StateId, StateKind, Validation, Diagnostic, Severity};
+pub use machine::{Diagnostic, Machine, Severity, State, StateId, StateKind, Validation};
 pub use step::{Entered, ErrorDecision, Outcome, WaitUntil};
 
 /// The scope an expression is evaluated in.

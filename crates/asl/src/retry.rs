@@ -107,7 +107,12 @@ impl Retrier {
 
 /// Finds the retrier to use: `Some((index, delay_ms))` when the first matching retrier has
 /// attempts left, `None` otherwise.
-pub fn decide_retry(retriers: &[Retrier], error: &str, attempts: &[u32], jitter: f64) -> Option<(usize, u64)> {
+pub fn decide_retry(
+    retriers: &[Retrier],
+    error: &str,
+    attempts: &[u32],
+    jitter: f64,
+) -> Option<(usize, u64)> {
     let (i, r) = retriers.iter().enumerate().find(|(_, r)| matches(&r.error_equals, error))?;
     let made = attempts.get(i).copied().unwrap_or(0);
     (made < r.max_attempts).then(|| (i, r.delay_ms(made, jitter)))
@@ -124,7 +129,12 @@ mod tests {
 
     #[test]
     fn backoff() {
-        let r = Retrier { interval_seconds: 2, backoff_rate: 3.0, max_delay_seconds: Some(30), ..Retrier::default() };
+        let r = Retrier {
+            interval_seconds: 2,
+            backoff_rate: 3.0,
+            max_delay_seconds: Some(30),
+            ..Retrier::default()
+        };
         assert_eq!(r.delay_ms(0, 0.5), 2000);
         assert_eq!(r.delay_ms(1, 0.5), 6000);
         assert_eq!(r.delay_ms(2, 0.5), 18000);

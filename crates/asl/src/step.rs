@@ -168,7 +168,12 @@ impl Machine {
             Body::Task { resource, timeout, heartbeat, .. } => Entered::Task {
                 resource: resource.clone(),
                 timeout_seconds: resolve_seconds(st, env, timeout.as_ref(), "TimeoutSecondsPath")?,
-                heartbeat_seconds: resolve_seconds(st, env, heartbeat.as_ref(), "HeartbeatSecondsPath")?,
+                heartbeat_seconds: resolve_seconds(
+                    st,
+                    env,
+                    heartbeat.as_ref(),
+                    "HeartbeatSecondsPath",
+                )?,
                 parameters: io::effective_input(st, env)?,
             },
             Body::Choice { choices, default } => {
@@ -188,7 +193,10 @@ impl Machine {
                     (None, Some(d)) => (d, st.assign.as_ref()),
                     // The spec's predefined error for a Choice without a match or Default.
                     (None, None) => {
-                        return Err(Fault::new(crate::error::names::NO_CHOICE_MATCHED, NO_CHOICE_MATCHED))
+                        return Err(Fault::new(
+                            crate::error::names::NO_CHOICE_MATCHED,
+                            NO_CHOICE_MATCHED,
+                        ))
                     }
                 };
                 let assigned = io::assign(st, assign, env, &input)?;
@@ -202,7 +210,10 @@ impl Machine {
             Body::Succeed => {
                 let input = io::input_path(st, env)?;
                 let assigned = io::assign(st, st.assign.as_ref(), env, &input)?;
-                Entered::Done(Outcome::End { output: io::output_path(st, env, input.into_owned())?, assigned })
+                Entered::Done(Outcome::End {
+                    output: io::output_path(st, env, input.into_owned())?,
+                    assigned,
+                })
             }
             Body::Fail { error, cause } => {
                 let error = fail_text(st, env, error.as_ref(), "ErrorPath")?;
@@ -241,10 +252,12 @@ impl Machine {
                 let output = io::output_path(st, env, input.into_owned())?;
                 Ok(io::transition(st, output, assigned))
             }
-            Body::Choice { .. } | Body::Succeed | Body::Fail { .. } => match self.enter_inner(st, env)? {
-                Entered::Done(o) => Ok(o),
-                _ => Ok(io::transition(st, result, None)),
-            },
+            Body::Choice { .. } | Body::Succeed | Body::Fail { .. } => {
+                match self.enter_inner(st, env)? {
+                    Entered::Done(o) => Ok(o),
+                    _ => Ok(io::transition(st, result, None)),
+                }
+            }
         }
     }
 
@@ -259,7 +272,9 @@ impl Machine {
         jitter: f64,
     ) -> ErrorDecision {
         let st = self.state(id);
-        if let Some((retrier, delay_ms)) = crate::retry::decide_retry(&st.retry, &fault.error, attempts, jitter) {
+        if let Some((retrier, delay_ms)) =
+            crate::retry::decide_retry(&st.retry, &fault.error, attempts, jitter)
+        {
             return ErrorDecision::Retry { retrier, delay_ms };
         }
         let Some(c) = crate::retry::find_catcher(&st.catch, &fault.error) else {
@@ -285,17 +300,28 @@ impl Machine {
 /// reported as `States.Runtime`); the wording of the cause is not verified.
 pub const NO_CHOICE_MATCHED: &str = "No Matches!";
 
-fn resolve_seconds(st: &State, env: &Env<'_>, spec: Option<&Num<u64>>, field: &str) -> Result<Option<u64>, Fault> {
+fn resolve_seconds(
+    st: &State,
+    env: &Env<'_>,
+    spec: Option<&Num<u64>>,
+    field: &str,
+) -> Result<Option<u64>, Fault> {
     match spec {
         None => Ok(None),
         Some(Num::Fixed(n)) => Ok(Some(*n)),
         Some(Num::Path(p)) => {
-            let v = p.select(env).ok_or_else(|| io::runtime(st, invalid_path_cause(p.as_str(), env.input)))?;
+            let v = p
+                .select(env)
+                .ok_or_else(|| io::runtime(st, invalid_path_cause(p.as_str(), env.input)))?;
             match v.as_u64() {
                 Some(n) if n > 0 => Ok(Some(n)),
                 _ => Err(io::runtime(
                     st,
-                    format!("The {field} field refers to value \"{}\" which is not a valid integer: {}", json_text(&v), p.as_str()),
+                    format!(
+                        "The {field} field refers to value \"{}\" which is not a valid integer: {}",
+                        json_text(&v),
+                        p.as_str()
+                    ),
                 )),
             }
         }
@@ -309,7 +335,10 @@ fn wait_until(st: &State, env: &Env<'_>, spec: &WaitSpec) -> Result<WaitUntil, F
         WaitSpec::SecondsPath(p) => {
             let path = p.as_str();
             let v = p.select(env).ok_or_else(|| {
-                io::runtime(st, format!("The SecondsPath parameter does not reference an input value: {path}"))
+                io::runtime(
+                    st,
+                    format!("The SecondsPath parameter does not reference an input value: {path}"),
+                )
             })?;
             let shown = json_text(&v);
             if let Some(n) = v.as_u64() {
@@ -318,15 +347,27 @@ fn wait_until(st: &State, env: &Env<'_>, spec: &WaitSpec) -> Result<WaitUntil, F
             if v.as_i64().is_some() {
                 return Err(io::runtime(
                     st,
-                    format!("The SecondsPath parameter references a negative value: {path} == {shown}"),
+                    format!(
+                        "The SecondsPath parameter references a negative value: {path} == {shown}"
+                    ),
                 ));
             }
-            Err(io::runtime(st, format!("The SecondsPath parameter cannot be parsed as a long value: {path} == {shown}")))
+            Err(io::runtime(
+                st,
+                format!(
+                    "The SecondsPath parameter cannot be parsed as a long value: {path} == {shown}"
+                ),
+            ))
         }
         WaitSpec::TimestampPath(p) => {
             let path = p.as_str();
             let v = p.select(env).ok_or_else(|| {
-                io::runtime(st, format!("The TimestampPath parameter does not reference an input value: {path}"))
+                io::runtime(
+                    st,
+                    format!(
+                        "The TimestampPath parameter does not reference an input value: {path}"
+                    ),
+                )
             })?;
             match v.as_str().and_then(crate::definition::parse_timestamp) {
                 Some(ms) => Ok(WaitUntil::TimestampMillis(ms)),

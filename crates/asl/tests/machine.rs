@@ -35,11 +35,15 @@ fn run(def: Value, input: Value) -> Result<Value, Fault> {
         let outcome = match m.enter(id, &e) {
             Entered::Done(o) => o,
             Entered::Wait(_) => m.complete(id, &e, Value::Null).map_err(fill)?,
-            Entered::Task { parameters, .. } => m.complete(id, &e, json!({"task": parameters})).map_err(fill)?,
+            Entered::Task { parameters, .. } => {
+                m.complete(id, &e, json!({"task": parameters})).map_err(fill)?
+            }
             Entered::Failed(f) => {
                 let f = fill(f);
                 match m.on_error(id, &e, &f, &[], 0.0) {
-                    ErrorDecision::Catch { next, output, assigned } => Outcome::Next { next, output, assigned },
+                    ErrorDecision::Catch { next, output, assigned } => {
+                        Outcome::Next { next, output, assigned }
+                    }
                     _ => return Err(f),
                 }
             }
@@ -58,7 +62,11 @@ fn run(def: Value, input: Value) -> Result<Value, Fault> {
 }
 
 fn check(def: Value, input: Value, expected: Value) {
-    assert_eq!(run(def.clone(), input).unwrap_or_else(|f| panic!("{def}: {f:?}")), expected, "{def}");
+    assert_eq!(
+        run(def.clone(), input).unwrap_or_else(|f| panic!("{def}: {f:?}")),
+        expected,
+        "{def}"
+    );
 }
 
 fn check_fault(def: Value, input: Value, error: &str, cause: &str) {
@@ -74,7 +82,10 @@ fn single(state: Value) -> Value {
 /// (code, message, location) of each diagnostic.
 fn diags(text: &str) -> Vec<(String, String, String)> {
     let v = Machine::parse(text);
-    assert_eq!(v.machine.is_none(), v.diagnostics.iter().any(|d| d.severity == stepwise_asl::Severity::Error));
+    assert_eq!(
+        v.machine.is_none(),
+        v.diagnostics.iter().any(|d| d.severity == stepwise_asl::Severity::Error)
+    );
     v.diagnostics.into_iter().map(|d| (d.code, d.message, d.location)).collect()
 }
 
@@ -113,7 +124,10 @@ fn valid_definitions() {
 #[test]
 fn validation_diagnostics() {
     check_diag(json!({}), &[(SVF, "These fields are required: [States, StartAt]", "/")]);
-    check_diag(json!({"States": {"A": {"Type": "Pass", "End": true}}}), &[(SVF, "These fields are required: [StartAt]", "/")]);
+    check_diag(
+        json!({"States": {"A": {"Type": "Pass", "End": true}}}),
+        &[(SVF, "These fields are required: [StartAt]", "/")],
+    );
     check_diag(
         json!({"StartAt": "A", "Coment": "x", "States": {"A": {"Type": "Pass", "End": true}}}),
         &[(SVF, "Field 'Coment' is not supported", "/")],
@@ -123,35 +137,62 @@ fn validation_diagnostics() {
         "The field 'Type' should have one of these values: [Task, Wait, Pass, Succeed, Fail, Choice, Parallel, Map]",
         "/States/A/Type",
     )]);
-    check_diag(single(json!({"End": true})), &[(SVF, "These fields are required: [Type]", "/States/A")]);
-    check_diag(single(json!({"Type": "Pass", "Next": ""})), &[(SVF, "The field \"Next\" should be non-empty", "/States/A")]);
-    check_diag(single(json!({"Type": "Pass", "End": true, "TimeoutSeconds": 3})), &[(SVF, "Field 'TimeoutSeconds' is not supported", "/States/A")]);
+    check_diag(
+        single(json!({"End": true})),
+        &[(SVF, "These fields are required: [Type]", "/States/A")],
+    );
+    check_diag(
+        single(json!({"Type": "Pass", "Next": ""})),
+        &[(SVF, "The field \"Next\" should be non-empty", "/States/A")],
+    );
+    check_diag(
+        single(json!({"Type": "Pass", "End": true, "TimeoutSeconds": 3})),
+        &[(SVF, "Field 'TimeoutSeconds' is not supported", "/States/A")],
+    );
     check_diag(single(json!({"Type": "Pass", "End": true, "Output": 3})), &[(
         SVF,
         "The QueryLanguage is set to 'JSONPath', but field 'Output' is only supported for the 'JSONata' QueryLanguage",
         "/States/A",
     )]);
-    check_diag(single(json!({"Type": "Pass", "End": true, "Retry": []})), &[(SVF, "Field 'Retry' is not supported", "/States/A")]);
-    check_diag(json!({"StartAt": "pass1", "States": {"pass1": {"Type": "Pass", "Next": "pass3"}, "pass2": {"Type": "Pass", "End": true}}}), &[
-        (MTT, "Missing 'Next' target: pass3", "/States/pass1/Next"),
-        (MTT, "State \"pass2\" is not reachable.", "/States/pass2"),
-    ]);
-    check_diag(json!({"StartAt": "A", "States": {"A": {"Type": "Pass", "Next": "NOPE"}}}), &[
-        (MTT, "Missing 'Next' target: NOPE", "/States/A/Next"),
-        ("MISSING_END_STATE", "Workflow has no terminal state", ""),
-    ]);
+    check_diag(
+        single(json!({"Type": "Pass", "End": true, "Retry": []})),
+        &[(SVF, "Field 'Retry' is not supported", "/States/A")],
+    );
+    check_diag(
+        json!({"StartAt": "pass1", "States": {"pass1": {"Type": "Pass", "Next": "pass3"}, "pass2": {"Type": "Pass", "End": true}}}),
+        &[
+            (MTT, "Missing 'Next' target: pass3", "/States/pass1/Next"),
+            (MTT, "State \"pass2\" is not reachable.", "/States/pass2"),
+        ],
+    );
+    check_diag(
+        json!({"StartAt": "A", "States": {"A": {"Type": "Pass", "Next": "NOPE"}}}),
+        &[
+            (MTT, "Missing 'Next' target: NOPE", "/States/A/Next"),
+            ("MISSING_END_STATE", "Workflow has no terminal state", ""),
+        ],
+    );
     check_diag(
         json!({"StartAt": "A", "States": {"A": {"Type": "Pass", "Next": "B"}, "B": {"Type": "Pass", "Next": "A"},
                 "C": {"Type": "Pass", "End": true}}}),
         &[(MTT, "State \"C\" is not reachable.", "/States/C")],
     );
-    check_diag(json!({"StartAt": "X", "States": {"A": {"Type": "Succeed"}}}), &[(MTT, "Missing 'Next' target: X", "/StartAt")]);
-    check_diag(single(json!({"Type": "Pass"})), &[(SVF, "There should be exactly one of the following fields: [Next, End]", "/States/A")]);
+    check_diag(
+        json!({"StartAt": "X", "States": {"A": {"Type": "Succeed"}}}),
+        &[(MTT, "Missing 'Next' target: X", "/StartAt")],
+    );
+    check_diag(
+        single(json!({"Type": "Pass"})),
+        &[(SVF, "There should be exactly one of the following fields: [Next, End]", "/States/A")],
+    );
     check_diag(
         single(json!({"Type": "Pass", "End": true, "Next": "A"})),
         &[(SVF, "There should only be one of the following fields: [Next, End]", "/States/A")],
     );
-    check_diag(single(json!({"Type": "Succeed", "End": true})), &[(SVF, "Field 'End' is not supported", "/States/A")]);
+    check_diag(
+        single(json!({"Type": "Succeed", "End": true})),
+        &[(SVF, "Field 'End' is not supported", "/States/A")],
+    );
     check_diag(
         single(json!({"Type": "Wait", "Seconds": 1, "SecondsPath": "$.s", "End": true})),
         &[(SVF, "There should only be one of the following fields: [Seconds, Timestamp, SecondsPath, TimestampPath]", "/States/A")],
@@ -162,25 +203,46 @@ fn validation_diagnostics() {
     );
     check_diag(
         single(json!({"Type": "Fail", "Error": "x", "ErrorPath": "$.e"})),
-        &[(SVF, "There should only be one of the following fields: [Error, ErrorPath]", "/States/A")],
+        &[(
+            SVF,
+            "There should only be one of the following fields: [Error, ErrorPath]",
+            "/States/A",
+        )],
     );
-    check_diag(single(json!({"Type": "Parallel", "Branches": [], "End": true})), &[(SVF, "Value cannot be empty", "/States/A/Branches")]);
+    check_diag(
+        single(json!({"Type": "Parallel", "Branches": [], "End": true})),
+        &[(SVF, "Value cannot be empty", "/States/A/Branches")],
+    );
     check_diag(
         single(json!({"Type": "Task", "Resource": LAMBDA, "End": true,
                       "Retry": [{"ErrorEquals": ["States.ALL"]}, {"ErrorEquals": ["X"], "IntervalSeconds": 0, "BackoffRate": 0.5,
                                 "MaxAttempts": -1, "JitterStrategy": "HALF"}]})),
         &[
-            (SVF, "The 'States.ALL' error must appear in the last element of the array", "/States/A/Retry[0]"),
-            (SVF, "The field 'JitterStrategy' should have one of these values: [FULL, NONE]", "/States/A/Retry[1]/JitterStrategy"),
+            (
+                SVF,
+                "The 'States.ALL' error must appear in the last element of the array",
+                "/States/A/Retry[0]",
+            ),
+            (
+                SVF,
+                "The field 'JitterStrategy' should have one of these values: [FULL, NONE]",
+                "/States/A/Retry[1]/JitterStrategy",
+            ),
             (SVF, "Minimum value is 1", "/States/A/Retry[1]/IntervalSeconds"),
             (SVF, "Minimum value is 0", "/States/A/Retry[1]/MaxAttempts"),
             (SVF, "Minimum value is 1.0", "/States/A/Retry[1]/BackoffRate"),
         ],
     );
     check_diag(
-        single(json!({"Type": "Task", "Resource": LAMBDA, "End": true, "Catch": [{"ErrorEquals": ["States.ALL", "X"], "Next": "Z"}]})),
+        single(
+            json!({"Type": "Task", "Resource": LAMBDA, "End": true, "Catch": [{"ErrorEquals": ["States.ALL", "X"], "Next": "Z"}]}),
+        ),
         &[
-            (SVF, "Error name 'States.ALL' must be the only element in 'ErrorEquals'", "/States/A/Catch[0]/ErrorEquals"),
+            (
+                SVF,
+                "Error name 'States.ALL' must be the only element in 'ErrorEquals'",
+                "/States/A/Catch[0]/ErrorEquals",
+            ),
             (MTT, "Missing 'Next' target: Z", "/States/A/Catch[0]/Next"),
         ],
     );
@@ -189,8 +251,14 @@ fn validation_diagnostics() {
         &[(SVF, "There should only be one of the following fields: [TimeoutSeconds, TimeoutSecondsPath]", "/States/A")],
     );
     check_diag(
-        single(json!({"Type": "Task", "Resource": LAMBDA, "End": true, "TimeoutSeconds": 5, "HeartbeatSeconds": 5})),
-        &[(SVF, "HeartbeatSeconds must be smaller than TimeoutSeconds", "/States/A/HeartbeatSeconds")],
+        single(
+            json!({"Type": "Task", "Resource": LAMBDA, "End": true, "TimeoutSeconds": 5, "HeartbeatSeconds": 5}),
+        ),
+        &[(
+            SVF,
+            "HeartbeatSeconds must be smaller than TimeoutSeconds",
+            "/States/A/HeartbeatSeconds",
+        )],
     );
     check_diag(
         single(json!({"Type": "Map", "End": true, "ToleratedFailurePercentage": 101,
@@ -220,7 +288,10 @@ fn invalid_json_and_error_message() {
     let d = diags("not a definition");
     assert_eq!(d[0].0, "INVALID_JSON_DESCRIPTION");
     assert_eq!(d[0].2, "[Source: (String)\"not a definition\"; line: 1, column: 4]");
-    assert_eq!(diags(""), vec![(SVF.into(), "Definition must be a valid JSON object".into(), String::new())]);
+    assert_eq!(
+        diags(""),
+        vec![(SVF.into(), "Definition must be a valid JSON object".into(), String::new())]
+    );
     let v = Machine::parse(
         r#"{"StartAt":"pass1","States":{"pass1":{"Type":"Pass","Next":"pass3"},"pass2":{"Type":"Pass","End":true}}}"#,
     );
@@ -228,7 +299,9 @@ fn invalid_json_and_error_message() {
         error_message(&v.diagnostics),
         "Invalid State Machine Definition: 'MISSING_TRANSITION_TARGET: Missing 'Next' target: pass3 at /States/pass1/Next, MISSING_TRANSITION_TARGET: State \"pass2\" is not reachable. at /States/pass2'"
     );
-    let v = Machine::parse(r#"{"StartAt":"A","States":{"A":{"Type":"Pass","Next":"B"},"B":{"Type":"Pass","Next":"A"}}}"#);
+    let v = Machine::parse(
+        r#"{"StartAt":"A","States":{"A":{"Type":"Pass","Next":"B"},"B":{"Type":"Pass","Next":"A"}}}"#,
+    );
     assert_eq!(
         error_message(&v.diagnostics),
         "Invalid State Machine Definition: 'MISSING_END_STATE: Workflow has no terminal state at null'"
@@ -238,8 +311,16 @@ fn invalid_json_and_error_message() {
 #[test]
 fn never_panics() {
     let samples = [
-        "", "{", "null", "[]", "1", "\"x\"", r#"{"StartAt":1,"States":[]}"#, r#"{"StartAt":"A","States":{}}"#,
-        r#"{"StartAt":"A","States":{"A":1}}"#, r#"{"StartAt":"A","States":{"A":{"Type":1}}}"#,
+        "",
+        "{",
+        "null",
+        "[]",
+        "1",
+        "\"x\"",
+        r#"{"StartAt":1,"States":[]}"#,
+        r#"{"StartAt":"A","States":{}}"#,
+        r#"{"StartAt":"A","States":{"A":1}}"#,
+        r#"{"StartAt":"A","States":{"A":{"Type":1}}}"#,
         r#"{"StartAt":"A","States":{"A":{"Type":"Map","End":true,"ItemProcessor":1}}}"#,
         r#"{"StartAt":"A","States":{"A":{"Type":"Map","End":true,"Iterator":{"StartAt":"B","States":{"B":{"Type":"Map","End":true,"Iterator":{}}}}}}}"#,
         r#"{"StartAt":"A","States":{"A":{"Type":"Choice","Choices":[1,{},{"Next":1}],"Default":[]}}}"#,
@@ -266,15 +347,29 @@ fn pass_states() {
         json!({"a": 1}),
         json!({"a": 1, "r": {"x": 1}}),
     );
-    check(single(json!({"Type": "Pass", "Result": 5, "ResultPath": null, "End": true})), json!({"a": 1}), json!({"a": 1}));
     check(
-        single(json!({"Type": "Pass", "InputPath": "$.a", "Parameters": {"v.$": "$.b", "k": 1}, "ResultPath": "$.out",
-                      "OutputPath": "$.out", "End": true})),
+        single(json!({"Type": "Pass", "Result": 5, "ResultPath": null, "End": true})),
+        json!({"a": 1}),
+        json!({"a": 1}),
+    );
+    check(
+        single(
+            json!({"Type": "Pass", "InputPath": "$.a", "Parameters": {"v.$": "$.b", "k": 1}, "ResultPath": "$.out",
+                      "OutputPath": "$.out", "End": true}),
+        ),
         json!({"a": {"b": 2}}),
         json!({"v": 2, "k": 1}),
     );
-    check(single(json!({"Type": "Pass", "InputPath": null, "End": true})), json!({"a": 1}), json!({}));
-    check(single(json!({"Type": "Pass", "OutputPath": null, "End": true})), json!({"a": 1}), json!({}));
+    check(
+        single(json!({"Type": "Pass", "InputPath": null, "End": true})),
+        json!({"a": 1}),
+        json!({}),
+    );
+    check(
+        single(json!({"Type": "Pass", "OutputPath": null, "End": true})),
+        json!({"a": 1}),
+        json!({}),
+    );
     check_fault(
         single(json!({"Type": "Pass", "InputPath": "$.NoSuchInputPath", "End": true})),
         json!({}),
@@ -324,17 +419,31 @@ fn wait_states() {
     let vars = serde_json::Map::new();
     let m = machine(&w(json!({"SecondsPath": "$.s"})));
     let input = json!({"s": 3});
-    assert_eq!(m.enter(StateId(0), &env(&input, &ctx, &vars)), Entered::Wait(WaitUntil::Seconds(3)));
+    assert_eq!(
+        m.enter(StateId(0), &env(&input, &ctx, &vars)),
+        Entered::Wait(WaitUntil::Seconds(3))
+    );
     let m = machine(&w(json!({"TimestampPath": "$.t"})));
     let input = json!({"t": "1970-01-01T00:00:01Z"});
-    assert_eq!(m.enter(StateId(0), &env(&input, &ctx, &vars)), Entered::Wait(WaitUntil::TimestampMillis(1000)));
+    assert_eq!(
+        m.enter(StateId(0), &env(&input, &ctx, &vars)),
+        Entered::Wait(WaitUntil::TimestampMillis(1000))
+    );
     let prefix = "An error occurred while executing the state 'A' (entered at the event id #2). ";
     for (input, cause) in [
         (json!({}), "The SecondsPath parameter does not reference an input value: $.s"),
         (json!({"s": -1}), "The SecondsPath parameter references a negative value: $.s == -1"),
-        (json!({"s": 1.5}), "The SecondsPath parameter cannot be parsed as a long value: $.s == 1.5"),
+        (
+            json!({"s": 1.5}),
+            "The SecondsPath parameter cannot be parsed as a long value: $.s == 1.5",
+        ),
     ] {
-        check_fault(w(json!({"SecondsPath": "$.s"})), input, "States.Runtime", &format!("{prefix}{cause}"));
+        check_fault(
+            w(json!({"SecondsPath": "$.s"})),
+            input,
+            "States.Runtime",
+            &format!("{prefix}{cause}"),
+        );
     }
     check_fault(
         w(json!({"TimestampPath": "$.t"})),
@@ -367,8 +476,14 @@ fn task_io_and_errors() {
         other => panic!("{other:?}"),
     }
     let flaky = Fault::new("Flaky", "c");
-    assert_eq!(m.on_error(StateId(0), &e, &flaky, &[0], 0.0), ErrorDecision::Retry { retrier: 0, delay_ms: 2000 });
-    assert_eq!(m.on_error(StateId(0), &e, &flaky, &[1], 0.0), ErrorDecision::Retry { retrier: 0, delay_ms: 6000 });
+    assert_eq!(
+        m.on_error(StateId(0), &e, &flaky, &[0], 0.0),
+        ErrorDecision::Retry { retrier: 0, delay_ms: 2000 }
+    );
+    assert_eq!(
+        m.on_error(StateId(0), &e, &flaky, &[1], 0.0),
+        ErrorDecision::Retry { retrier: 0, delay_ms: 6000 }
+    );
     assert_eq!(
         m.on_error(StateId(0), &e, &flaky, &[2], 0.0),
         ErrorDecision::Catch {
@@ -403,13 +518,26 @@ fn parallel_and_map() {
     let p = m.find(GraphId(0), "P").unwrap();
     let mid = m.find(GraphId(0), "M").unwrap();
     let Entered::Parallel(branches) = m.enter(p, &e) else { panic!() };
-    assert_eq!(branches.iter().map(|b| b.1.clone()).collect::<Vec<_>>(), vec![json!({"x": 1}), json!({"x": 1})]);
+    assert_eq!(
+        branches.iter().map(|b| b.1.clone()).collect::<Vec<_>>(),
+        vec![json!({"x": 1}), json!({"x": 1})]
+    );
     assert!(branches.iter().all(|(id, _)| m.state(*id).graph() != m.state(p).graph()));
     let out = m.complete(p, &e, json!([{"x": 1}, {"x": 1}])).unwrap();
-    assert_eq!(out, Outcome::Next { next: mid, output: json!({"a": 1, "items": ["x", "y"], "p": {"first": {"x": 1}}}), assigned: None });
+    assert_eq!(
+        out,
+        Outcome::Next {
+            next: mid,
+            output: json!({"a": 1, "items": ["x", "y"], "p": {"first": {"x": 1}}}),
+            assigned: None
+        }
+    );
     match m.enter(mid, &e) {
         Entered::Map { items, max_concurrency, tolerated_failure_count, .. } => {
-            assert_eq!(items, vec![json!({"i": 0, "v": "x", "a": 1}), json!({"i": 1, "v": "y", "a": 1})]);
+            assert_eq!(
+                items,
+                vec![json!({"i": 0, "v": "x", "a": 1}), json!({"i": 1, "v": "y", "a": 1})]
+            );
             assert_eq!((max_concurrency, tolerated_failure_count), (3, Some(1)));
         }
         other => panic!("{other:?}"),

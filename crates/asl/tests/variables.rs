@@ -56,8 +56,18 @@ impl Run<'_> {
                     let e = Env { input: &input, context: &self.ctx, vars, seed: 1 };
                     self.m.complete(id, &e, Value::Array(outs))
                 }
-                Entered::Map { start, items, max_concurrency, tolerated_failure_percentage, tolerated_failure_count } => {
-                    self.maps.push((max_concurrency, tolerated_failure_percentage, tolerated_failure_count));
+                Entered::Map {
+                    start,
+                    items,
+                    max_concurrency,
+                    tolerated_failure_percentage,
+                    tolerated_failure_count,
+                } => {
+                    self.maps.push((
+                        max_concurrency,
+                        tolerated_failure_percentage,
+                        tolerated_failure_count,
+                    ));
                     let mut outs = Vec::new();
                     for i in items {
                         outs.push(self.graph(start, i, &mut vars.clone())?);
@@ -73,7 +83,9 @@ impl Run<'_> {
                     fill_entered_event_id(&mut f, 2);
                     let e = Env { input: &input, context: &self.ctx, vars, seed: 1 };
                     match self.m.on_error(id, &e, &f, &vec![0; st.retrier_count()], 0.0) {
-                        ErrorDecision::Catch { next, output, assigned } => Outcome::Next { next, output, assigned },
+                        ErrorDecision::Catch { next, output, assigned } => {
+                            Outcome::Next { next, output, assigned }
+                        }
                         _ => return Err(f),
                     }
                 }
@@ -100,7 +112,8 @@ impl Run<'_> {
 fn run(def: &Value, input: Value) -> (Result<Value, Fault>, Vec<(String, Value)>, Run<'static>) {
     let m: &'static Machine = Box::leak(Box::new(machine(def)));
     let ctx = json!({"Execution": {"Id": "arn:aws:states:us-east-1:111111111111:execution:sm:ex", "Input": input.clone()}});
-    let mut r = Run { m, ctx, log: Vec::new(), waits: Vec::new(), maps: Vec::new(), tasks: Vec::new() };
+    let mut r =
+        Run { m, ctx, log: Vec::new(), waits: Vec::new(), maps: Vec::new(), tasks: Vec::new() };
     let res = r.graph(m.start_state(), input, &mut Vars::new());
     let log = std::mem::take(&mut r.log);
     (res, log, r)

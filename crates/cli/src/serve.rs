@@ -72,7 +72,9 @@ impl Server {
 pub async fn start(options: ServeOptions) -> anyhow::Result<Server> {
     let store: Arc<dyn Store> = match options.store {
         StoreKind::Memory => Arc::new(MemoryStore::new()),
-        StoreKind::Sqlite => bail!("--store sqlite is not available yet in this build; use --store memory"),
+        StoreKind::Sqlite => {
+            bail!("--store sqlite is not available yet in this build; use --store memory")
+        }
     };
     let engine = Engine::start(Options {
         scope: Scope { region: options.region, account: options.account },
@@ -80,7 +82,9 @@ pub async fn start(options: ServeOptions) -> anyhow::Result<Server> {
         store,
         token_key: random_key(),
     });
-    let listener = tokio::net::TcpListener::bind(options.bind).await.with_context(|| format!("binding {}", options.bind))?;
+    let listener = tokio::net::TcpListener::bind(options.bind)
+        .await
+        .with_context(|| format!("binding {}", options.bind))?;
     let addr = listener.local_addr()?;
     let app = stepwise_api::router(engine.clone());
     let task = tokio::spawn(async move { axum::serve(listener, app).await });
@@ -94,7 +98,12 @@ fn random_key() -> [u8; 32] {
     for chunk in key.chunks_mut(8) {
         // RandomState is seeded from the OS's randomness.
         let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-        h.write_u128(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_nanos());
+        h.write_u128(
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap_or_default()
+                .as_nanos(),
+        );
         chunk.copy_from_slice(&h.finish().to_le_bytes());
     }
     key

@@ -36,22 +36,44 @@ async fn create_describe_list_delete_activity() {
     }
     let listed = t.client.list_activities().send().await.unwrap();
     assert_eq!(listed.next_token(), None);
-    let mine: Vec<&str> = listed.activities().iter().map(|a| a.name()).filter(|n| names.iter().any(|m| m == n)).collect();
+    let mine: Vec<&str> = listed
+        .activities()
+        .iter()
+        .map(|a| a.name())
+        .filter(|n| names.iter().any(|m| m == n))
+        .collect();
     assert_eq!(mine, names);
     let raw = t.raw_ok("ListActivities", json!({})).await;
     assert_eq!(keys(&raw), ["activities"]);
     assert_eq!(keys(&raw["activities"][0]), sorted(&["activityArn", "creationDate", "name"]));
     let page = t.client.list_activities().max_results(2).send().await.unwrap();
     assert_eq!(page.activities().len(), 2);
-    let rest = t.client.list_activities().max_results(2).next_token(page.next_token().expect("token")).send().await.unwrap();
+    let rest = t
+        .client
+        .list_activities()
+        .max_results(2)
+        .next_token(page.next_token().expect("token"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(rest.activities().len(), 2);
     assert_eq!(rest.next_token(), None);
 
-    let deleted = t.raw_ok("DeleteActivity", json!({ "activityArn": created.activity_arn() })).await;
+    let deleted =
+        t.raw_ok("DeleteActivity", json!({ "activityArn": created.activity_arn() })).await;
     assert_eq!(deleted, json!({}));
-    t.client.delete_activity().activity_arn(created.activity_arn()).send().await.expect("deleting twice is fine");
+    t.client
+        .delete_activity()
+        .activity_arn(created.activity_arn())
+        .send()
+        .await
+        .expect("deleting twice is fine");
     let r = t.client.describe_activity().activity_arn(created.activity_arn()).send().await;
-    assert_error(r, "ActivityDoesNotExist", &format!("Activity Does Not Exist: '{}'", created.activity_arn()));
+    assert_error(
+        r,
+        "ActivityDoesNotExist",
+        &format!("Activity Does Not Exist: '{}'", created.activity_arn()),
+    );
     let r = t.client.describe_activity().activity_arn("no_an_activity_arn").send().await;
     assert_error(r, "InvalidArn", "Invalid Arn: 'Invalid ARN prefix: no_an_activity_arn'");
     let r = t.client.delete_activity().activity_arn("no_an_activity_arn").send().await;
@@ -63,12 +85,17 @@ async fn create_describe_list_delete_activity() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn activity_names() {
     let t = TestServer::start().await;
-    for good in ["activity.name.v2", "a", "A-b_c.d", &format!("{}-{}", "a".repeat(71), "12345678")] {
+    for good in ["activity.name.v2", "a", "A-b_c.d", &format!("{}-{}", "a".repeat(71), "12345678")]
+    {
         let arn = t.create_activity(good).await;
         assert_eq!(arn, t.activity_arn(good));
     }
-    let mut bad: Vec<String> = " <>{}[]?*\"#%\\^|~`$&,;:/".chars().map(|c| format!("activity{c}name")).collect();
-    bad.extend(["\u{0}activity", "activity\u{1f}", "activity\u{7f}", "activity\u{85}", ""].map(str::to_owned));
+    let mut bad: Vec<String> =
+        " <>{}[]?*\"#%\\^|~`$&,;:/".chars().map(|c| format!("activity{c}name")).collect();
+    bad.extend(
+        ["\u{0}activity", "activity\u{1f}", "activity\u{7f}", "activity\u{85}", ""]
+            .map(str::to_owned),
+    );
     bad.push("a".repeat(81));
     for name in &bad {
         let r = t.client.create_activity().name(name).send().await;
@@ -86,9 +113,14 @@ async fn get_activity_task_and_token_errors() {
     let t = TestServer::start().await;
     let arn = t.create_activity(&unique("activity")).await;
     t.client.delete_activity().activity_arn(&arn).send().await.unwrap();
-    let r = bounded("GetActivityTask", t.client.get_activity_task().activity_arn(&arn).send()).await;
+    let r =
+        bounded("GetActivityTask", t.client.get_activity_task().activity_arn(&arn).send()).await;
     assert_error(r, "ActivityDoesNotExist", &format!("Activity Does Not Exist: '{arn}'"));
-    let r = bounded("GetActivityTask", t.client.get_activity_task().activity_arn("no_an_activity_arn").send()).await;
+    let r = bounded(
+        "GetActivityTask",
+        t.client.get_activity_task().activity_arn("no_an_activity_arn").send(),
+    )
+    .await;
     assert_error(r, "InvalidArn", "Invalid Arn: 'Invalid ARN prefix: no_an_activity_arn'");
 
     for token in ["garbage", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"] {
@@ -154,7 +186,10 @@ async fn activity_task_round_trip_history() {
     let raw = t.raw_ok("SendTaskSuccess", json!({ "taskToken": token, "output": input })).await;
     assert_eq!(raw, json!({}));
     let d = t.wait_for_status(&exec, "SUCCEEDED").await;
-    assert_eq!(serde_json::from_str::<Value>(d.output().unwrap()).unwrap(), json!({ "Value1": "HelloWorld" }));
+    assert_eq!(
+        serde_json::from_str::<Value>(d.output().unwrap()).unwrap(),
+        json!({ "Value1": "HelloWorld" })
+    );
 
     let mut expected = head_events(&activity, json!({}));
     expected.extend(success_tail(json!({ "workerName": "BASE_ID_ACTIVITY_CONSUMER" })));
@@ -194,7 +229,8 @@ async fn activity_task_with_heartbeat_history() {
     assert_eq!(raw, json!({}));
     t.client.send_task_success().task_token(&token).output(input).send().await.unwrap();
     t.wait_for_status(&exec, "SUCCEEDED").await;
-    let mut expected = head_events(&activity, json!({ "heartbeatInSeconds": 10, "timeoutInSeconds": 60 }));
+    let mut expected =
+        head_events(&activity, json!({ "heartbeatInSeconds": 10, "timeoutInSeconds": 60 }));
     expected.extend(success_tail(json!({ "workerName": "BASE_ID_ACTIVITY_CONSUMER" })));
     assert_eq!(history(&t, &exec).await, expected, "heartbeats produce no events");
 }
@@ -206,7 +242,12 @@ async fn activity_task_failure_history() {
     let sm = t.activity_machine(&activity, "").await;
     let exec = t.start_exec(&sm, None, Some(INPUT)).await;
     let (token, input) = t.poll_task(&activity, Some("BASE_ID_ACTIVITY_CONSUMER")).await;
-    let raw = t.raw_ok("SendTaskFailure", json!({ "taskToken": token, "error": "Programmatic Error", "cause": input })).await;
+    let raw = t
+        .raw_ok(
+            "SendTaskFailure",
+            json!({ "taskToken": token, "error": "Programmatic Error", "cause": input }),
+        )
+        .await;
     assert_eq!(raw, json!({}));
     let d = t.wait_for_status(&exec, "FAILED").await;
     assert_eq!(d.error(), Some("Programmatic Error"));
@@ -283,9 +324,22 @@ async fn heartbeat_timeout_fails_the_execution() {
     assert_eq!(d.error(), Some("States.HeartbeatTimeout"));
     let events = history(&t, &exec).await;
     let types: Vec<&str> = events.iter().map(|e| e["type"].as_str().unwrap()).collect();
-    assert_eq!(types, ["ExecutionStarted", "TaskStateEntered", "ActivityScheduled", "ActivityStarted", "ActivityTimedOut", "ExecutionFailed"]);
+    assert_eq!(
+        types,
+        [
+            "ExecutionStarted",
+            "TaskStateEntered",
+            "ActivityScheduled",
+            "ActivityStarted",
+            "ActivityTimedOut",
+            "ExecutionFailed"
+        ]
+    );
     assert_eq!(events[2]["activityScheduledEventDetails"]["heartbeatInSeconds"], json!(1));
-    assert_eq!(events[4]["activityTimedOutEventDetails"]["error"], json!("States.HeartbeatTimeout"));
+    assert_eq!(
+        events[4]["activityTimedOutEventDetails"]["error"],
+        json!("States.HeartbeatTimeout")
+    );
     assert_eq!(events[4]["previousEventId"], json!(4));
     assert_eq!(events[5]["executionFailedEventDetails"]["error"], json!("States.HeartbeatTimeout"));
     let r = t.client.send_task_heartbeat().task_token(&token).send().await;
@@ -310,7 +364,8 @@ async fn heartbeats_keep_a_task_alive() {
     assert_eq!(d.status().as_str(), "RUNNING");
     t.client.send_task_success().task_token(&token).output(input).send().await.unwrap();
     t.wait_for_status(&exec, "SUCCEEDED").await;
-    let types: Vec<String> = t.history_summary(&exec).await.into_iter().map(|(_, _, ty)| ty).collect();
+    let types: Vec<String> =
+        t.history_summary(&exec).await.into_iter().map(|(_, _, ty)| ty).collect();
     assert!(!types.iter().any(|ty| ty == "ActivityTimedOut"), "{types:?}");
 }
 
@@ -322,8 +377,18 @@ async fn task_timeout_without_any_worker() {
     let exec = t.start_exec(&sm, None, Some(INPUT)).await;
     let d = t.wait_for_status(&exec, "FAILED").await;
     assert_eq!(d.error(), Some("States.Timeout"));
-    let types: Vec<String> = t.history_summary(&exec).await.into_iter().map(|(_, _, ty)| ty).collect();
-    assert_eq!(types, ["ExecutionStarted", "TaskStateEntered", "ActivityScheduled", "ActivityTimedOut", "ExecutionFailed"]);
+    let types: Vec<String> =
+        t.history_summary(&exec).await.into_iter().map(|(_, _, ty)| ty).collect();
+    assert_eq!(
+        types,
+        [
+            "ExecutionStarted",
+            "TaskStateEntered",
+            "ActivityScheduled",
+            "ActivityTimedOut",
+            "ExecutionFailed"
+        ]
+    );
     // The timed-out task is not handed out any more.
     assert_eq!(t.task_within(&activity, Duration::from_millis(200)).await, None);
 }
@@ -343,7 +408,9 @@ async fn stop_while_a_worker_long_polls() {
 
     let client = t.client.clone();
     let arn = activity.clone();
-    let poller = tokio::spawn(async move { client.get_activity_task().activity_arn(arn).worker_name("patient").send().await });
+    let poller = tokio::spawn(async move {
+        client.get_activity_task().activity_arn(arn).worker_name("patient").send().await
+    });
     tokio::time::sleep(Duration::from_millis(100)).await;
     let stopped = t.start_exec(&slow, None, Some(r#"{"n":1}"#)).await;
     t.wait_for_event(&stopped, "WaitStateEntered").await;
@@ -355,7 +422,13 @@ async fn stop_while_a_worker_long_polls() {
     let exec = t.start_exec(&direct, None, Some(r#"{"n":2}"#)).await;
     let got = bounded("the long poll", poller).await.unwrap().unwrap();
     assert_eq!(serde_json::from_str::<Value>(got.input().unwrap()).unwrap(), json!({ "n": 2 }));
-    t.client.send_task_success().task_token(got.task_token().unwrap()).output("{}").send().await.unwrap();
+    t.client
+        .send_task_success()
+        .task_token(got.task_token().unwrap())
+        .output("{}")
+        .send()
+        .await
+        .unwrap();
     t.wait_for_status(&exec, "SUCCEEDED").await;
     let h = t.history_json(&exec).await;
     assert_eq!(h[3]["activityStartedEventDetails"], json!({ "workerName": "patient" }));
@@ -400,7 +473,10 @@ async fn stop_after_delivery_times_out_the_token() {
             (5, 0, "ExecutionAborted".to_owned()),
         ]
     );
-    assert_eq!(t.client.describe_execution().execution_arn(&exec).send().await.unwrap().status().as_str(), "ABORTED");
+    assert_eq!(
+        t.client.describe_execution().execution_arn(&exec).send().await.unwrap().status().as_str(),
+        "ABORTED"
+    );
 }
 
 // ----- concurrency and disconnects --------------------------------------------------
@@ -416,14 +492,27 @@ async fn concurrent_pollers_each_get_one_distinct_task() {
         let client = t.client.clone();
         let arn = activity.clone();
         pollers.push(tokio::spawn(async move {
-            let out = client.get_activity_task().activity_arn(arn).worker_name(format!("worker-{i}")).send().await.expect("poll");
-            (i, out.task_token().expect("a task").to_owned(), out.input().expect("input").to_owned())
+            let out = client
+                .get_activity_task()
+                .activity_arn(arn)
+                .worker_name(format!("worker-{i}"))
+                .send()
+                .await
+                .expect("poll");
+            (
+                i,
+                out.task_token().expect("a task").to_owned(),
+                out.input().expect("input").to_owned(),
+            )
         }));
     }
     tokio::time::sleep(Duration::from_millis(100)).await;
     let mut execs = Vec::new();
     for i in 0..N {
-        execs.push(t.start_exec(&sm, Some(&format!("exec-{i}")), Some(&json!({ "i": i }).to_string())).await);
+        execs.push(
+            t.start_exec(&sm, Some(&format!("exec-{i}")), Some(&json!({ "i": i }).to_string()))
+                .await,
+        );
     }
     let mut tokens = HashSet::new();
     let mut inputs = HashSet::new();
@@ -442,9 +531,17 @@ async fn concurrent_pollers_each_get_one_distinct_task() {
         let h = t.history_json(&execs[i]).await;
         let started: Vec<&Value> = h.iter().filter(|e| e["type"] == "ActivityStarted").collect();
         assert_eq!(started.len(), 1);
-        assert_eq!(started[0]["activityStartedEventDetails"]["workerName"], json!(format!("worker-{worker}")), "worker name recorded");
+        assert_eq!(
+            started[0]["activityStartedEventDetails"]["workerName"],
+            json!(format!("worker-{worker}")),
+            "worker name recorded"
+        );
     }
-    assert_eq!(t.task_within(&activity, Duration::from_millis(100)).await, None, "no task left over");
+    assert_eq!(
+        t.task_within(&activity, Duration::from_millis(100)).await,
+        None,
+        "no task left over"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -460,7 +557,9 @@ async fn many_tasks_queued_before_pollers() {
     for _ in 0..N {
         let client = t.client.clone();
         let arn = activity.clone();
-        handles.push(tokio::spawn(async move { client.get_activity_task().activity_arn(arn).send().await.expect("poll") }));
+        handles.push(tokio::spawn(async move {
+            client.get_activity_task().activity_arn(arn).send().await.expect("poll")
+        }));
     }
     let mut tokens = HashSet::new();
     let mut inputs = HashSet::new();
@@ -546,8 +645,19 @@ async fn retry_then_catch_on_send_task_failure() {
     let exec = t.start_exec(&sm, None, Some(r#"{"job":7}"#)).await;
     for attempt in 0..2 {
         let (token, input) = t.poll_task(&activity, Some("flaky")).await;
-        assert_eq!(serde_json::from_str::<Value>(&input).unwrap(), json!({ "job": 7 }), "attempt {attempt}");
-        t.client.send_task_failure().task_token(token).error("CustomError").cause(format!("boom {attempt}")).send().await.unwrap();
+        assert_eq!(
+            serde_json::from_str::<Value>(&input).unwrap(),
+            json!({ "job": 7 }),
+            "attempt {attempt}"
+        );
+        t.client
+            .send_task_failure()
+            .task_token(token)
+            .error("CustomError")
+            .cause(format!("boom {attempt}"))
+            .send()
+            .await
+            .unwrap();
     }
     let d = t.wait_for_status(&exec, "SUCCEEDED").await;
     assert_eq!(
@@ -559,15 +669,31 @@ async fn retry_then_catch_on_send_task_failure() {
     assert_eq!(
         types,
         [
-            "ExecutionStarted", "TaskStateEntered", "ActivityScheduled", "ActivityStarted", "ActivityFailed", "ActivityScheduled",
-            "ActivityStarted", "ActivityFailed", "TaskStateExited", "PassStateEntered", "PassStateExited", "ExecutionSucceeded",
+            "ExecutionStarted",
+            "TaskStateEntered",
+            "ActivityScheduled",
+            "ActivityStarted",
+            "ActivityFailed",
+            "ActivityScheduled",
+            "ActivityStarted",
+            "ActivityFailed",
+            "TaskStateExited",
+            "PassStateEntered",
+            "PassStateExited",
+            "ExecutionSucceeded",
         ]
     );
     let ids: Vec<i64> = summary.iter().map(|(id, _, _)| *id).collect();
     assert_eq!(ids, (1..=12).collect::<Vec<_>>());
     let events = t.history_json(&exec).await;
-    assert_eq!(events[4]["activityFailedEventDetails"], json!({ "error": "CustomError", "cause": "boom 0" }));
-    assert_eq!(events[7]["activityFailedEventDetails"], json!({ "error": "CustomError", "cause": "boom 1" }));
+    assert_eq!(
+        events[4]["activityFailedEventDetails"],
+        json!({ "error": "CustomError", "cause": "boom 0" })
+    );
+    assert_eq!(
+        events[7]["activityFailedEventDetails"],
+        json!({ "error": "CustomError", "cause": "boom 1" })
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -2,7 +2,9 @@
 //! Delete, List (paging), ValidateStateMachineDefinition, with AWS's errors.
 mod common;
 
-use aws_sdk_sfn::types::{LoggingConfiguration, LogLevel, ValidateStateMachineDefinitionResultCode};
+use aws_sdk_sfn::types::{
+    LogLevel, LoggingConfiguration, ValidateStateMachineDefinitionResultCode,
+};
 use common::*;
 use serde_json::json;
 
@@ -10,11 +12,25 @@ use serde_json::json;
 async fn create_and_describe_state_machine() {
     let t = TestServer::start().await;
     let name = unique("sm");
-    let created = t.client.create_state_machine().name(&name).definition(BASE_PASS_RESULT).role_arn(ROLE_ARN).send().await.unwrap();
+    let created = t
+        .client
+        .create_state_machine()
+        .name(&name)
+        .definition(BASE_PASS_RESULT)
+        .role_arn(ROLE_ARN)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(created.state_machine_arn(), t.sm_arn(&name));
     assert_eq!(created.state_machine_version_arn(), None, "no version without publish=true");
 
-    let d = t.client.describe_state_machine().state_machine_arn(created.state_machine_arn()).send().await.unwrap();
+    let d = t
+        .client
+        .describe_state_machine()
+        .state_machine_arn(created.state_machine_arn())
+        .send()
+        .await
+        .unwrap();
     assert_eq!(d.state_machine_arn(), t.sm_arn(&name));
     assert_eq!(d.name(), name);
     assert_eq!(d.definition(), BASE_PASS_RESULT, "the definition string comes back verbatim");
@@ -32,14 +48,30 @@ async fn create_and_describe_state_machine() {
     let raw = t.raw_ok("DescribeStateMachine", json!({ "stateMachineArn": t.sm_arn(&name) })).await;
     assert_eq!(
         keys(&raw),
-        sorted(&["creationDate", "definition", "loggingConfiguration", "name", "roleArn", "stateMachineArn", "status", "tracingConfiguration", "type"])
+        sorted(&[
+            "creationDate",
+            "definition",
+            "loggingConfiguration",
+            "name",
+            "roleArn",
+            "stateMachineArn",
+            "status",
+            "tracingConfiguration",
+            "type"
+        ])
     );
-    assert_eq!(raw["loggingConfiguration"], json!({ "level": "OFF", "includeExecutionData": false }));
+    assert_eq!(
+        raw["loggingConfiguration"],
+        json!({ "level": "OFF", "includeExecutionData": false })
+    );
     assert_eq!(raw["tracingConfiguration"], json!({ "enabled": false }));
     assert!(raw["creationDate"].is_number(), "dates are epoch seconds: {raw}");
 
     let raw_create = t
-        .raw_ok("CreateStateMachine", json!({ "name": unique("sm"), "definition": BASE_PASS_RESULT, "roleArn": ROLE_ARN }))
+        .raw_ok(
+            "CreateStateMachine",
+            json!({ "name": unique("sm"), "definition": BASE_PASS_RESULT, "roleArn": ROLE_ARN }),
+        )
         .await;
     assert_eq!(keys(&raw_create), sorted(&["creationDate", "stateMachineArn"]));
 }
@@ -48,27 +80,85 @@ async fn create_and_describe_state_machine() {
 async fn create_is_idempotent_for_the_same_definition_string() {
     let t = TestServer::start().await;
     let name = unique("sm");
-    let first = t.client.create_state_machine().name(&name).definition(BASE_PASS_RESULT).role_arn(ROLE_ARN).send().await.unwrap();
-    let again = t.client.create_state_machine().name(&name).definition(BASE_PASS_RESULT).role_arn(ROLE_ARN).send().await.unwrap();
+    let first = t
+        .client
+        .create_state_machine()
+        .name(&name)
+        .definition(BASE_PASS_RESULT)
+        .role_arn(ROLE_ARN)
+        .send()
+        .await
+        .unwrap();
+    let again = t
+        .client
+        .create_state_machine()
+        .name(&name)
+        .definition(BASE_PASS_RESULT)
+        .role_arn(ROLE_ARN)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(first.state_machine_arn(), again.state_machine_arn());
     assert_eq!(first.creation_date(), again.creation_date());
 
     // The same JSON, re-indented, is a different definition.
-    let reindented = serde_json::to_string_pretty(&serde_json::from_str::<serde_json::Value>(BASE_PASS_RESULT).unwrap()).unwrap();
-    let r = t.client.create_state_machine().name(&name).definition(reindented).role_arn(ROLE_ARN).send().await;
-    assert_error(r, "StateMachineAlreadyExists", &format!("State Machine Already Exists: '{}'", t.sm_arn(&name)));
+    let reindented = serde_json::to_string_pretty(
+        &serde_json::from_str::<serde_json::Value>(BASE_PASS_RESULT).unwrap(),
+    )
+    .unwrap();
+    let r = t
+        .client
+        .create_state_machine()
+        .name(&name)
+        .definition(reindented)
+        .role_arn(ROLE_ARN)
+        .send()
+        .await;
+    assert_error(
+        r,
+        "StateMachineAlreadyExists",
+        &format!("State Machine Already Exists: '{}'", t.sm_arn(&name)),
+    );
 
     let other = r#"{"StartAt":"A","States":{"A":{"Type":"Pass","End":true}}}"#;
-    let r = t.client.create_state_machine().name(&name).definition(other).role_arn(ROLE_ARN).send().await;
-    assert_error(r, "StateMachineAlreadyExists", &format!("State Machine Already Exists: '{}'", t.sm_arn(&name)));
+    let r = t
+        .client
+        .create_state_machine()
+        .name(&name)
+        .definition(other)
+        .role_arn(ROLE_ARN)
+        .send()
+        .await;
+    assert_error(
+        r,
+        "StateMachineAlreadyExists",
+        &format!("State Machine Already Exists: '{}'", t.sm_arn(&name)),
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn create_rejects_invalid_names() {
     let t = TestServer::start().await;
     let too_long = "a".repeat(81);
-    for bad in ["bad name", "bad*name", "bad:name", "bad/name", "bad{name}", "bad\u{0}name", "bad\u{7f}name", "", too_long.as_str()] {
-        let r = t.client.create_state_machine().name(bad).definition(BASE_PASS_RESULT).role_arn(ROLE_ARN).send().await;
+    for bad in [
+        "bad name",
+        "bad*name",
+        "bad:name",
+        "bad/name",
+        "bad{name}",
+        "bad\u{0}name",
+        "bad\u{7f}name",
+        "",
+        too_long.as_str(),
+    ] {
+        let r = t
+            .client
+            .create_state_machine()
+            .name(bad)
+            .definition(BASE_PASS_RESULT)
+            .role_arn(ROLE_ARN)
+            .send()
+            .await;
         assert_error(r, "InvalidName", &format!("Invalid Name: '{bad}'"));
     }
     // Dots, dashes and underscores are fine, and such names work in ARNs.
@@ -87,14 +177,33 @@ async fn create_rejects_invalid_names() {
 async fn create_rejects_invalid_definitions() {
     let t = TestServer::start().await;
     let no_states = r#"{"StartAt":"State_1"}"#;
-    let r = t.client.create_state_machine().name(unique("sm")).definition(no_states).role_arn(ROLE_ARN).send().await;
+    let r = t
+        .client
+        .create_state_machine()
+        .name(unique("sm"))
+        .definition(no_states)
+        .role_arn(ROLE_ARN)
+        .send()
+        .await;
     let message = assert_code(r, "InvalidDefinition");
     assert!(message.starts_with("Invalid State Machine Definition: '"), "{message}");
     // AWS: 'SCHEMA_VALIDATION_FAILED: These fields are required: [States] at /' (text excused by the oracle).
     assert!(message.contains("SCHEMA_VALIDATION_FAILED"), "{message}");
 
-    for bad in ["not json", "{}", r#"{"StartAt":"Missing","States":{"A":{"Type":"Pass","End":true}}}"#, r#"{"StartAt":"A","States":{"A":{"Type":"Nope","End":true}}}"#] {
-        let r = t.client.create_state_machine().name(unique("sm")).definition(bad).role_arn(ROLE_ARN).send().await;
+    for bad in [
+        "not json",
+        "{}",
+        r#"{"StartAt":"Missing","States":{"A":{"Type":"Pass","End":true}}}"#,
+        r#"{"StartAt":"A","States":{"A":{"Type":"Nope","End":true}}}"#,
+    ] {
+        let r = t
+            .client
+            .create_state_machine()
+            .name(unique("sm"))
+            .definition(bad)
+            .role_arn(ROLE_ARN)
+            .send()
+            .await;
         assert_code(r, "InvalidDefinition");
     }
 }
@@ -104,7 +213,11 @@ async fn describe_unknown_and_malformed_arns() {
     let t = TestServer::start().await;
     let missing = t.sm_arn("does-not-exist");
     let r = t.client.describe_state_machine().state_machine_arn(&missing).send().await;
-    assert_error(r, "StateMachineDoesNotExist", &format!("State Machine Does Not Exist: '{missing}'"));
+    assert_error(
+        r,
+        "StateMachineDoesNotExist",
+        &format!("State Machine Does Not Exist: '{missing}'"),
+    );
     let r = t.client.describe_state_machine().state_machine_arn("not_a_valid_arn").send().await;
     assert_error(r, "InvalidArn", "Invalid Arn: 'Invalid ARN prefix: not_a_valid_arn'");
     // The str(exc) form the oracle compares.
@@ -121,7 +234,14 @@ async fn update_state_machine_revisions() {
     let other_role = "arn:aws:iam::123456789012:role/other-role";
 
     // Role change → a new revision (a UUID).
-    let u1 = t.client.update_state_machine().state_machine_arn(&arn).role_arn(other_role).send().await.unwrap();
+    let u1 = t
+        .client
+        .update_state_machine()
+        .state_machine_arn(&arn)
+        .role_arn(other_role)
+        .send()
+        .await
+        .unwrap();
     let rev1 = u1.revision_id().expect("revisionId").to_owned();
     assert!(is_uuid(&rev1), "revisionId is a UUID: {rev1}");
     assert_eq!(u1.state_machine_version_arn(), None);
@@ -130,12 +250,27 @@ async fn update_state_machine_revisions() {
     assert_eq!(d.role_arn(), other_role);
 
     // Same definition and role → the same revision, still with an updateDate.
-    let u2 = t.client.update_state_machine().state_machine_arn(&arn).definition(BASE_PASS_RESULT).role_arn(other_role).send().await.unwrap();
+    let u2 = t
+        .client
+        .update_state_machine()
+        .state_machine_arn(&arn)
+        .definition(BASE_PASS_RESULT)
+        .role_arn(other_role)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(u2.revision_id(), Some(rev1.as_str()));
 
     // Definition change → another revision; Describe shows it.
     let new_def = r#"{"StartAt":"A","States":{"A":{"Type":"Pass","Result":"new","End":true}}}"#;
-    let u3 = t.client.update_state_machine().state_machine_arn(&arn).definition(new_def).send().await.unwrap();
+    let u3 = t
+        .client
+        .update_state_machine()
+        .state_machine_arn(&arn)
+        .definition(new_def)
+        .send()
+        .await
+        .unwrap();
     let rev3 = u3.revision_id().expect("revisionId").to_owned();
     assert!(is_uuid(&rev3) && rev3 != rev1, "{rev3} vs {rev1}");
     let raw = t.raw_ok("DescribeStateMachine", json!({ "stateMachineArn": arn })).await;
@@ -149,8 +284,15 @@ async fn update_state_machine_revisions() {
     assert_eq!(done.output(), Some("\"new\""));
 
     // Logging configuration alone is a valid update.
-    let logging = LoggingConfiguration::builder().level(LogLevel::Off).include_execution_data(false).build();
-    t.client.update_state_machine().state_machine_arn(&arn).logging_configuration(logging).send().await.unwrap();
+    let logging =
+        LoggingConfiguration::builder().level(LogLevel::Off).include_execution_data(false).build();
+    t.client
+        .update_state_machine()
+        .state_machine_arn(&arn)
+        .logging_configuration(logging)
+        .send()
+        .await
+        .unwrap();
 
     // Nothing to update.
     let r = t.client.update_state_machine().state_machine_arn(&arn).send().await;
@@ -164,9 +306,24 @@ async fn update_state_machine_revisions() {
     let r = t.client.update_state_machine().state_machine_arn(&arn).definition("{}").send().await;
     assert_code(r, "InvalidDefinition");
     let missing = t.sm_arn("nope");
-    let r = t.client.update_state_machine().state_machine_arn(&missing).definition(BASE_PASS_RESULT).send().await;
-    assert_error(r, "StateMachineDoesNotExist", &format!("State Machine Does Not Exist: '{missing}'"));
-    let raw_update = t.raw_ok("UpdateStateMachine", json!({ "stateMachineArn": arn, "definition": BASE_PASS_RESULT })).await;
+    let r = t
+        .client
+        .update_state_machine()
+        .state_machine_arn(&missing)
+        .definition(BASE_PASS_RESULT)
+        .send()
+        .await;
+    assert_error(
+        r,
+        "StateMachineDoesNotExist",
+        &format!("State Machine Does Not Exist: '{missing}'"),
+    );
+    let raw_update = t
+        .raw_ok(
+            "UpdateStateMachine",
+            json!({ "stateMachineArn": arn, "definition": BASE_PASS_RESULT }),
+        )
+        .await;
     assert_eq!(keys(&raw_update), sorted(&["revisionId", "updateDate"]));
 }
 
@@ -180,7 +337,10 @@ async fn delete_state_machine() {
     let r = t.client.describe_state_machine().state_machine_arn(&arn).send().await;
     assert_error(r, "StateMachineDoesNotExist", &format!("State Machine Does Not Exist: '{arn}'"));
     let listed = t.client.list_state_machines().send().await.unwrap();
-    assert!(listed.state_machines().iter().all(|m| m.state_machine_arn() != arn), "deleted machines are not listed");
+    assert!(
+        listed.state_machines().iter().all(|m| m.state_machine_arn() != arn),
+        "deleted machines are not listed"
+    );
     // Deleting again, or something that never existed: 200 {}.
     t.client.delete_state_machine().state_machine_arn(&arn).send().await.unwrap();
     t.client.delete_state_machine().state_machine_arn(t.sm_arn("never-was")).send().await.unwrap();
@@ -190,7 +350,11 @@ async fn delete_state_machine() {
     let other = r#"{"StartAt":"A","States":{"A":{"Type":"Pass","End":true}}}"#;
     assert_eq!(t.create_state_machine(&name, other).await, arn);
     let r = t.client.start_execution().state_machine_arn(t.sm_arn("never-was")).send().await;
-    assert_error(r, "StateMachineDoesNotExist", &format!("State Machine Does Not Exist: '{}'", t.sm_arn("never-was")));
+    assert_error(
+        r,
+        "StateMachineDoesNotExist",
+        &format!("State Machine Does Not Exist: '{}'", t.sm_arn("never-was")),
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -213,14 +377,24 @@ async fn list_state_machines_pages_in_name_order() {
     assert_eq!(item.r#type().as_str(), "STANDARD");
     let raw = t.raw_ok("ListStateMachines", json!({ "maxResults": 1 })).await;
     assert_eq!(keys(&raw), sorted(&["nextToken", "stateMachines"]));
-    assert_eq!(keys(&raw["stateMachines"][0]), sorted(&["creationDate", "name", "stateMachineArn", "type"]));
+    assert_eq!(
+        keys(&raw["stateMachines"][0]),
+        sorted(&["creationDate", "name", "stateMachineArn", "type"])
+    );
 
     // Pages of 5: 5, 5, 3 — never an empty page, nextToken only when more follow.
     let mut seen = Vec::new();
     let mut token: Option<String> = None;
     let mut pages = Vec::new();
     loop {
-        let page = t.client.list_state_machines().max_results(5).set_next_token(token.clone()).send().await.unwrap();
+        let page = t
+            .client
+            .list_state_machines()
+            .max_results(5)
+            .set_next_token(token.clone())
+            .send()
+            .await
+            .unwrap();
         pages.push(page.state_machines().len());
         seen.extend(page.state_machines().iter().map(|m| m.name().to_owned()));
         match page.next_token() {
@@ -268,13 +442,20 @@ async fn list_state_machines_validation_errors() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn validate_state_machine_definition() {
     let t = TestServer::start().await;
-    let ok = t.client.validate_state_machine_definition().definition(BASE_PASS_RESULT).send().await.unwrap();
+    let ok = t
+        .client
+        .validate_state_machine_definition()
+        .definition(BASE_PASS_RESULT)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(ok.result(), &ValidateStateMachineDefinitionResultCode::Ok);
     assert!(ok.diagnostics().is_empty(), "{:?}", ok.diagnostics());
     assert_eq!(ok.truncated(), Some(false));
 
     for bad in [" ", "not a definition", "{}", r#"{"States":{"A":{"Type":"Pass","End":true}}}"#] {
-        let out = t.client.validate_state_machine_definition().definition(bad).send().await.unwrap();
+        let out =
+            t.client.validate_state_machine_definition().definition(bad).send().await.unwrap();
         assert_eq!(out.result(), &ValidateStateMachineDefinitionResultCode::Fail, "{bad:?}");
         assert!(!out.diagnostics().is_empty(), "a FAIL carries diagnostics ({bad:?})");
         let d = &out.diagnostics()[0];

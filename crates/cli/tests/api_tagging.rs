@@ -11,7 +11,10 @@ fn tag(key: &str, value: &str) -> Tag {
 
 async fn tags_of(t: &TestServer, arn: &str) -> Vec<(String, String)> {
     let out = t.client.list_tags_for_resource().resource_arn(arn).send().await.unwrap();
-    out.tags().iter().map(|t| (t.key().unwrap_or_default().to_owned(), t.value().unwrap_or_default().to_owned())).collect()
+    out.tags()
+        .iter()
+        .map(|t| (t.key().unwrap_or_default().to_owned(), t.value().unwrap_or_default().to_owned()))
+        .collect()
 }
 
 fn pairs(items: &[(&str, &str)]) -> Vec<(String, String)> {
@@ -31,22 +34,56 @@ async fn tag_list_untag_state_machine() {
     assert_eq!(tags_of(&t, &sm).await, pairs(&[]));
 
     // An empty value is allowed; insertion order is kept.
-    t.client.tag_resource().resource_arn(&sm).tags(tag("key1", "")).tags(tag("key2", "value2")).send().await.unwrap();
+    t.client
+        .tag_resource()
+        .resource_arn(&sm)
+        .tags(tag("key1", ""))
+        .tags(tag("key2", "value2"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(tags_of(&t, &sm).await, pairs(&[("key1", ""), ("key2", "value2")]));
     let raw = t.raw_ok("ListTagsForResource", json!({ "resourceArn": sm })).await;
-    assert_eq!(raw, json!({ "tags": [{ "key": "key1", "value": "" }, { "key": "key2", "value": "value2" }] }));
+    assert_eq!(
+        raw,
+        json!({ "tags": [{ "key": "key1", "value": "" }, { "key": "key2", "value": "value2" }] })
+    );
 
     // Re-tagging a key overwrites its value in place.
-    t.client.tag_resource().resource_arn(&sm).tags(tag("key1", "v1")).tags(tag("key3", "v3")).send().await.unwrap();
-    assert_eq!(tags_of(&t, &sm).await, pairs(&[("key1", "v1"), ("key2", "value2"), ("key3", "v3")]));
+    t.client
+        .tag_resource()
+        .resource_arn(&sm)
+        .tags(tag("key1", "v1"))
+        .tags(tag("key3", "v3"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        tags_of(&t, &sm).await,
+        pairs(&[("key1", "v1"), ("key2", "value2"), ("key3", "v3")])
+    );
 
     // UntagResource: [] changes nothing; repeated and absent keys are fine.
     let raw = t.raw_ok("UntagResource", json!({ "resourceArn": sm, "tagKeys": [] })).await;
     assert_eq!(raw, json!({}));
     assert_eq!(tags_of(&t, &sm).await.len(), 3);
-    t.client.untag_resource().resource_arn(&sm).tag_keys("key1").tag_keys("key1").send().await.unwrap();
+    t.client
+        .untag_resource()
+        .resource_arn(&sm)
+        .tag_keys("key1")
+        .tag_keys("key1")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(tags_of(&t, &sm).await, pairs(&[("key2", "value2"), ("key3", "v3")]));
-    t.client.untag_resource().resource_arn(&sm).tag_keys("key2").tag_keys("absent").send().await.unwrap();
+    t.client
+        .untag_resource()
+        .resource_arn(&sm)
+        .tag_keys("key2")
+        .tag_keys("absent")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(tags_of(&t, &sm).await, pairs(&[("key3", "v3")]));
 }
 
@@ -54,7 +91,14 @@ async fn tag_list_untag_state_machine() {
 async fn duplicate_keys_in_one_call_collapse() {
     let t = TestServer::start().await;
     let sm = t.create_state_machine(&unique("sm"), BASE_PASS_RESULT).await;
-    t.client.tag_resource().resource_arn(&sm).tags(tag("key1", "value1")).tags(tag("key1", "value1")).send().await.unwrap();
+    t.client
+        .tag_resource()
+        .resource_arn(&sm)
+        .tags(tag("key1", "value1"))
+        .tags(tag("key1", "value1"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(tags_of(&t, &sm).await, pairs(&[("key1", "value1")]));
 }
 
@@ -72,9 +116,19 @@ async fn tags_given_at_creation() {
         .send()
         .await
         .unwrap();
-    assert_eq!(tags_of(&t, out.state_machine_arn()).await, pairs(&[("team", "core"), ("env", "test")]));
+    assert_eq!(
+        tags_of(&t, out.state_machine_arn()).await,
+        pairs(&[("team", "core"), ("env", "test")])
+    );
 
-    let activity = t.client.create_activity().name(unique("activity")).tags(tag("kind", "worker")).send().await.unwrap();
+    let activity = t
+        .client
+        .create_activity()
+        .name(unique("activity"))
+        .tags(tag("kind", "worker"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(tags_of(&t, activity.activity_arn()).await, pairs(&[("kind", "worker")]));
 }
 
@@ -82,7 +136,14 @@ async fn tags_given_at_creation() {
 async fn tag_activity() {
     let t = TestServer::start().await;
     let activity = t.create_activity(&unique("activity")).await;
-    t.client.tag_resource().resource_arn(&activity).tags(tag("a", "1")).tags(tag("b", "2")).send().await.unwrap();
+    t.client
+        .tag_resource()
+        .resource_arn(&activity)
+        .tags(tag("a", "1"))
+        .tags(tag("b", "2"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(tags_of(&t, &activity).await, pairs(&[("a", "1"), ("b", "2")]));
     t.client.untag_resource().resource_arn(&activity).tag_keys("a").send().await.unwrap();
     assert_eq!(tags_of(&t, &activity).await, pairs(&[("b", "2")]));
@@ -119,9 +180,20 @@ async fn tagging_a_version_arn_is_resource_not_found() {
         .publish(true)
         .send()
         .await;
-    assert_error(refused, "UnsupportedOperation", "Stepwise does not support state machine versions (publish=true) yet");
-    let created =
-        t.client.create_state_machine().name(unique("sm")).definition(BASE_PASS_RESULT).role_arn(ROLE_ARN).send().await.unwrap();
+    assert_error(
+        refused,
+        "UnsupportedOperation",
+        "Stepwise does not support state machine versions (publish=true) yet",
+    );
+    let created = t
+        .client
+        .create_state_machine()
+        .name(unique("sm"))
+        .definition(BASE_PASS_RESULT)
+        .role_arn(ROLE_ARN)
+        .send()
+        .await
+        .unwrap();
     // AWS: versions cannot be tagged (test_tag_state_machine_version).
     let version = format!("{}:1", created.state_machine_arn());
     let r = t.client.tag_resource().resource_arn(&version).tags(tag("k", "v")).send().await;

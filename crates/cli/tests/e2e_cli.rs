@@ -50,13 +50,21 @@ async fn aws(endpoint: &str, args: &[&str]) -> Value {
     let mut c = command("aws");
     c.arg("stepfunctions").args(args).args(["--endpoint-url", endpoint, "--output", "json"]);
     let what = format!("aws stepfunctions {}", args.first().copied().unwrap_or_default());
-    let output = bounded(&what, tokio::task::spawn_blocking(move || c.output())).await.unwrap().expect("aws runs");
+    let output = bounded(&what, tokio::task::spawn_blocking(move || c.output()))
+        .await
+        .unwrap()
+        .expect("aws runs");
     let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(output.status.success(), "{what} failed: {}\n{stdout}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{what} failed: {}\n{stdout}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     if stdout.trim().is_empty() {
         Value::Null
     } else {
-        serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{what} printed non-JSON ({e}): {stdout}"))
+        serde_json::from_str(&stdout)
+            .unwrap_or_else(|e| panic!("{what} printed non-JSON ({e}): {stdout}"))
     }
 }
 
@@ -84,20 +92,52 @@ async fn with_aws_cli(t: &TestServer) {
     let activity = created["activityArn"].as_str().expect("activityArn").to_owned();
     assert_eq!(activity, t.activity_arn(&activity_name));
 
-    let definition = format!(r#"{{"StartAt":"Work","States":{{"Work":{{"Type":"Task","Resource":"{activity}","End":true}}}}}}"#);
+    let definition = format!(
+        r#"{{"StartAt":"Work","States":{{"Work":{{"Type":"Task","Resource":"{activity}","End":true}}}}}}"#
+    );
     let sm_name = unique("cli-sm");
-    let sm = aws(e, &["create-state-machine", "--name", &sm_name, "--definition", &definition, "--role-arn", ROLE_ARN]).await;
+    let sm = aws(
+        e,
+        &[
+            "create-state-machine",
+            "--name",
+            &sm_name,
+            "--definition",
+            &definition,
+            "--role-arn",
+            ROLE_ARN,
+        ],
+    )
+    .await;
     let sm = sm["stateMachineArn"].as_str().expect("stateMachineArn").to_owned();
     assert_eq!(sm, t.sm_arn(&sm_name));
 
-    let started = aws(e, &["start-execution", "--state-machine-arn", &sm, "--name", "cli-run", "--input", r#"{"from":"cli"}"#]).await;
+    let started = aws(
+        e,
+        &[
+            "start-execution",
+            "--state-machine-arn",
+            &sm,
+            "--name",
+            "cli-run",
+            "--input",
+            r#"{"from":"cli"}"#,
+        ],
+    )
+    .await;
     let exec = started["executionArn"].as_str().expect("executionArn").to_owned();
     assert_eq!(exec, t.execution_arn(&sm_name, "cli-run"));
 
-    let task = aws(e, &["get-activity-task", "--activity-arn", &activity, "--worker-name", "cli-worker"]).await;
+    let task =
+        aws(e, &["get-activity-task", "--activity-arn", &activity, "--worker-name", "cli-worker"])
+            .await;
     let token = task["taskToken"].as_str().expect("a task").to_owned();
-    assert_eq!(serde_json::from_str::<Value>(task["input"].as_str().unwrap()).unwrap(), serde_json::json!({ "from": "cli" }));
-    aws(e, &["send-task-success", "--task-token", &token, "--task-output", r#"{"done":true}"#]).await;
+    assert_eq!(
+        serde_json::from_str::<Value>(task["input"].as_str().unwrap()).unwrap(),
+        serde_json::json!({ "from": "cli" })
+    );
+    aws(e, &["send-task-success", "--task-token", &token, "--task-output", r#"{"done":true}"#])
+        .await;
 
     // Each CLI call costs ~1 s of Python start-up: let the engine finish first.
     t.wait_for_status(&exec, "SUCCEEDED").await;
@@ -106,17 +146,29 @@ async fn with_aws_cli(t: &TestServer) {
         let d = aws(e, &["describe-execution", "--execution-arn", &exec]).await;
         status = d["status"].as_str().unwrap_or_default().to_owned();
         if status == "SUCCEEDED" {
-            assert_eq!(serde_json::from_str::<Value>(d["output"].as_str().unwrap()).unwrap(), serde_json::json!({ "done": true }));
+            assert_eq!(
+                serde_json::from_str::<Value>(d["output"].as_str().unwrap()).unwrap(),
+                serde_json::json!({ "done": true })
+            );
             break;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     assert_eq!(status, "SUCCEEDED");
     let history = aws(e, &["get-execution-history", "--execution-arn", &exec]).await;
-    let types: Vec<&str> = history["events"].as_array().unwrap().iter().map(|e| e["type"].as_str().unwrap()).collect();
+    let types: Vec<&str> =
+        history["events"].as_array().unwrap().iter().map(|e| e["type"].as_str().unwrap()).collect();
     assert_eq!(
         types,
-        ["ExecutionStarted", "TaskStateEntered", "ActivityScheduled", "ActivityStarted", "ActivitySucceeded", "TaskStateExited", "ExecutionSucceeded"]
+        [
+            "ExecutionStarted",
+            "TaskStateEntered",
+            "ActivityScheduled",
+            "ActivityStarted",
+            "ActivitySucceeded",
+            "TaskStateExited",
+            "ExecutionSucceeded"
+        ]
     );
     assert_eq!(history["events"][3]["activityStartedEventDetails"]["workerName"], "cli-worker");
 }
@@ -151,18 +203,36 @@ async fn with_boto3(t: &TestServer) {
     let sm_name = unique("cli-sm");
     let mut c = command("python3");
     c.args(["-c", BOTO3_SCRIPT, &t.endpoint, &activity_name, &sm_name]);
-    let output = bounded("boto3 script", tokio::task::spawn_blocking(move || c.output())).await.unwrap().expect("python3 runs");
+    let output = bounded("boto3 script", tokio::task::spawn_blocking(move || c.output()))
+        .await
+        .unwrap()
+        .expect("python3 runs");
     let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(output.status.success(), "boto3 script failed: {}\n{stdout}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "boto3 script failed: {}\n{stdout}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let r: Value = serde_json::from_str(stdout.trim()).expect("script prints JSON");
     assert_eq!(r["activity"], t.activity_arn(&activity_name));
     assert_eq!(r["sm"], t.sm_arn(&sm_name));
     assert_eq!(r["execution"], t.execution_arn(&sm_name, "cli-run"));
     assert_eq!(r["status"], "SUCCEEDED");
-    assert_eq!(serde_json::from_str::<Value>(r["output"].as_str().unwrap()).unwrap(), serde_json::json!({ "done": true }));
+    assert_eq!(
+        serde_json::from_str::<Value>(r["output"].as_str().unwrap()).unwrap(),
+        serde_json::json!({ "done": true })
+    );
     assert_eq!(
         r["types"],
-        serde_json::json!(["ExecutionStarted", "TaskStateEntered", "ActivityScheduled", "ActivityStarted", "ActivitySucceeded", "TaskStateExited", "ExecutionSucceeded"])
+        serde_json::json!([
+            "ExecutionStarted",
+            "TaskStateEntered",
+            "ActivityScheduled",
+            "ActivityStarted",
+            "ActivitySucceeded",
+            "TaskStateExited",
+            "ExecutionSucceeded"
+        ])
     );
     assert_eq!(r["worker"], "cli-worker");
 }

@@ -11,7 +11,9 @@ use serde_json::{json, Value};
 fn enc(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
             _ => format!("%{b:02X}"),
         })
         .collect()
@@ -22,7 +24,9 @@ fn query(params: &[(&str, &str)]) -> String {
 }
 
 async fn get(t: &TestServer, params: &[(&str, &str)]) -> (u16, Value) {
-    let request = hyper::Request::get(format!("{}/?{}", t.endpoint, query(params))).body(Full::new(Bytes::new())).unwrap();
+    let request = hyper::Request::get(format!("{}/?{}", t.endpoint, query(params)))
+        .body(Full::new(Bytes::new()))
+        .unwrap();
     bounded("query-form GET", t.send_raw(request)).await
 }
 
@@ -45,35 +49,66 @@ async fn get_query_form_activity_round_trip() {
     let sm = t.activity_machine(&activity, r#""HeartbeatSeconds":30,"#).await;
     let exec = t.start_exec(&sm, None, Some(r#"{"Value1":"HelloWorld"}"#)).await;
 
-    let (status, task) = get(&t, &[("Action", "GetActivityTask"), ("activityArn", &activity), ("workerName", "query-worker")]).await;
+    let (status, task) = get(
+        &t,
+        &[
+            ("Action", "GetActivityTask"),
+            ("activityArn", &activity),
+            ("workerName", "query-worker"),
+        ],
+    )
+    .await;
     assert_eq!(status, 200, "{task}");
     assert_eq!(keys(&task), sorted(&["input", "taskToken"]));
     let token = task["taskToken"].as_str().unwrap().to_owned();
-    assert_eq!(serde_json::from_str::<Value>(task["input"].as_str().unwrap()).unwrap(), json!({ "Value1": "HelloWorld" }));
+    assert_eq!(
+        serde_json::from_str::<Value>(task["input"].as_str().unwrap()).unwrap(),
+        json!({ "Value1": "HelloWorld" })
+    );
 
     let (status, hb) = get(&t, &[("Action", "SendTaskHeartbeat"), ("taskToken", &token)]).await;
     assert_eq!((status, hb), (200, json!({})));
     let output = r#"{"answer": "forty two & more", "n": [1, 2]}"#;
-    let (status, ok) = get(&t, &[("Action", "SendTaskSuccess"), ("taskToken", &token), ("output", output)]).await;
+    let (status, ok) =
+        get(&t, &[("Action", "SendTaskSuccess"), ("taskToken", &token), ("output", output)]).await;
     assert_eq!((status, ok), (200, json!({})));
 
     let d = t.wait_for_status(&exec, "SUCCEEDED").await;
-    assert_eq!(serde_json::from_str::<Value>(d.output().unwrap()).unwrap(), json!({ "answer": "forty two & more", "n": [1, 2] }));
+    assert_eq!(
+        serde_json::from_str::<Value>(d.output().unwrap()).unwrap(),
+        json!({ "answer": "forty two & more", "n": [1, 2] })
+    );
     let h = t.history_json(&exec).await;
     assert_eq!(h[3]["activityStartedEventDetails"], json!({ "workerName": "query-worker" }));
 
     // The token is spent; errors keep AWS's JSON shape.
-    let answer = get(&t, &[("Action", "SendTaskSuccess"), ("taskToken", &token), ("output", "{}")]).await;
-    t.assert_raw_error(&answer, "TaskTimedOut", "Task Timed Out: 'Provided task does not exist anymore'");
+    let answer =
+        get(&t, &[("Action", "SendTaskSuccess"), ("taskToken", &token), ("output", "{}")]).await;
+    t.assert_raw_error(
+        &answer,
+        "TaskTimedOut",
+        "Task Timed Out: 'Provided task does not exist anymore'",
+    );
     let answer = get(&t, &[("Action", "SendTaskHeartbeat"), ("taskToken", "made-up")]).await;
     t.assert_raw_error(&answer, "InvalidToken", "Invalid Token: 'Invalid token'");
 
     // Reads work too.
-    let (status, described) = get(&t, &[("Action", "DescribeExecution"), ("executionArn", &exec)]).await;
+    let (status, described) =
+        get(&t, &[("Action", "DescribeExecution"), ("executionArn", &exec)]).await;
     assert_eq!((status, described["status"].clone()), (200, json!("SUCCEEDED")));
-    let (status, history) = get(&t, &[("Action", "GetExecutionHistory"), ("executionArn", &exec), ("reverseOrder", "true"), ("maxResults", "2")]).await;
+    let (status, history) = get(
+        &t,
+        &[
+            ("Action", "GetExecutionHistory"),
+            ("executionArn", &exec),
+            ("reverseOrder", "true"),
+            ("maxResults", "2"),
+        ],
+    )
+    .await;
     assert_eq!(status, 200);
-    let ids: Vec<i64> = history["events"].as_array().unwrap().iter().map(|e| e["id"].as_i64().unwrap()).collect();
+    let ids: Vec<i64> =
+        history["events"].as_array().unwrap().iter().map(|e| e["id"].as_i64().unwrap()).collect();
     assert_eq!(ids, [7, 6]);
     assert!(history["nextToken"].is_string());
 }
@@ -88,17 +123,32 @@ async fn post_form_activity_failure_round_trip() {
     let sm = t.activity_machine(&activity, "").await;
     let exec = t.start_exec(&sm, None, Some(r#"{"job":1}"#)).await;
 
-    let (status, task) = post_form(&t, &[("Action", "GetActivityTask"), ("activityArn", &activity), ("workerName", "form-worker")]).await;
+    let (status, task) = post_form(
+        &t,
+        &[("Action", "GetActivityTask"), ("activityArn", &activity), ("workerName", "form-worker")],
+    )
+    .await;
     assert_eq!(status, 200, "{task}");
     let token = task["taskToken"].as_str().unwrap().to_owned();
-    let (status, failed) =
-        post_form(&t, &[("Action", "SendTaskFailure"), ("taskToken", &token), ("error", "Worker.Error"), ("cause", "it broke: 100% sure")]).await;
+    let (status, failed) = post_form(
+        &t,
+        &[
+            ("Action", "SendTaskFailure"),
+            ("taskToken", &token),
+            ("error", "Worker.Error"),
+            ("cause", "it broke: 100% sure"),
+        ],
+    )
+    .await;
     assert_eq!((status, failed), (200, json!({})));
     let d = t.wait_for_status(&exec, "FAILED").await;
     assert_eq!((d.error(), d.cause()), (Some("Worker.Error"), Some("it broke: 100% sure")));
     let h = t.history_json(&exec).await;
     assert_eq!(h[3]["activityStartedEventDetails"], json!({ "workerName": "form-worker" }));
-    assert_eq!(h[4]["activityFailedEventDetails"], json!({ "error": "Worker.Error", "cause": "it broke: 100% sure" }));
+    assert_eq!(
+        h[4]["activityFailedEventDetails"],
+        json!({ "error": "Worker.Error", "cause": "it broke: 100% sure" })
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -115,10 +165,17 @@ async fn post_form_success_and_action_in_query() {
     let (status, task) = bounded("GetActivityTask", t.send_raw(request)).await;
     assert_eq!(status, 200, "{task}");
     let token = task["taskToken"].as_str().unwrap().to_owned();
-    let (status, ok) = post_form(&t, &[("Action", "SendTaskSuccess"), ("taskToken", &token), ("output", r#"{"done":true}"#)]).await;
+    let (status, ok) = post_form(
+        &t,
+        &[("Action", "SendTaskSuccess"), ("taskToken", &token), ("output", r#"{"done":true}"#)],
+    )
+    .await;
     assert_eq!((status, ok), (200, json!({})));
     let d = t.wait_for_status(&exec, "SUCCEEDED").await;
-    assert_eq!(serde_json::from_str::<Value>(d.output().unwrap()).unwrap(), json!({ "done": true }));
+    assert_eq!(
+        serde_json::from_str::<Value>(d.output().unwrap()).unwrap(),
+        json!({ "done": true })
+    );
     // Without a worker name, ActivityStarted has empty details.
     let h = t.history_json(&exec).await;
     assert_eq!(h[3]["activityStartedEventDetails"], json!({}));
@@ -127,11 +184,20 @@ async fn post_form_success_and_action_in_query() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn query_form_errors() {
     let t = TestServer::start().await;
-    let answer = get(&t, &[("Action", "DescribeActivity"), ("activityArn", "no_an_activity_arn")]).await;
-    t.assert_raw_error(&answer, "InvalidArn", "Invalid Arn: 'Invalid ARN prefix: no_an_activity_arn'");
+    let answer =
+        get(&t, &[("Action", "DescribeActivity"), ("activityArn", "no_an_activity_arn")]).await;
+    t.assert_raw_error(
+        &answer,
+        "InvalidArn",
+        "Invalid Arn: 'Invalid ARN prefix: no_an_activity_arn'",
+    );
     let missing = t.activity_arn("nope");
     let answer = get(&t, &[("Action", "GetActivityTask"), ("activityArn", &missing)]).await;
-    t.assert_raw_error(&answer, "ActivityDoesNotExist", &format!("Activity Does Not Exist: '{missing}'"));
+    t.assert_raw_error(
+        &answer,
+        "ActivityDoesNotExist",
+        &format!("Activity Does Not Exist: '{missing}'"),
+    );
     let answer = post_form(&t, &[("Action", "SendTaskFailure"), ("taskToken", "made-up")]).await;
     t.assert_raw_error(&answer, "InvalidToken", "Invalid Token: 'Invalid token'");
     let (status, body) = get(&t, &[("NoAction", "x")]).await;

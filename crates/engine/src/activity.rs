@@ -40,7 +40,11 @@ pub(crate) struct Queue {
 impl Queue {
     /// Hands `task` to the longest-waiting live poller; returns it if there is none.
     /// A local poller's handover is returned for the engine to complete.
-    fn hand_to_waiter(&mut self, mut task: TaskId, local: &mut Vec<(TaskId, LocalPoller)>) -> Option<TaskId> {
+    fn hand_to_waiter(
+        &mut self,
+        mut task: TaskId,
+        local: &mut Vec<(TaskId, LocalPoller)>,
+    ) -> Option<TaskId> {
         while let Some(waiter) = self.waiters.pop_front() {
             match waiter {
                 Waiter::Remote(tx) => match tx.send(task) {
@@ -65,7 +69,12 @@ pub(crate) struct Queues {
 
 impl Queues {
     /// Offers `task` to a waiting poller, else queues it at the back.
-    pub(crate) fn offer(&mut self, activity: &str, task: TaskId, local: &mut Vec<(TaskId, LocalPoller)>) {
+    pub(crate) fn offer(
+        &mut self,
+        activity: &str,
+        task: TaskId,
+        local: &mut Vec<(TaskId, LocalPoller)>,
+    ) {
         let queue = self.by_activity.entry(activity.to_owned()).or_default();
         if let Some(task) = queue.hand_to_waiter(task, local) {
             queue.tasks.push_back(task);
@@ -74,7 +83,12 @@ impl Queues {
 
     /// Gives a task back (its poller left before claiming it): to another poller,
     /// else to the front of the queue, since it was first in line.
-    pub(crate) fn give_back(&mut self, activity: &str, task: TaskId, local: &mut Vec<(TaskId, LocalPoller)>) {
+    pub(crate) fn give_back(
+        &mut self,
+        activity: &str,
+        task: TaskId,
+        local: &mut Vec<(TaskId, LocalPoller)>,
+    ) {
         let queue = self.by_activity.entry(activity.to_owned()).or_default();
         if let Some(task) = queue.hand_to_waiter(task, local) {
             queue.tasks.push_front(task);

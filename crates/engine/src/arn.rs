@@ -63,13 +63,23 @@ pub struct Arn<'a> {
 
 /// Parses `text` as an ARN of `kind`; anything else is `InvalidArn` with AWS's message.
 pub fn parse(text: &str, kind: Kind) -> Result<Arn<'_>> {
-    let invalid = || Error::InvalidArn(format!("Invalid Arn: 'Resource type not valid in this context: {text}'"));
+    let invalid = || {
+        Error::InvalidArn(format!("Invalid Arn: 'Resource type not valid in this context: {text}'"))
+    };
     let bad = || Error::InvalidArn(format!("Invalid Arn: '{text}'"));
     if !text.starts_with("arn:") {
         return Err(Error::InvalidArn(format!("Invalid Arn: 'Invalid ARN prefix: {text}'")));
     }
     let mut parts = text.splitn(7, ':');
-    let (Some("arn"), Some(partition), Some("states"), Some(region), Some(account), Some(ty), Some(resource)) = (
+    let (
+        Some("arn"),
+        Some(partition),
+        Some("states"),
+        Some(region),
+        Some(account),
+        Some(ty),
+        Some(resource),
+    ) = (
         parts.next(),
         parts.next(),
         parts.next(),
@@ -77,10 +87,15 @@ pub fn parse(text: &str, kind: Kind) -> Result<Arn<'_>> {
         parts.next(),
         parts.next(),
         parts.next(),
-    ) else {
+    )
+    else {
         return Err(bad());
     };
-    if !partition.starts_with("aws") || region.is_empty() || account.is_empty() || resource.is_empty() {
+    if !partition.starts_with("aws")
+        || region.is_empty()
+        || account.is_empty()
+        || resource.is_empty()
+    {
         return Err(bad());
     }
     if ty != kind.as_str() {
@@ -119,9 +134,12 @@ mod tests {
 
     #[test]
     fn parses_state_machine_arns() {
-        let a = parse("arn:aws:states:us-east-1:123456789012:stateMachine:M", Kind::StateMachine).unwrap();
+        let a = parse("arn:aws:states:us-east-1:123456789012:stateMachine:M", Kind::StateMachine)
+            .unwrap();
         assert_eq!((a.region, a.account, a.resource), ("us-east-1", "123456789012", "M"));
-        assert!(parse("arn:aws:states:us-east-1:123456789012:activity:M", Kind::StateMachine).is_err());
+        assert!(
+            parse("arn:aws:states:us-east-1:123456789012:activity:M", Kind::StateMachine).is_err()
+        );
         assert!(parse("not-an-arn", Kind::StateMachine).is_err());
         assert!(parse("arn:aws:states:us-east-1:1:execution:M:e", Kind::Execution).is_ok());
         assert!(parse("arn:aws:states:us-east-1:1:execution:M", Kind::Execution).is_err());

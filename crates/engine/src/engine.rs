@@ -192,7 +192,9 @@ impl Engine {
 
     fn scope_for(&self, region: Option<&str>) -> Scope {
         match region {
-            Some(region) => Scope { region: region.to_owned(), account: self.inner.scope.account.clone() },
+            Some(region) => {
+                Scope { region: region.to_owned(), account: self.inner.scope.account.clone() }
+            }
             None => self.inner.scope.clone(),
         }
     }
@@ -217,10 +219,15 @@ impl Engine {
         let machine_type = new.machine_type.unwrap_or(MachineType::Standard);
         if let Some(existing) = self.store().get_state_machine(&arn)? {
             // AWS: creating the same machine again is idempotent; a different one conflicts.
-            if *existing.definition == *new.definition && existing.role_arn == new.role_arn && existing.machine_type == machine_type {
+            if *existing.definition == *new.definition
+                && existing.role_arn == new.role_arn
+                && existing.machine_type == machine_type
+            {
                 return Ok(existing);
             }
-            return Err(Error::StateMachineAlreadyExists(format!("State Machine Already Exists: '{arn}'")));
+            return Err(Error::StateMachineAlreadyExists(format!(
+                "State Machine Already Exists: '{arn}'"
+            )));
         }
         let record = StateMachineRecord {
             arn,
@@ -243,15 +250,23 @@ impl Engine {
     /// `DescribeStateMachine`.
     pub fn describe_state_machine(&self, arn: &str) -> Result<StateMachineRecord> {
         arn::parse(arn, Kind::StateMachine)?;
-        self.store()
-            .get_state_machine(arn)?
-            .ok_or_else(|| Error::StateMachineDoesNotExist(format!("State Machine Does Not Exist: '{arn}'")))
+        self.store().get_state_machine(arn)?.ok_or_else(|| {
+            Error::StateMachineDoesNotExist(format!("State Machine Does Not Exist: '{arn}'"))
+        })
     }
 
     /// `UpdateStateMachine`: returns the updated record.
-    pub fn update_state_machine(&self, arn: &str, update: StateMachineUpdate) -> Result<StateMachineRecord> {
+    pub fn update_state_machine(
+        &self,
+        arn: &str,
+        update: StateMachineUpdate,
+    ) -> Result<StateMachineRecord> {
         let mut record = self.describe_state_machine(arn)?;
-        if update.definition.is_none() && update.role_arn.is_none() && update.logging_configuration.is_none() && update.tracing_enabled.is_none() {
+        if update.definition.is_none()
+            && update.role_arn.is_none()
+            && update.logging_configuration.is_none()
+            && update.tracing_enabled.is_none()
+        {
             return Err(Error::MissingRequiredParameter(
                 "Either the definition, the role ARN, the LoggingConfiguration, or the TracingConfiguration must be specified".into(),
             ));
@@ -297,7 +312,12 @@ impl Engine {
     // ----- activities -----------------------------------------------------
 
     /// `CreateActivity` (idempotent for the same name).
-    pub fn create_activity(&self, name: &str, tags: Vec<Tag>, region: Option<&str>) -> Result<ActivityRecord> {
+    pub fn create_activity(
+        &self,
+        name: &str,
+        tags: Vec<Tag>,
+        region: Option<&str>,
+    ) -> Result<ActivityRecord> {
         arn::validate_name(name)?;
         check_tags(&tags)?;
         let arn = self.scope_for(region).activity_arn(name);
@@ -390,7 +410,12 @@ impl Engine {
     // ----- executions -------------------------------------------------------
 
     /// `StartExecution`: idempotent for the same name and input while running.
-    pub fn start_execution(&self, state_machine_arn: &str, name: Option<String>, input: Option<String>) -> Result<ExecutionRecord> {
+    pub fn start_execution(
+        &self,
+        state_machine_arn: &str,
+        name: Option<String>,
+        input: Option<String>,
+    ) -> Result<ExecutionRecord> {
         let machine_record = self.describe_state_machine(state_machine_arn)?;
         let input_text = input.unwrap_or_else(|| "{}".to_owned());
         if input_text.len() > MAX_PAYLOAD_BYTES {
@@ -399,8 +424,14 @@ impl Engine {
             )));
         }
         let input: Value = serde_json::from_str(&input_text).map_err(|e| {
-            let reason = if input_text.trim().is_empty() { "Invalid execution input.".to_owned() } else { e.to_string() };
-            Error::InvalidExecutionInput(format!("Invalid State Machine Execution Input: '{reason}'"))
+            let reason = if input_text.trim().is_empty() {
+                "Invalid execution input.".to_owned()
+            } else {
+                e.to_string()
+            };
+            Error::InvalidExecutionInput(format!(
+                "Invalid State Machine Execution Input: '{reason}'"
+            ))
         })?;
         let name = match name {
             Some(name) => {
@@ -410,14 +441,17 @@ impl Engine {
             None => uuid_from(self.next_seed(), self.next_seed()),
         };
         // The execution lives where its state machine does.
-        let arn = format!("{}:{name}", machine_record.arn.replacen(":stateMachine:", ":execution:", 1));
+        let arn =
+            format!("{}:{name}", machine_record.arn.replacen(":stateMachine:", ":execution:", 1));
         let machine = self.machine_for(&machine_record.definition)?;
         let mut core = self.inner.core.lock();
         if let Some(existing) = self.store().get_execution(&arn)? {
             if existing.status == ExecutionStatus::Running && *existing.input == *input_text {
                 return Ok(existing);
             }
-            return Err(Error::ExecutionAlreadyExists(format!("Execution Already Exists: '{arn}'")));
+            return Err(Error::ExecutionAlreadyExists(format!(
+                "Execution Already Exists: '{arn}'"
+            )));
         }
         let now = self.now();
         let record = ExecutionRecord {
@@ -435,7 +469,8 @@ impl Engine {
             role_arn: machine_record.role_arn.clone(),
         };
         core.seed = core.seed.wrapping_add(1);
-        let running = Running::start(record.clone(), machine, machine_record.name, input, core.seed);
+        let running =
+            Running::start(record.clone(), machine, machine_record.name, input, core.seed);
         let key: Arc<str> = arn.into();
         core.running.insert(key.clone(), running);
         let mut batch = Batch::default();
@@ -451,7 +486,9 @@ impl Engine {
         }
         let validation = Machine::parse(definition);
         let Some(machine) = validation.machine else {
-            return Err(Error::InvalidDefinition(stepwise_asl::definition::error_message(&validation.diagnostics)));
+            return Err(Error::InvalidDefinition(stepwise_asl::definition::error_message(
+                &validation.diagnostics,
+            )));
         };
         let machine = Arc::new(machine);
         let mut cache = self.inner.machines.lock();
@@ -466,13 +503,17 @@ impl Engine {
     /// `DescribeExecution`.
     pub fn describe_execution(&self, arn: &str) -> Result<ExecutionRecord> {
         arn::parse(arn, Kind::Execution)?;
-        self.store()
-            .get_execution(arn)?
-            .ok_or_else(|| Error::ExecutionDoesNotExist(format!("Execution Does Not Exist: '{arn}'")))
+        self.store().get_execution(arn)?.ok_or_else(|| {
+            Error::ExecutionDoesNotExist(format!("Execution Does Not Exist: '{arn}'"))
+        })
     }
 
     /// `ListExecutions`, newest first.
-    pub fn list_executions(&self, state_machine_arn: &str, status: Option<ExecutionStatus>) -> Result<Vec<ExecutionRecord>> {
+    pub fn list_executions(
+        &self,
+        state_machine_arn: &str,
+        status: Option<ExecutionStatus>,
+    ) -> Result<Vec<ExecutionRecord>> {
         self.describe_state_machine(state_machine_arn)?;
         self.store().list_executions(state_machine_arn, status)
     }
@@ -484,7 +525,12 @@ impl Engine {
     }
 
     /// `StopExecution`: returns the stop date (epoch ms).
-    pub fn stop_execution(&self, arn: &str, error: Option<String>, cause: Option<String>) -> Result<i64> {
+    pub fn stop_execution(
+        &self,
+        arn: &str,
+        error: Option<String>,
+        cause: Option<String>,
+    ) -> Result<i64> {
         let record = self.describe_execution(arn)?;
         let mut core = self.inner.core.lock();
         let now = self.now();
@@ -503,7 +549,11 @@ impl Engine {
     // ----- activity tasks ---------------------------------------------------
 
     /// `GetActivityTask`: long-polls up to [`LONG_POLL`]; `None` when no task came.
-    pub async fn get_activity_task(&self, activity_arn: &str, worker_name: Option<String>) -> Result<Option<ActivityTask>> {
+    pub async fn get_activity_task(
+        &self,
+        activity_arn: &str,
+        worker_name: Option<String>,
+    ) -> Result<Option<ActivityTask>> {
         self.get_activity_task_within(activity_arn, worker_name, LONG_POLL).await
     }
 
@@ -530,7 +580,8 @@ impl Engine {
                 }
             };
             let mut guard = PollGuard { engine: self, activity: activity_arn, rx: Some(rx) };
-            let received = tokio::time::timeout_at(deadline, guard.rx.as_mut().expect("set above")).await;
+            let received =
+                tokio::time::timeout_at(deadline, guard.rx.as_mut().expect("set above")).await;
             guard.rx = None;
             match received {
                 Ok(Ok(task)) => {
@@ -549,7 +600,12 @@ impl Engine {
     }
 
     /// Marks a delivered task started: records `ActivityStarted` and commits.
-    fn claim(&self, core: &mut Core, task: TaskId, worker: &Option<String>) -> Result<Option<ActivityTask>> {
+    fn claim(
+        &self,
+        core: &mut Core,
+        task: TaskId,
+        worker: &Option<String>,
+    ) -> Result<Option<ActivityTask>> {
         let mut batch = Batch::default();
         let claimed = self.claim_into(core, task, worker, self.now(), &mut batch);
         self.commit(core, batch)?;
@@ -557,10 +613,18 @@ impl Engine {
     }
 
     /// Marks a delivered task started, collecting `ActivityStarted` into `batch`.
-    fn claim_into(&self, core: &mut Core, task: TaskId, worker: &Option<String>, now: i64, batch: &mut Batch) -> Option<ActivityTask> {
-        let Some(record) = core.tasks.get_mut(&task) else { return None };
+    fn claim_into(
+        &self,
+        core: &mut Core,
+        task: TaskId,
+        worker: &Option<String>,
+        now: i64,
+        batch: &mut Batch,
+    ) -> Option<ActivityTask> {
+        let record = core.tasks.get_mut(&task)?;
         record.started = true;
-        let (execution, frame, input) = (record.execution.clone(), record.frame, record.input.clone());
+        let (execution, frame, input) =
+            (record.execution.clone(), record.frame, record.input.clone());
         if let Some(secs) = record.heartbeat_seconds {
             let at = now + secs as i64 * 1000;
             record.heartbeat_deadline = Some(at);
@@ -579,7 +643,9 @@ impl Engine {
             .verify(token)
             .ok_or_else(|| Error::InvalidToken("Invalid Token: 'Invalid token'".to_owned()))?;
         if !core.tasks.contains_key(&task) {
-            return Err(Error::TaskTimedOut("Task Timed Out: 'Provided task does not exist anymore'".to_owned()));
+            return Err(Error::TaskTimedOut(
+                "Task Timed Out: 'Provided task does not exist anymore'".to_owned(),
+            ));
         }
         Ok(task)
     }
@@ -595,14 +661,23 @@ impl Engine {
         let task = self.task_for_token(&core, token)?;
         let value: Value = serde_json::from_str(output)
             .map_err(|e| Error::InvalidOutput(format!("Invalid Output: '{e}'")))?;
-        self.finish_task(&mut core, task, |running, frame, now| running.task_succeeded(frame, output.to_owned(), value, now))
+        self.finish_task(&mut core, task, |running, frame, now| {
+            running.task_succeeded(frame, output.to_owned(), value, now)
+        })
     }
 
     /// `SendTaskFailure`.
-    pub fn send_task_failure(&self, token: &str, error: Option<String>, cause: Option<String>) -> Result<()> {
+    pub fn send_task_failure(
+        &self,
+        token: &str,
+        error: Option<String>,
+        cause: Option<String>,
+    ) -> Result<()> {
         let mut core = self.inner.core.lock();
         let task = self.task_for_token(&core, token)?;
-        self.finish_task(&mut core, task, |running, frame, now| running.task_failed(frame, error, cause, now))
+        self.finish_task(&mut core, task, |running, frame, now| {
+            running.task_failed(frame, error, cause, now)
+        })
     }
 
     /// `SendTaskHeartbeat`: restarts the heartbeat clock.
@@ -618,13 +693,25 @@ impl Engine {
         Ok(())
     }
 
-    fn finish_task(&self, core: &mut Core, task: TaskId, finish: impl FnOnce(&mut Running, FrameId, i64)) -> Result<()> {
+    fn finish_task(
+        &self,
+        core: &mut Core,
+        task: TaskId,
+        finish: impl FnOnce(&mut Running, FrameId, i64),
+    ) -> Result<()> {
         let mut batch = Batch::default();
         self.finish_task_into(core, task, finish, self.now(), &mut batch);
         self.commit(core, batch)
     }
 
-    fn finish_task_into(&self, core: &mut Core, task: TaskId, finish: impl FnOnce(&mut Running, FrameId, i64), now: i64, batch: &mut Batch) {
+    fn finish_task_into(
+        &self,
+        core: &mut Core,
+        task: TaskId,
+        finish: impl FnOnce(&mut Running, FrameId, i64),
+        now: i64,
+        batch: &mut Batch,
+    ) {
         let Some(record) = core.tasks.remove(&task) else { return };
         if !record.started {
             core.queues.remove(&record.activity, task);
@@ -641,7 +728,8 @@ impl Engine {
         let Some(mut running) = core.running.remove(key) else { return };
         let mut more;
         loop {
-            let mut services = EngineServices { next_task: &mut core.next_task, store: self.store() };
+            let mut services =
+                EngineServices { next_task: &mut core.next_task, store: self.store() };
             more = running.advance(now, STEP_BUDGET, &mut services);
             let effects = std::mem::take(&mut running.effects);
             if effects.is_empty() {
@@ -669,13 +757,32 @@ impl Engine {
         }
     }
 
-    fn apply(&self, core: &mut Core, key: &Arc<str>, running: &mut Running, effect: Effect, now: i64, batch: &mut Batch) {
+    fn apply(
+        &self,
+        core: &mut Core,
+        key: &Arc<str>,
+        running: &mut Running,
+        effect: Effect,
+        now: i64,
+        batch: &mut Batch,
+    ) {
         match effect {
             Effect::SfnCall { frame, generation, action, parameters } => {
-                let poller = LocalPoller { activity: String::new(), execution: key.clone(), frame, generation, worker: None };
+                let poller = LocalPoller {
+                    activity: String::new(),
+                    execution: key.clone(),
+                    frame,
+                    generation,
+                    worker: None,
+                };
                 match self.sfn_call(core, poller, &action, &parameters, now, batch) {
                     Some(Ok(output)) => running.service_succeeded(frame, generation, output, now),
-                    Some(Err(e)) => running.service_failed(frame, generation, sdk_fault(&e, self.next_uuid(core)), now),
+                    Some(Err(e)) => running.service_failed(
+                        frame,
+                        generation,
+                        sdk_fault(&e, self.next_uuid(core)),
+                        now,
+                    ),
                     None => {}
                 }
             }
@@ -694,10 +801,14 @@ impl Engine {
                 );
                 core.queues.offer(&activity_arn, task, &mut core.handovers);
             }
-            Effect::Timer { at_ms, frame, generation } => {
-                self.set_timer(core, at_ms, TimerKind::Frame { execution: key.clone(), frame, generation })
+            Effect::Timer { at_ms, frame, generation } => self.set_timer(
+                core,
+                at_ms,
+                TimerKind::Frame { execution: key.clone(), frame, generation },
+            ),
+            Effect::ExecutionTimeout { at_ms } => {
+                self.set_timer(core, at_ms, TimerKind::Execution { execution: key.clone() })
             }
-            Effect::ExecutionTimeout { at_ms } => self.set_timer(core, at_ms, TimerKind::Execution { execution: key.clone() }),
             Effect::DropTasks(tasks) => {
                 for task in tasks {
                     if let Some(record) = core.tasks.remove(&task) {
@@ -745,13 +856,16 @@ impl Engine {
         };
         let result = match action {
             "getActivityTask" => {
-                let arn = match required("ActivityArn").and_then(|arn| self.describe_activity(arn).map(|_| arn.to_owned())) {
+                let arn = match required("ActivityArn")
+                    .and_then(|arn| self.describe_activity(arn).map(|_| arn.to_owned()))
+                {
                     Ok(arn) => arn,
                     Err(e) => return Some(Err(e)),
                 };
                 poller.worker = field("WorkerName").map(str::to_owned);
                 poller.activity = arn.clone();
-                let (frame, generation, execution) = (poller.frame, poller.generation, poller.execution.clone());
+                let (frame, generation, execution) =
+                    (poller.frame, poller.generation, poller.execution.clone());
                 let worker = poller.worker.clone();
                 match core.queues.poll_local(&arn, poller) {
                     Some(task) => match self.claim_into(core, task, &worker, now, batch) {
@@ -770,15 +884,29 @@ impl Engine {
                 let token = required("TaskToken")?;
                 let output = required("Output")?;
                 let task = self.task_for_token(core, token)?;
-                let value: Value = serde_json::from_str(output).map_err(|e| Error::InvalidOutput(format!("Invalid Output: '{e}'")))?;
+                let value: Value = serde_json::from_str(output)
+                    .map_err(|e| Error::InvalidOutput(format!("Invalid Output: '{e}'")))?;
                 let text = output.to_owned();
-                self.finish_task_into(core, task, |r, f, now| r.task_succeeded(f, text, value, now), now, batch);
+                self.finish_task_into(
+                    core,
+                    task,
+                    |r, f, now| r.task_succeeded(f, text, value, now),
+                    now,
+                    batch,
+                );
                 Ok(serde_json::json!({}))
             })(),
             "sendTaskFailure" => (|| {
                 let task = self.task_for_token(core, required("TaskToken")?)?;
-                let (error, cause) = (field("Error").map(str::to_owned), field("Cause").map(str::to_owned));
-                self.finish_task_into(core, task, |r, f, now| r.task_failed(f, error, cause, now), now, batch);
+                let (error, cause) =
+                    (field("Error").map(str::to_owned), field("Cause").map(str::to_owned));
+                self.finish_task_into(
+                    core,
+                    task,
+                    |r, f, now| r.task_failed(f, error, cause, now),
+                    now,
+                    batch,
+                );
                 Ok(serde_json::json!({}))
             })(),
             "sendTaskHeartbeat" => (|| {
@@ -790,7 +918,9 @@ impl Engine {
                 }
                 Ok(serde_json::json!({}))
             })(),
-            other => Err(Error::Unsupported(format!("Stepwise does not support aws-sdk:sfn:{other} yet"))),
+            other => Err(Error::Unsupported(format!(
+                "Stepwise does not support aws-sdk:sfn:{other} yet"
+            ))),
         };
         Some(result)
     }
@@ -798,7 +928,10 @@ impl Engine {
     /// Completes handovers to `aws-sdk:sfn:getActivityTask` pollers made while deciding.
     fn settle(&self, core: &mut Core, batch: &mut Batch) {
         while let Some((task, poller)) = core.handovers.pop() {
-            let waiting = core.running.get(&poller.execution).is_some_and(|r| r.awaits_service(poller.frame, poller.generation));
+            let waiting = core
+                .running
+                .get(&poller.execution)
+                .is_some_and(|r| r.awaits_service(poller.frame, poller.generation));
             if !waiting {
                 if core.tasks.contains_key(&task) {
                     core.queues.give_back(&poller.activity, task, &mut core.handovers);
@@ -809,7 +942,12 @@ impl Engine {
             match self.claim_into(core, task, &poller.worker, now, batch) {
                 Some(delivered) => {
                     if let Some(running) = core.running.get_mut(&poller.execution) {
-                        running.service_succeeded(poller.frame, poller.generation, json_task(&delivered), now);
+                        running.service_succeeded(
+                            poller.frame,
+                            poller.generation,
+                            json_task(&delivered),
+                            now,
+                        );
                     }
                     self.advance(core, &poller.execution, now, batch);
                 }
@@ -876,7 +1014,9 @@ impl Engine {
             TimerKind::Heartbeat { task } => {
                 let Some(record) = core.tasks.get(&task) else { return };
                 match record.heartbeat_deadline {
-                    Some(deadline) if deadline > now => self.set_timer(core, deadline, TimerKind::Heartbeat { task }),
+                    Some(deadline) if deadline > now => {
+                        self.set_timer(core, deadline, TimerKind::Heartbeat { task })
+                    }
                     _ => {
                         let record = core.tasks.remove(&task).expect("present");
                         let Some(running) = core.running.get_mut(&record.execution) else { return };
@@ -946,8 +1086,15 @@ fn json_task(task: &ActivityTask) -> Value {
 /// An API error as an `aws-sdk:sfn` task failure: `Sfn.<Code>Exception` and AWS's cause format.
 fn sdk_fault(e: &Error, request_id: String) -> stepwise_asl::Fault {
     let code = e.aws_type();
-    let name = if code.ends_with("Exception") { format!("Sfn.{code}") } else { format!("Sfn.{code}Exception") };
-    stepwise_asl::Fault::new(name, format!("{} (Service: Sfn, Status Code: 400, Request ID: {request_id})", e.message()))
+    let name = if code.ends_with("Exception") {
+        format!("Sfn.{code}")
+    } else {
+        format!("Sfn.{code}Exception")
+    };
+    stepwise_asl::Fault::new(
+        name,
+        format!("{} (Service: Sfn, Status Code: 400, Request ID: {request_id})", e.message()),
+    )
 }
 
 fn lower_first(s: &str) -> String {
@@ -989,21 +1136,28 @@ impl Drop for PollGuard<'_> {
 fn validate_definition(text: &str) -> Result<()> {
     let validation = Machine::parse(text);
     if validation.machine.is_none() {
-        return Err(Error::InvalidDefinition(stepwise_asl::definition::error_message(&validation.diagnostics)));
+        return Err(Error::InvalidDefinition(stepwise_asl::definition::error_message(
+            &validation.diagnostics,
+        )));
     }
     Ok(())
 }
 
 fn validate_role(role: &str) -> Result<()> {
     if role.is_empty() || !role.starts_with("arn:") {
-        return Err(Error::InvalidArn(format!("Invalid Arn: 'Resource type not valid in this context: {role}'")));
+        return Err(Error::InvalidArn(format!(
+            "Invalid Arn: 'Resource type not valid in this context: {role}'"
+        )));
     }
     Ok(())
 }
 
 fn check_tags(tags: &[Tag]) -> Result<()> {
     if tags.len() > MAX_TAGS {
-        return Err(Error::TooManyTags(format!("Too many tags: {} (at most {MAX_TAGS})", tags.len())));
+        return Err(Error::TooManyTags(format!(
+            "Too many tags: {} (at most {MAX_TAGS})",
+            tags.len()
+        )));
     }
     Ok(())
 }

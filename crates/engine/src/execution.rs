@@ -11,7 +11,9 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 
 use serde_json::{json, Map, Value};
-use stepwise_asl::{Entered, Env, ErrorDecision, Fault, Machine, Outcome, StateId, StateKind, WaitUntil};
+use stepwise_asl::{
+    Entered, Env, ErrorDecision, Fault, Machine, Outcome, StateId, StateKind, WaitUntil,
+};
 
 use crate::history::{ErrorCause, EventKind, HistoryEvent};
 use crate::model::{ExecutionRecord, ExecutionStatus};
@@ -38,7 +40,13 @@ pub(crate) enum Effect {
     /// [`Running::service_succeeded`] or [`Running::service_failed`].
     SfnCall { frame: FrameId, generation: u64, action: String, parameters: Value },
     /// Queue an activity task for workers.
-    ScheduleActivity { task: TaskId, activity_arn: String, input: String, frame: FrameId, heartbeat_seconds: Option<u64> },
+    ScheduleActivity {
+        task: TaskId,
+        activity_arn: String,
+        input: String,
+        frame: FrameId,
+        heartbeat_seconds: Option<u64>,
+    },
     /// Call [`Running::on_timer`] with `(frame, generation)` at `at_ms`.
     Timer { at_ms: i64, frame: FrameId, generation: u64 },
     /// Set the execution-level timeout.
@@ -147,7 +155,13 @@ fn millis_to_iso(ms: i64) -> String {
 
 impl Running {
     /// Starts an execution: records `ExecutionStarted` and readies the start state.
-    pub(crate) fn start(record: ExecutionRecord, machine: Arc<Machine>, state_machine_name: String, input: Value, seed: u64) -> Self {
+    pub(crate) fn start(
+        record: ExecutionRecord,
+        machine: Arc<Machine>,
+        state_machine_name: String,
+        input: Value,
+        seed: u64,
+    ) -> Self {
         let start = machine.start_state();
         let now = record.start_ms;
         let mut run = Running {
@@ -175,7 +189,10 @@ impl Running {
             },
             "StateMachine": { "Id": run.record.state_machine_arn, "Name": run.state_machine_name },
         });
-        let started = EventKind::ExecutionStarted { input: run.record.input.to_string(), role_arn: run.record.role_arn.clone() };
+        let started = EventKind::ExecutionStarted {
+            input: run.record.input.to_string(),
+            role_arn: run.record.role_arn.clone(),
+        };
         let id = run.push_event(now, 0, started);
         if let Some(secs) = run.machine.timeout_seconds() {
             run.effects.push(Effect::ExecutionTimeout { at_ms: now + secs as i64 * 1000 });
@@ -188,7 +205,10 @@ impl Running {
             attempts: Vec::new(),
             retry_count: 0,
             // AWS records the first state's Entered event with previousEventId 0.
-            last_event: { let _ = id; 0 },
+            last_event: {
+                let _ = id;
+                0
+            },
             entered_event: 0,
             entered_ms: now,
             generation: 0,
@@ -212,7 +232,12 @@ impl Running {
     fn push_event(&mut self, now: i64, previous: u64, kind: EventKind) -> u64 {
         let id = self.next_event_id;
         self.next_event_id += 1;
-        self.pending.push(HistoryEvent { id, previous_event_id: previous, timestamp_ms: now, kind });
+        self.pending.push(HistoryEvent {
+            id,
+            previous_event_id: previous,
+            timestamp_ms: now,
+            kind,
+        });
         id
     }
 
@@ -290,7 +315,8 @@ impl Running {
         if !retry {
             self.frames[frame].entered_ms = now;
             let input = self.frames[frame].input.to_string();
-            let id = self.frame_event(frame, now, EventKind::StateEntered { state: kind, name, input });
+            let id =
+                self.frame_event(frame, now, EventKind::StateEntered { state: kind, name, input });
             self.frames[frame].entered_event = id;
         }
         let ctx = self.take_context(frame);
@@ -303,9 +329,16 @@ impl Running {
         match entered {
             Entered::Done(outcome) => self.finish_state(frame, outcome, now),
             Entered::Failed(fault) => self.fault(frame, fault, now),
-            Entered::Task { resource, parameters, timeout_seconds, heartbeat_seconds } => {
-                self.schedule_task(frame, services, resource, parameters, timeout_seconds, heartbeat_seconds, now)
-            }
+            Entered::Task { resource, parameters, timeout_seconds, heartbeat_seconds } => self
+                .schedule_task(
+                    frame,
+                    services,
+                    resource,
+                    parameters,
+                    timeout_seconds,
+                    heartbeat_seconds,
+                    now,
+                ),
             Entered::Wait(until) => {
                 let at_ms = match until {
                     WaitUntil::Seconds(s) => now.saturating_add((s as i64).saturating_mul(1000)),
@@ -319,7 +352,11 @@ impl Running {
                     is_map: false,
                     results: vec![None; branches.len()],
                     running: 0,
-                    queued: branches.into_iter().enumerate().map(|(i, (start, input))| (i, start, input)).collect(),
+                    queued: branches
+                        .into_iter()
+                        .enumerate()
+                        .map(|(i, (start, input))| (i, start, input))
+                        .collect(),
                     max_concurrency: 0,
                     children: Vec::new(),
                     last_done: 0,
@@ -333,7 +370,11 @@ impl Running {
                     is_map: true,
                     results: vec![None; items.len()],
                     running: 0,
-                    queued: items.into_iter().enumerate().map(|(i, item)| (i, start, item)).collect(),
+                    queued: items
+                        .into_iter()
+                        .enumerate()
+                        .map(|(i, item)| (i, start, item))
+                        .collect(),
                     max_concurrency: max_concurrency as usize,
                     children: Vec::new(),
                     last_done: 0,
@@ -378,7 +419,12 @@ impl Running {
         self.frame_event(
             frame,
             now,
-            EventKind::ActivityScheduled { resource: resource.clone(), input: input.clone(), timeout_seconds, heartbeat_seconds },
+            EventKind::ActivityScheduled {
+                resource: resource.clone(),
+                input: input.clone(),
+                timeout_seconds,
+                heartbeat_seconds,
+            },
         );
         self.frames[frame].generation += 1;
         let generation = self.frames[frame].generation;
@@ -386,10 +432,23 @@ impl Running {
         if let Some(secs) = timeout_seconds {
             self.effects.push(Effect::Timer { at_ms: now + secs as i64 * 1000, frame, generation });
         }
-        self.effects.push(Effect::ScheduleActivity { task, activity_arn: resource, input, frame, heartbeat_seconds });
+        self.effects.push(Effect::ScheduleActivity {
+            task,
+            activity_arn: resource,
+            input,
+            frame,
+            heartbeat_seconds,
+        });
     }
 
-    fn call_service(&mut self, frame: FrameId, resource_type: &'static str, action: String, parameters: Value, now: i64) {
+    fn call_service(
+        &mut self,
+        frame: FrameId,
+        resource_type: &'static str,
+        action: String,
+        parameters: Value,
+        now: i64,
+    ) {
         let region = self.record.arn.split(':').nth(3).unwrap_or_default().to_owned();
         self.frame_event(
             frame,
@@ -401,7 +460,14 @@ impl Running {
                 parameters: parameters.to_string(),
             },
         );
-        self.frame_event(frame, now, EventKind::TaskStarted { resource_type: resource_type.into(), resource: action.clone() });
+        self.frame_event(
+            frame,
+            now,
+            EventKind::TaskStarted {
+                resource_type: resource_type.into(),
+                resource: action.clone(),
+            },
+        );
         let f = &mut self.frames[frame];
         f.generation += 1;
         let generation = f.generation;
@@ -412,7 +478,9 @@ impl Running {
     /// The frame's service call, if it is still waiting for that call.
     fn service_phase(&self, frame: FrameId, generation: u64) -> Option<(&'static str, String)> {
         match &self.frames.get(frame)?.phase {
-            Phase::Service { generation: g, resource_type, action } if *g == generation && self.is_running() => {
+            Phase::Service { generation: g, resource_type, action }
+                if *g == generation && self.is_running() =>
+            {
                 Some((resource_type, action.clone()))
             }
             _ => None,
@@ -425,20 +493,44 @@ impl Running {
     }
 
     /// A service call answered.
-    pub(crate) fn service_succeeded(&mut self, frame: FrameId, generation: u64, output: Value, now: i64) {
+    pub(crate) fn service_succeeded(
+        &mut self,
+        frame: FrameId,
+        generation: u64,
+        output: Value,
+        now: i64,
+    ) {
         let Some((resource_type, resource)) = self.service_phase(frame, generation) else { return };
         self.frames[frame].phase = Phase::Done;
         let text = output.to_string();
-        self.frame_event(frame, now, EventKind::TaskSucceeded { resource_type: resource_type.into(), resource, output: text });
+        self.frame_event(
+            frame,
+            now,
+            EventKind::TaskSucceeded {
+                resource_type: resource_type.into(),
+                resource,
+                output: text,
+            },
+        );
         self.complete(frame, output, now);
     }
 
     /// A service call failed.
-    pub(crate) fn service_failed(&mut self, frame: FrameId, generation: u64, fault: Fault, now: i64) {
+    pub(crate) fn service_failed(
+        &mut self,
+        frame: FrameId,
+        generation: u64,
+        fault: Fault,
+        now: i64,
+    ) {
         let Some((resource_type, resource)) = self.service_phase(frame, generation) else { return };
         self.frames[frame].phase = Phase::Done;
         let error = error_cause(&fault);
-        self.frame_event(frame, now, EventKind::TaskFailed { resource_type: resource_type.into(), resource, error });
+        self.frame_event(
+            frame,
+            now,
+            EventKind::TaskFailed { resource_type: resource_type.into(), resource, error },
+        );
         self.fault(frame, fault, now);
     }
 
@@ -469,11 +561,23 @@ impl Running {
         }
     }
 
-    fn spawn_child(&mut self, parent: FrameId, slot: usize, start: StateId, input: Value, is_map: bool, now: i64) {
+    fn spawn_child(
+        &mut self,
+        parent: FrameId,
+        slot: usize,
+        start: StateId,
+        input: Value,
+        is_map: bool,
+        now: i64,
+    ) {
         let mut last_event = self.frames[parent].last_event;
         if is_map {
             let name = self.machine.state(self.frames[parent].state).name.clone();
-            last_event = self.frame_event(parent, now, EventKind::MapIterationStarted { name, index: slot as u64 });
+            last_event = self.frame_event(
+                parent,
+                now,
+                EventKind::MapIterationStarted { name, index: slot as u64 },
+            );
         }
         let child = self.frames.len();
         self.frames.push(Frame {
@@ -502,7 +606,16 @@ impl Running {
         match outcome {
             Outcome::Next { next, output, assigned } => {
                 let assigned = self.assign(frame, assigned);
-                self.frame_event(frame, now, EventKind::StateExited { state: kind, name, output: output.to_string(), assigned });
+                self.frame_event(
+                    frame,
+                    now,
+                    EventKind::StateExited {
+                        state: kind,
+                        name,
+                        output: output.to_string(),
+                        assigned,
+                    },
+                );
                 let f = &mut self.frames[frame];
                 f.state = next;
                 f.input = output;
@@ -514,7 +627,11 @@ impl Running {
             Outcome::End { output, assigned } => {
                 let assigned = self.assign(frame, assigned);
                 let text = output.to_string();
-                self.frame_event(frame, now, EventKind::StateExited { state: kind, name, output: text, assigned });
+                self.frame_event(
+                    frame,
+                    now,
+                    EventKind::StateExited { state: kind, name, output: text, assigned },
+                );
                 self.frames[frame].phase = Phase::Done;
                 self.end_frame(frame, Ok(output), now);
             }
@@ -526,7 +643,11 @@ impl Running {
     }
 
     /// Applies a state's `Assign` to the frame's variables; returns them as AWS records them.
-    fn assign(&mut self, frame: FrameId, assigned: Option<Map<String, Value>>) -> Option<Vec<(String, String)>> {
+    fn assign(
+        &mut self,
+        frame: FrameId,
+        assigned: Option<Map<String, Value>>,
+    ) -> Option<Vec<(String, String)>> {
         // AWS records nothing for an empty `Assign: {}`.
         let assigned = assigned.filter(|a| !a.is_empty())?;
         let recorded = assigned.iter().map(|(k, v)| (k.clone(), v.to_string())).collect();
@@ -546,13 +667,19 @@ impl Running {
         let last_child_event = self.frames[frame].last_event;
         self.frames[parent].last_event = last_child_event;
         let (is_map, name) = match &self.frames[parent].phase {
-            Phase::Fork(fork) => (fork.is_map, self.machine.state(self.frames[parent].state).name.clone()),
+            Phase::Fork(fork) => {
+                (fork.is_map, self.machine.state(self.frames[parent].state).name.clone())
+            }
             _ => return,
         };
         match result {
             Ok(output) => {
                 let done_event = if is_map {
-                    self.side_event(parent, now, EventKind::MapIterationSucceeded { name, index: slot as u64 })
+                    self.side_event(
+                        parent,
+                        now,
+                        EventKind::MapIterationSucceeded { name, index: slot as u64 },
+                    )
                 } else {
                     last_child_event
                 };
@@ -577,11 +704,16 @@ impl Running {
             }
             Err(fault) => {
                 if is_map {
-                    self.side_event(parent, now, EventKind::MapIterationFailed { name, index: slot as u64 });
+                    self.side_event(
+                        parent,
+                        now,
+                        EventKind::MapIterationFailed { name, index: slot as u64 },
+                    );
                 }
                 self.cancel_children(parent);
                 self.frames[parent].phase = Phase::Done;
-                let failed = if is_map { EventKind::MapStateFailed } else { EventKind::ParallelStateFailed };
+                let failed =
+                    if is_map { EventKind::MapStateFailed } else { EventKind::ParallelStateFailed };
                 self.fault_with(parent, fault, Some(failed), now);
             }
         }
@@ -611,14 +743,22 @@ impl Running {
 
     /// All children of a Parallel/Map finished: complete the state with their outputs.
     fn join(&mut self, frame: FrameId, now: i64) {
-        let Phase::Fork(fork) = std::mem::replace(&mut self.frames[frame].phase, Phase::Done) else { return };
-        let succeeded = if fork.is_map { EventKind::MapStateSucceeded } else { EventKind::ParallelStateSucceeded };
+        let Phase::Fork(fork) = std::mem::replace(&mut self.frames[frame].phase, Phase::Done)
+        else {
+            return;
+        };
+        let succeeded = if fork.is_map {
+            EventKind::MapStateSucceeded
+        } else {
+            EventKind::ParallelStateSucceeded
+        };
         // AWS points both the Succeeded and the Exited event at the last iteration's end.
         if fork.last_done != 0 {
             self.frames[frame].last_event = fork.last_done;
         }
         self.side_event(frame, now, succeeded);
-        let results = Value::Array(fork.results.into_iter().map(|r| r.unwrap_or(Value::Null)).collect());
+        let results =
+            Value::Array(fork.results.into_iter().map(|r| r.unwrap_or(Value::Null)).collect());
         self.complete(frame, results, now);
     }
 
@@ -644,7 +784,13 @@ impl Running {
 
     /// Like [`Running::fault`]; `failed` is recorded first when the fault is not retried
     /// (AWS records MapStateFailed/ParallelStateFailed only then).
-    fn fault_with(&mut self, frame: FrameId, mut fault: Fault, failed: Option<EventKind>, now: i64) {
+    fn fault_with(
+        &mut self,
+        frame: FrameId,
+        mut fault: Fault,
+        failed: Option<EventKind>,
+        now: i64,
+    ) {
         stepwise_asl::step::fill_entered_event_id(&mut fault, self.frames[frame].entered_event);
         let ctx = self.take_context(frame);
         let jitter = (self.next_seed() >> 11) as f64 / (1u64 << 53) as f64;
@@ -680,7 +826,13 @@ impl Running {
     }
 
     /// A timer of this execution fired.
-    pub(crate) fn on_timer(&mut self, frame: FrameId, generation: u64, now: i64, timed_out_task: &mut Option<TaskId>) {
+    pub(crate) fn on_timer(
+        &mut self,
+        frame: FrameId,
+        generation: u64,
+        now: i64,
+        timed_out_task: &mut Option<TaskId>,
+    ) {
         if !self.is_running() {
             return;
         }
@@ -702,7 +854,9 @@ impl Running {
                 self.task_timed_out(frame, "States.Timeout", now);
             }
             // A `getActivityTask` long poll ended without a task.
-            Phase::Service { .. } => self.service_succeeded(frame, generation, Value::Object(Map::new()), now),
+            Phase::Service { .. } => {
+                self.service_succeeded(frame, generation, Value::Object(Map::new()), now)
+            }
             _ => {}
         }
     }
@@ -723,7 +877,13 @@ impl Running {
     }
 
     /// The frame's task succeeded with `output` (already validated JSON).
-    pub(crate) fn task_succeeded(&mut self, frame: FrameId, output_text: String, output: Value, now: i64) {
+    pub(crate) fn task_succeeded(
+        &mut self,
+        frame: FrameId,
+        output_text: String,
+        output: Value,
+        now: i64,
+    ) {
         let f = &mut self.frames[frame];
         f.generation += 1;
         f.phase = Phase::Done;
@@ -732,11 +892,21 @@ impl Running {
     }
 
     /// The frame's task failed.
-    pub(crate) fn task_failed(&mut self, frame: FrameId, error: Option<String>, cause: Option<String>, now: i64) {
+    pub(crate) fn task_failed(
+        &mut self,
+        frame: FrameId,
+        error: Option<String>,
+        cause: Option<String>,
+        now: i64,
+    ) {
         let f = &mut self.frames[frame];
         f.generation += 1;
         f.phase = Phase::Done;
-        self.frame_event(frame, now, EventKind::ActivityFailed(ErrorCause { error: error.clone(), cause: cause.clone() }));
+        self.frame_event(
+            frame,
+            now,
+            EventKind::ActivityFailed(ErrorCause { error: error.clone(), cause: cause.clone() }),
+        );
         self.fault(frame, Fault::new(error.unwrap_or_default(), cause.unwrap_or_default()), now);
     }
 
@@ -753,7 +923,11 @@ impl Running {
         if !self.is_running() {
             return;
         }
-        let prev = self.frames.first().map_or(0, |f| f.last_event).max(self.next_event_id.saturating_sub(1));
+        let prev = self
+            .frames
+            .first()
+            .map_or(0, |f| f.last_event)
+            .max(self.next_event_id.saturating_sub(1));
         let (status, kind) = match ending {
             Ending::Succeeded(output) => {
                 self.record.output = Some(output.clone());
@@ -814,4 +988,3 @@ fn error_cause(fault: &Fault) -> ErrorCause {
     let some = |s: &str| (!s.is_empty()).then(|| s.to_owned());
     ErrorCause { error: some(&fault.error), cause: some(&fault.cause) }
 }
-

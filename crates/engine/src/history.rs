@@ -30,37 +30,90 @@ pub struct ErrorCause {
 #[derive(Debug, Clone, PartialEq)]
 #[allow(missing_docs)]
 pub enum EventKind {
-    ExecutionStarted { input: String, role_arn: String },
-    ExecutionSucceeded { output: String },
+    ExecutionStarted {
+        input: String,
+        role_arn: String,
+    },
+    ExecutionSucceeded {
+        output: String,
+    },
     ExecutionFailed(ErrorCause),
     ExecutionAborted(ErrorCause),
     ExecutionTimedOut(ErrorCause),
-    StateEntered { state: StateKind, name: String, input: String },
+    StateEntered {
+        state: StateKind,
+        name: String,
+        input: String,
+    },
     /// `assigned`: the variables the state assigned, values as JSON text.
-    StateExited { state: StateKind, name: String, output: String, assigned: Option<Vec<(String, String)>> },
-    ActivityScheduled { resource: String, input: String, timeout_seconds: Option<u64>, heartbeat_seconds: Option<u64> },
+    StateExited {
+        state: StateKind,
+        name: String,
+        output: String,
+        assigned: Option<Vec<(String, String)>>,
+    },
+    ActivityScheduled {
+        resource: String,
+        input: String,
+        timeout_seconds: Option<u64>,
+        heartbeat_seconds: Option<u64>,
+    },
     ActivityScheduleFailed(ErrorCause),
-    ActivityStarted { worker_name: Option<String> },
-    ActivitySucceeded { output: String },
+    ActivityStarted {
+        worker_name: Option<String>,
+    },
+    ActivitySucceeded {
+        output: String,
+    },
     ActivityFailed(ErrorCause),
     ActivityTimedOut(ErrorCause),
     /// A service integration task (`resource_type` like `aws-sdk:sfn`, `resource` the action).
-    TaskScheduled { resource_type: String, resource: String, region: String, parameters: String },
-    TaskStarted { resource_type: String, resource: String },
-    TaskSucceeded { resource_type: String, resource: String, output: String },
-    TaskFailed { resource_type: String, resource: String, error: ErrorCause },
+    TaskScheduled {
+        resource_type: String,
+        resource: String,
+        region: String,
+        parameters: String,
+    },
+    TaskStarted {
+        resource_type: String,
+        resource: String,
+    },
+    TaskSucceeded {
+        resource_type: String,
+        resource: String,
+        output: String,
+    },
+    TaskFailed {
+        resource_type: String,
+        resource: String,
+        error: ErrorCause,
+    },
     ParallelStateStarted,
     ParallelStateSucceeded,
     ParallelStateFailed,
     ParallelStateAborted,
-    MapStateStarted { length: u64 },
+    MapStateStarted {
+        length: u64,
+    },
     MapStateSucceeded,
     MapStateFailed,
     MapStateAborted,
-    MapIterationStarted { name: String, index: u64 },
-    MapIterationSucceeded { name: String, index: u64 },
-    MapIterationFailed { name: String, index: u64 },
-    MapIterationAborted { name: String, index: u64 },
+    MapIterationStarted {
+        name: String,
+        index: u64,
+    },
+    MapIterationSucceeded {
+        name: String,
+        index: u64,
+    },
+    MapIterationFailed {
+        name: String,
+        index: u64,
+    },
+    MapIterationAborted {
+        name: String,
+        index: u64,
+    },
 }
 
 impl EventKind {

@@ -38,5 +38,8 @@ pub mod model;
 pub mod store;
 pub mod token;
 
-pub use engine::{ActivityTask, Engine, NewStateMachine, Options, StateMachineUpdate, LONG_POLL, MAX_PAYLOAD_BYTES};
+pub use engine::{
+    ActivityTask, Engine, NewStateMachine, Options, StateMachineUpdate, LONG_POLL,
+    MAX_PAYLOAD_BYTES,
+};
 pub use error::{Error, Result};

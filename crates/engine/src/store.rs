@@ -55,7 +55,11 @@ pub trait Store: Send + Sync + 'static {
     /// An execution's row.
     fn get_execution(&self, arn: &str) -> Result<Option<ExecutionRecord>>;
     /// Executions of a state machine, newest first, optionally of one status.
-    fn list_executions(&self, state_machine_arn: &str, status: Option<ExecutionStatus>) -> Result<Vec<ExecutionRecord>>;
+    fn list_executions(
+        &self,
+        state_machine_arn: &str,
+        status: Option<ExecutionStatus>,
+    ) -> Result<Vec<ExecutionRecord>>;
     /// An execution's history, in id order.
     fn history(&self, arn: &str) -> Result<Vec<HistoryEvent>>;
 }

@@ -33,7 +33,8 @@ impl TokenSigner {
     }
 
     fn mac(&self, id: &[u8; 16]) -> [u8; MAC_LEN] {
-        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.key).expect("any key length works");
+        let mut mac =
+            <Hmac<Sha256> as Mac>::new_from_slice(&self.key).expect("any key length works");
         mac.update(id);
         let full = mac.finalize().into_bytes();
         let mut out = [0; MAC_LEN];

@@ -18,7 +18,8 @@ type Obj = Map<String, Value>;
 /// Placeholder id for a transition that failed to resolve (the machine is then not built).
 const UNRESOLVED: StateId = StateId(u32::MAX);
 
-const TOP_FIELDS: &[&str] = &["Comment", "StartAt", "States", "Version", "TimeoutSeconds", "QueryLanguage"];
+const TOP_FIELDS: &[&str] =
+    &["Comment", "StartAt", "States", "Version", "TimeoutSeconds", "QueryLanguage"];
 const BRANCH_FIELDS: &[&str] = &["Comment", "StartAt", "States"];
 const PROCESSOR_FIELDS: &[&str] = &["Comment", "StartAt", "States", "ProcessorConfig"];
 const JSONATA_ONLY: &[&str] = &["Output", "Arguments", "Items"];
@@ -32,33 +33,111 @@ const MAX_NAME_LEN: usize = 80;
 fn fields_of(kind: StateKind) -> &'static [&'static str] {
     match kind {
         StateKind::Pass => &[
-            "Type", "Comment", "QueryLanguage", "Next", "End", "InputPath", "OutputPath", "ResultPath",
-            "Parameters", "Result", "Assign",
+            "Type",
+            "Comment",
+            "QueryLanguage",
+            "Next",
+            "End",
+            "InputPath",
+            "OutputPath",
+            "ResultPath",
+            "Parameters",
+            "Result",
+            "Assign",
         ],
         StateKind::Task => &[
-            "Type", "Comment", "QueryLanguage", "Next", "End", "InputPath", "OutputPath", "ResultPath",
-            "Parameters", "ResultSelector", "Resource", "Retry", "Catch", "TimeoutSeconds",
-            "TimeoutSecondsPath", "HeartbeatSeconds", "HeartbeatSecondsPath", "Credentials", "Assign",
+            "Type",
+            "Comment",
+            "QueryLanguage",
+            "Next",
+            "End",
+            "InputPath",
+            "OutputPath",
+            "ResultPath",
+            "Parameters",
+            "ResultSelector",
+            "Resource",
+            "Retry",
+            "Catch",
+            "TimeoutSeconds",
+            "TimeoutSecondsPath",
+            "HeartbeatSeconds",
+            "HeartbeatSecondsPath",
+            "Credentials",
+            "Assign",
         ],
-        StateKind::Choice => {
-            &["Type", "Comment", "QueryLanguage", "InputPath", "OutputPath", "Choices", "Default", "Assign"]
-        }
+        StateKind::Choice => &[
+            "Type",
+            "Comment",
+            "QueryLanguage",
+            "InputPath",
+            "OutputPath",
+            "Choices",
+            "Default",
+            "Assign",
+        ],
         StateKind::Wait => &[
-            "Type", "Comment", "QueryLanguage", "Next", "End", "InputPath", "OutputPath", "Seconds",
-            "Timestamp", "SecondsPath", "TimestampPath", "Assign",
+            "Type",
+            "Comment",
+            "QueryLanguage",
+            "Next",
+            "End",
+            "InputPath",
+            "OutputPath",
+            "Seconds",
+            "Timestamp",
+            "SecondsPath",
+            "TimestampPath",
+            "Assign",
         ],
         StateKind::Succeed => &["Type", "Comment", "QueryLanguage", "InputPath", "OutputPath"],
-        StateKind::Fail => &["Type", "Comment", "QueryLanguage", "Error", "ErrorPath", "Cause", "CausePath"],
+        StateKind::Fail => {
+            &["Type", "Comment", "QueryLanguage", "Error", "ErrorPath", "Cause", "CausePath"]
+        }
         StateKind::Parallel => &[
-            "Type", "Comment", "QueryLanguage", "Next", "End", "InputPath", "OutputPath", "ResultPath",
-            "Parameters", "ResultSelector", "Retry", "Catch", "Branches", "Assign",
+            "Type",
+            "Comment",
+            "QueryLanguage",
+            "Next",
+            "End",
+            "InputPath",
+            "OutputPath",
+            "ResultPath",
+            "Parameters",
+            "ResultSelector",
+            "Retry",
+            "Catch",
+            "Branches",
+            "Assign",
         ],
         StateKind::Map => &[
-            "Type", "Comment", "QueryLanguage", "Next", "End", "InputPath", "OutputPath", "ResultPath",
-            "Parameters", "ItemSelector", "ResultSelector", "Retry", "Catch", "Iterator", "ItemProcessor",
-            "ItemsPath", "MaxConcurrency", "MaxConcurrencyPath", "ToleratedFailurePercentage",
-            "ToleratedFailurePercentagePath", "ToleratedFailureCount", "ToleratedFailureCountPath",
-            "ItemReader", "ItemBatcher", "ResultWriter", "Label", "Assign",
+            "Type",
+            "Comment",
+            "QueryLanguage",
+            "Next",
+            "End",
+            "InputPath",
+            "OutputPath",
+            "ResultPath",
+            "Parameters",
+            "ItemSelector",
+            "ResultSelector",
+            "Retry",
+            "Catch",
+            "Iterator",
+            "ItemProcessor",
+            "ItemsPath",
+            "MaxConcurrency",
+            "MaxConcurrencyPath",
+            "ToleratedFailurePercentage",
+            "ToleratedFailurePercentagePath",
+            "ToleratedFailureCount",
+            "ToleratedFailureCountPath",
+            "ItemReader",
+            "ItemBatcher",
+            "ResultWriter",
+            "Label",
+            "Assign",
         ],
     }
 }
@@ -81,16 +160,22 @@ pub(crate) fn looks_like_reference(s: &str) -> bool {
     if !(s == "$" || s.starts_with("$.") || s.starts_with("$[")) {
         return false;
     }
-    let fancy = s.contains('*') || s.contains("..") || s.contains("[?") || s.contains("(@") || s.ends_with("()");
+    let fancy = s.contains('*')
+        || s.contains("..")
+        || s.contains("[?")
+        || s.contains("(@")
+        || s.ends_with("()");
     !fancy && !bracket_has(s, &[':', ','])
 }
 
 /// A reference path rooted at a workflow variable: `$name`, `$name.field`, `$name[0]`.
 /// AWS accepts these wherever a `…Path` field takes a reference path.
 pub(crate) fn is_variable_reference(s: &str) -> bool {
-    let starts_like_var = s.len() > 1 && matches!(s.as_bytes()[1], b'a'..=b'z' | b'A'..=b'Z' | b'_');
+    let starts_like_var =
+        s.len() > 1 && matches!(s.as_bytes()[1], b'a'..=b'z' | b'A'..=b'Z' | b'_');
     starts_like_var
-        && Path::parse(s).is_ok_and(|p| matches!(p.root(), crate::path::Root::Var(_)) && p.is_reference())
+        && Path::parse(s)
+            .is_ok_and(|p| matches!(p.root(), crate::path::Root::Var(_)) && p.is_reference())
 }
 
 fn bracket_has(s: &str, chars: &[char]) -> bool {
@@ -145,8 +230,13 @@ impl<'v> Builder<'v> {
         match obj.get("QueryLanguage") {
             None => {}
             Some(Value::String(s)) if s == "JSONPath" => {}
-            Some(Value::String(s)) if s == "JSONata" => self.schema(m::JSONATA_UNSUPPORTED.into(), "/QueryLanguage"),
-            Some(_) => self.schema(m::one_of_values("QueryLanguage", &["JSONPath", "JSONata"]), "/QueryLanguage"),
+            Some(Value::String(s)) if s == "JSONata" => {
+                self.schema(m::JSONATA_UNSUPPORTED.into(), "/QueryLanguage")
+            }
+            Some(_) => self.schema(
+                m::one_of_values("QueryLanguage", &["JSONPath", "JSONata"]),
+                "/QueryLanguage",
+            ),
         }
         self.opt_string(obj, "Comment", "");
         self.opt_string(obj, "Version", "");
@@ -175,8 +265,11 @@ impl<'v> Builder<'v> {
     fn check_fields(&mut self, obj: &Obj, allowed: &[&str], loc: &str) {
         for key in obj.keys() {
             if !allowed.contains(&key.as_str()) {
-                let msg =
-                    if JSONATA_ONLY.contains(&key.as_str()) { m::jsonata_only(key) } else { m::not_supported(key) };
+                let msg = if JSONATA_ONLY.contains(&key.as_str()) {
+                    m::jsonata_only(key)
+                } else {
+                    m::not_supported(key)
+                };
                 self.schema(msg, root(loc));
             }
         }
@@ -189,7 +282,8 @@ impl<'v> Builder<'v> {
         if !std::ptr::eq(allowed, TOP_FIELDS) {
             self.check_fields(obj, allowed, loc);
         }
-        let missing: Vec<&str> = ["States", "StartAt"].into_iter().filter(|k| !obj.contains_key(*k)).collect();
+        let missing: Vec<&str> =
+            ["States", "StartAt"].into_iter().filter(|k| !obj.contains_key(*k)).collect();
         if !missing.is_empty() {
             self.schema(m::required(&missing), root(loc));
         }
@@ -271,7 +365,8 @@ impl<'v> Builder<'v> {
             }
             for key in ["Choices", "Catch"] {
                 if let Some(Value::Array(items)) = s.get(key) {
-                    targets.extend(items.iter().filter_map(|c| c.get("Next").and_then(Value::as_str)));
+                    targets
+                        .extend(items.iter().filter_map(|c| c.get("Next").and_then(Value::as_str)));
                 }
             }
             for t in targets {
@@ -282,7 +377,11 @@ impl<'v> Builder<'v> {
         }
         for name in states.keys() {
             if !seen.contains(name.as_str()) {
-                self.push(m::MISSING_TRANSITION_TARGET, m::unreachable(name), &format!("{loc}/States/{name}"));
+                self.push(
+                    m::MISSING_TRANSITION_TARGET,
+                    m::unreachable(name),
+                    &format!("{loc}/States/{name}"),
+                );
             }
         }
     }
@@ -309,8 +408,13 @@ impl<'v> Builder<'v> {
         match obj.get("QueryLanguage") {
             None => {}
             Some(Value::String(s)) if s == "JSONPath" => {}
-            Some(Value::String(s)) if s == "JSONata" => self.schema(m::JSONATA_UNSUPPORTED.into(), loc),
-            Some(_) => self.schema(m::one_of_values("QueryLanguage", &["JSONPath", "JSONata"]), &at(loc, "QueryLanguage")),
+            Some(Value::String(s)) if s == "JSONata" => {
+                self.schema(m::JSONATA_UNSUPPORTED.into(), loc)
+            }
+            Some(_) => self.schema(
+                m::one_of_values("QueryLanguage", &["JSONPath", "JSONata"]),
+                &at(loc, "QueryLanguage"),
+            ),
         }
         self.opt_string(obj, "Comment", loc);
         let transition = match kind {
@@ -319,7 +423,9 @@ impl<'v> Builder<'v> {
         };
         let mut io = self.io(obj, loc);
         let (retry, catch) = match kind {
-            StateKind::Task | StateKind::Parallel | StateKind::Map => (self.retry(obj, loc), self.catch(obj, loc, graph)),
+            StateKind::Task | StateKind::Parallel | StateKind::Map => {
+                (self.retry(obj, loc), self.catch(obj, loc, graph))
+            }
             _ => (Vec::new(), Vec::new()),
         };
         let body = match kind {
@@ -338,7 +444,18 @@ impl<'v> Builder<'v> {
         };
         let assign = self.assign(obj, loc);
         let assign_raw = obj.get("Assign").cloned();
-        Some(State { name: name.to_owned(), kind, graph: graph.id, io, transition, retry, catch, body, assign, assign_raw })
+        Some(State {
+            name: name.to_owned(),
+            kind,
+            graph: graph.id,
+            io,
+            transition,
+            retry,
+            catch,
+            body,
+            assign,
+            assign_raw,
+        })
     }
 
     fn transition(&mut self, obj: &Obj, loc: &str, graph: &Graph<'_>) -> Transition {
@@ -360,12 +477,21 @@ impl<'v> Builder<'v> {
                 Transition::End
             }
             (None, true) => Transition::End,
-            (Some(n), false) => Transition::Next(self.target(n, "Next", &at(loc, "Next"), loc, graph)),
+            (Some(n), false) => {
+                Transition::Next(self.target(n, "Next", &at(loc, "Next"), loc, graph))
+            }
         }
     }
 
     /// Resolves a transition target (`Next`, `Default`, a catcher's or rule's `Next`).
-    fn target(&mut self, v: &Value, field: &str, field_loc: &str, owner_loc: &str, graph: &Graph<'_>) -> StateId {
+    fn target(
+        &mut self,
+        v: &Value,
+        field: &str,
+        field_loc: &str,
+        owner_loc: &str,
+        graph: &Graph<'_>,
+    ) -> StateId {
         match v {
             Value::String(s) if s.is_empty() => {
                 self.schema(m::non_empty(field), owner_loc);
@@ -434,7 +560,9 @@ impl<'v> Builder<'v> {
     /// A `…Path` field that must be a reference path; `None` when absent or invalid.
     fn ref_path(&mut self, obj: &Obj, key: &str, loc: &str) -> Option<Path> {
         match obj.get(key)? {
-            Value::String(s) if looks_like_reference(s) || s.starts_with("$$.") || is_variable_reference(s) => {
+            Value::String(s)
+                if looks_like_reference(s) || s.starts_with("$$.") || is_variable_reference(s) =>
+            {
                 self.path(s, key, loc)
             }
             Value::String(_) => {
@@ -497,7 +625,14 @@ impl<'v> Builder<'v> {
         }
     }
 
-    fn float(&mut self, obj: &Obj, key: &str, loc: &str, min: f64, max: Option<f64>) -> Option<f64> {
+    fn float(
+        &mut self,
+        obj: &Obj,
+        key: &str,
+        loc: &str,
+        min: f64,
+        max: Option<f64>,
+    ) -> Option<f64> {
         let v = obj.get(key)?;
         let Some(n) = v.as_f64() else {
             self.schema(m::expected_type("Number"), &at(loc, key));
@@ -577,7 +712,15 @@ impl<'v> Builder<'v> {
         for (o, rloc) in self.handlers(obj, "Retry", loc) {
             self.check_fields(
                 o,
-                &["ErrorEquals", "IntervalSeconds", "MaxAttempts", "BackoffRate", "MaxDelaySeconds", "JitterStrategy", "Comment"],
+                &[
+                    "ErrorEquals",
+                    "IntervalSeconds",
+                    "MaxAttempts",
+                    "BackoffRate",
+                    "MaxDelaySeconds",
+                    "JitterStrategy",
+                    "Comment",
+                ],
                 &rloc,
             );
             if !o.contains_key("ErrorEquals") {
@@ -589,15 +732,24 @@ impl<'v> Builder<'v> {
                 Some(v) if v == "FULL" => true,
                 Some(v) if v == "NONE" => false,
                 Some(_) => {
-                    self.schema(m::one_of_values("JitterStrategy", &["FULL", "NONE"]), &at(&rloc, "JitterStrategy"));
+                    self.schema(
+                        m::one_of_values("JitterStrategy", &["FULL", "NONE"]),
+                        &at(&rloc, "JitterStrategy"),
+                    );
                     false
                 }
             };
             out.push(Retrier {
                 error_equals: self.error_equals(o, &rloc),
-                interval_seconds: self.int(o, "IntervalSeconds", &rloc, 1, MAX_INT).unwrap_or(d.interval_seconds),
-                max_attempts: self.int(o, "MaxAttempts", &rloc, 0, MAX_INT).map_or(d.max_attempts, |n| n as u32),
-                backoff_rate: self.float(o, "BackoffRate", &rloc, 1.0, None).unwrap_or(d.backoff_rate),
+                interval_seconds: self
+                    .int(o, "IntervalSeconds", &rloc, 1, MAX_INT)
+                    .unwrap_or(d.interval_seconds),
+                max_attempts: self
+                    .int(o, "MaxAttempts", &rloc, 0, MAX_INT)
+                    .map_or(d.max_attempts, |n| n as u32),
+                backoff_rate: self
+                    .float(o, "BackoffRate", &rloc, 1.0, None)
+                    .unwrap_or(d.backoff_rate),
                 max_delay_seconds: self.int(o, "MaxDelaySeconds", &rloc, 1, 31_622_400),
                 full_jitter,
             });
@@ -608,8 +760,13 @@ impl<'v> Builder<'v> {
     fn catch(&mut self, obj: &Obj, loc: &str, graph: &Graph<'_>) -> Vec<Catcher> {
         let mut out = Vec::new();
         for (o, cloc) in self.handlers(obj, "Catch", loc) {
-            self.check_fields(o, &["ErrorEquals", "Next", "ResultPath", "Assign", "Comment"], &cloc);
-            let missing: Vec<&str> = ["ErrorEquals", "Next"].into_iter().filter(|k| !o.contains_key(*k)).collect();
+            self.check_fields(
+                o,
+                &["ErrorEquals", "Next", "ResultPath", "Assign", "Comment"],
+                &cloc,
+            );
+            let missing: Vec<&str> =
+                ["ErrorEquals", "Next"].into_iter().filter(|k| !o.contains_key(*k)).collect();
             if !missing.is_empty() {
                 self.schema(m::required(&missing), &cloc);
             }
@@ -665,7 +822,10 @@ impl<'v> Builder<'v> {
             None => {}
             Some(Value::Object(c)) if c.contains_key("RoleArn") || c.contains_key("RoleArn.$") => {}
             Some(Value::Object(_)) => {
-                self.schema("The field 'RoleArn' is required but was missing".into(), &at(loc, "Credentials"));
+                self.schema(
+                    "The field 'RoleArn' is required but was missing".into(),
+                    &at(loc, "Credentials"),
+                );
             }
             Some(_) => self.schema(m::expected_type("Object"), &at(loc, "Credentials")),
         }
@@ -673,7 +833,8 @@ impl<'v> Builder<'v> {
     }
 
     fn choice(&mut self, obj: &Obj, loc: &str, graph: &Graph<'_>) -> Option<Body> {
-        let default = obj.get("Default").map(|d| self.target(d, "Default", &at(loc, "Default"), loc, graph));
+        let default =
+            obj.get("Default").map(|d| self.target(d, "Default", &at(loc, "Default"), loc, graph));
         let Some(v) = obj.get("Choices") else {
             self.schema(m::required(&["Choices"]), loc);
             return None;
@@ -708,7 +869,8 @@ impl<'v> Builder<'v> {
                 Err(errs) => {
                     for (a, b) in errs {
                         // The contract gives (message, location); accept either order.
-                        let (msg, l) = if a.starts_with('/') && !b.starts_with('/') { (b, a) } else { (a, b) };
+                        let (msg, l) =
+                            if a.starts_with('/') && !b.starts_with('/') { (b, a) } else { (a, b) };
                         let l = if l.is_empty() { rloc.clone() } else { l };
                         self.schema(msg, &l);
                     }
@@ -799,7 +961,12 @@ impl<'v> Builder<'v> {
         Some(Body::Parallel { branches })
     }
 
-    fn map(&mut self, obj: &'v Obj, loc: &str, legacy_parameters: Option<Template>) -> Option<Body> {
+    fn map(
+        &mut self,
+        obj: &'v Obj,
+        loc: &str,
+        legacy_parameters: Option<Template>,
+    ) -> Option<Body> {
         let key = match (obj.contains_key("ItemProcessor"), obj.contains_key("Iterator")) {
             (true, true) => {
                 self.schema(m::only_one_of(&["ItemProcessor", "Iterator"]), loc);
@@ -826,7 +993,10 @@ impl<'v> Builder<'v> {
                     match c.get("Mode").map(|v| v.as_str()) {
                         None | Some(Some("INLINE")) => {}
                         Some(Some("DISTRIBUTED")) => distributed = true,
-                        Some(_) => self.schema(m::one_of_values("Mode", &["INLINE", "DISTRIBUTED"]), &at(&cloc, "Mode")),
+                        Some(_) => self.schema(
+                            m::one_of_values("Mode", &["INLINE", "DISTRIBUTED"]),
+                            &at(&cloc, "Mode"),
+                        ),
                     }
                     match c.get("ExecutionType").map(|v| v.as_str()) {
                         None | Some(Some("STANDARD" | "EXPRESS")) => {}

@@ -43,7 +43,9 @@ fn json_error(text: &str, e: &serde_json::Error) -> Diagnostic {
         start -= 1;
     }
     let token: String = chars[start..].iter().take_while(|c| is_token_char(**c)).collect();
-    let (message, column) = if !token.is_empty() && token.chars().next().is_some_and(|c| c.is_alphabetic()) {
+    let (message, column) = if !token.is_empty()
+        && token.chars().next().is_some_and(|c| c.is_alphabetic())
+    {
         (
             format!(
                 "Unrecognized token '{token}': was expecting (JSON String, Number, Array, Object or token 'null', 'true' or 'false')"

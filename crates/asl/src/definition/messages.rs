@@ -93,9 +93,11 @@ pub fn invalid_resource(resource: &str) -> String {
     format!("The resource provided {resource} is not recognized. The value is not a valid resource ARN, or the resource is not available in this region.")
 }
 /// Guess.
-pub const STATES_ALL_ALONE: &str = "Error name 'States.ALL' must be the only element in 'ErrorEquals'";
+pub const STATES_ALL_ALONE: &str =
+    "Error name 'States.ALL' must be the only element in 'ErrorEquals'";
 /// Guess.
-pub const STATES_ALL_LAST: &str = "The 'States.ALL' error must appear in the last element of the array";
+pub const STATES_ALL_LAST: &str =
+    "The 'States.ALL' error must appear in the last element of the array";
 /// Guess.
 pub const HEARTBEAT_TOO_LARGE: &str = "HeartbeatSeconds must be smaller than TimeoutSeconds";
 /// Guess.

@@ -146,7 +146,12 @@ pub(crate) fn effective_input(st: &State, env: &Env<'_>) -> Result<Value, Fault>
 }
 
 /// `ResultPath` semantics: where `result` goes inside the raw input.
-pub(crate) fn result_path(st: &State, spec: &PathSpec, raw: &Value, result: Value) -> Result<Value, Fault> {
+pub(crate) fn result_path(
+    st: &State,
+    spec: &PathSpec,
+    raw: &Value,
+    result: Value,
+) -> Result<Value, Fault> {
     match spec {
         PathSpec::Whole => Ok(result),
         PathSpec::Null => Ok(raw.clone()),
@@ -165,7 +170,11 @@ pub(crate) fn output_path(st: &State, env: &Env<'_>, value: Value) -> Result<Val
 }
 
 /// The outcome for a state that produced `output` and assigned `assigned`.
-pub(crate) fn transition(st: &State, output: Value, assigned: Option<Map<String, Value>>) -> Outcome {
+pub(crate) fn transition(
+    st: &State,
+    output: Value,
+    assigned: Option<Map<String, Value>>,
+) -> Outcome {
     match super::next_of(st) {
         Some(next) => Outcome::Next { next, output, assigned },
         None => Outcome::End { output, assigned },
@@ -202,7 +211,9 @@ fn resolve_int(st: &State, env: &Env<'_>, n: &Num<u64>, field: &str) -> Result<u
     match n {
         Num::Fixed(v) => Ok(*v),
         Num::Path(p) => {
-            let v = p.select(env).ok_or_else(|| runtime(st, invalid_path_cause(p.as_str(), env.input)))?;
+            let v = p
+                .select(env)
+                .ok_or_else(|| runtime(st, invalid_path_cause(p.as_str(), env.input)))?;
             // AWS parses a string holding an integer too (recorded: MaxConcurrencyPath → "1").
             let v = match &v {
                 Value::String(s) => s.trim().parse::<i64>().map(Value::from).unwrap_or(v),
@@ -216,7 +227,11 @@ fn resolve_int(st: &State, env: &Env<'_>, n: &Num<u64>, field: &str) -> Result<u
             }
             Err(runtime(
                 st,
-                format!("The {field} field refers to value \"{}\" which is not a valid integer: {}", json_text(&v), p.as_str()),
+                format!(
+                    "The {field} field refers to value \"{}\" which is not a valid integer: {}",
+                    json_text(&v),
+                    p.as_str()
+                ),
             ))
         }
     }
@@ -256,7 +271,12 @@ pub(crate) fn enter_map(st: &State, env: &Env<'_>, spec: &MapSpec) -> Result<Ent
                 map.insert("Item".to_owned(), Value::Object(entry));
                 ctx.insert("Map".to_owned(), Value::Object(map));
                 let ctx_value = Value::Object(std::mem::take(&mut ctx));
-                let rendered = t.render(&Env { input: &input, context: &ctx_value, vars: env.vars, seed: env.seed });
+                let rendered = t.render(&Env {
+                    input: &input,
+                    context: &ctx_value,
+                    vars: env.vars,
+                    seed: env.seed,
+                });
                 if let Value::Object(m) = ctx_value {
                     ctx = m;
                 }
@@ -276,7 +296,9 @@ pub(crate) fn enter_map(st: &State, env: &Env<'_>, spec: &MapSpec) -> Result<Ent
         None => None,
         Some(Num::Fixed(f)) => Some(*f),
         Some(Num::Path(p)) => {
-            let v = p.select(env).ok_or_else(|| runtime(st, invalid_path_cause(p.as_str(), env.input)))?;
+            let v = p
+                .select(env)
+                .ok_or_else(|| runtime(st, invalid_path_cause(p.as_str(), env.input)))?;
             let parsed = match &v {
                 Value::String(s) => s.trim().parse::<f64>().ok().filter(|f| f.is_finite()),
                 other => other.as_f64(),
@@ -301,7 +323,13 @@ pub(crate) fn enter_map(st: &State, env: &Env<'_>, spec: &MapSpec) -> Result<Ent
         None => None,
         Some(n) => Some(resolve_int(st, env, n, "ToleratedFailureCountPath")?),
     };
-    Ok(Entered::Map { start: spec.start, items, max_concurrency, tolerated_failure_percentage, tolerated_failure_count })
+    Ok(Entered::Map {
+        start: spec.start,
+        items,
+        max_concurrency,
+        tolerated_failure_percentage,
+        tolerated_failure_count,
+    })
 }
 
 #[cfg(test)]
@@ -312,14 +340,26 @@ mod tests {
     #[test]
     fn jayway_texts() {
         let input = json!({"a": {"b": 1}, "l": [1]});
-        assert_eq!(invalid_path_cause("$.x", &input), "Invalid path '$.x' : No results for path: $['x']");
+        assert_eq!(
+            invalid_path_cause("$.x", &input),
+            "Invalid path '$.x' : No results for path: $['x']"
+        );
         assert_eq!(
             invalid_path_cause("$.no.such.result.path", &input),
             "Invalid path '$.no.such.result.path' : Missing property in path $['no']"
         );
-        assert_eq!(invalid_path_cause("$.a.c", &input), "Invalid path '$.a.c' : No results for path: $['a']['c']");
-        assert_eq!(invalid_path_cause("$.l[3]", &input), "Invalid path '$.l[3]' : No results for path: $['l'][3]");
-        assert_eq!(invalid_path_cause("$['a']['z']", &input), "Invalid path '$['a']['z']' : No results for path: $['a']['z']");
+        assert_eq!(
+            invalid_path_cause("$.a.c", &input),
+            "Invalid path '$.a.c' : No results for path: $['a']['c']"
+        );
+        assert_eq!(
+            invalid_path_cause("$.l[3]", &input),
+            "Invalid path '$.l[3]' : No results for path: $['l'][3]"
+        );
+        assert_eq!(
+            invalid_path_cause("$['a']['z']", &input),
+            "Invalid path '$['a']['z']' : No results for path: $['a']['z']"
+        );
         for weird in ["$", "$.", "$[", "$['", "$[x]", "$..a", "$.a[*]", "x"] {
             let _ = invalid_path_cause(weird, &input);
         }

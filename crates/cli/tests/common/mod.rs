@@ -122,7 +122,9 @@ impl TestServer {
         let value = if bytes.is_empty() {
             Value::Null
         } else {
-            serde_json::from_slice(&bytes).unwrap_or_else(|e| panic!("answer is not JSON ({e}): {}", String::from_utf8_lossy(&bytes)))
+            serde_json::from_slice(&bytes).unwrap_or_else(|e| {
+                panic!("answer is not JSON ({e}): {}", String::from_utf8_lossy(&bytes))
+            })
         };
         (status, value)
     }
@@ -163,12 +165,23 @@ impl TestServer {
 
     /// Creates an activity; returns its ARN.
     pub async fn create_activity(&self, name: &str) -> String {
-        let out = self.client.create_activity().name(name).send().await.unwrap_or_else(|e| panic!("CreateActivity {name}: {e:?}"));
+        let out = self
+            .client
+            .create_activity()
+            .name(name)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("CreateActivity {name}: {e:?}"));
         out.activity_arn().to_owned()
     }
 
     /// Starts an execution (optional name and input); returns its ARN.
-    pub async fn start_exec(&self, sm_arn: &str, name: Option<&str>, input: Option<&str>) -> String {
+    pub async fn start_exec(
+        &self,
+        sm_arn: &str,
+        name: Option<&str>,
+        input: Option<&str>,
+    ) -> String {
         let out = self
             .client
             .start_execution()
@@ -191,7 +204,11 @@ impl TestServer {
     }
 
     /// Polls DescribeExecution until its status is `status` (bounded by [`WAIT_LIMIT`]).
-    pub async fn wait_for_status(&self, execution_arn: &str, status: &str) -> DescribeExecutionOutput {
+    pub async fn wait_for_status(
+        &self,
+        execution_arn: &str,
+        status: &str,
+    ) -> DescribeExecutionOutput {
         let deadline = tokio::time::Instant::now() + WAIT_LIMIT;
         loop {
             let out = self
@@ -220,14 +237,18 @@ impl TestServer {
             if events.iter().any(|e| e["type"] == event_type) {
                 return events;
             }
-            assert!(tokio::time::Instant::now() < deadline, "no {event_type} in {execution_arn} after {WAIT_LIMIT:?}: {events:#?}");
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "no {event_type} in {execution_arn} after {WAIT_LIMIT:?}: {events:#?}"
+            );
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }
 
     /// The full history as raw JSON events (ascending).
     pub async fn history_json(&self, execution_arn: &str) -> Vec<Value> {
-        let out = self.raw_ok("GetExecutionHistory", json!({ "executionArn": execution_arn })).await;
+        let out =
+            self.raw_ok("GetExecutionHistory", json!({ "executionArn": execution_arn })).await;
         out["events"].as_array().expect("events").clone()
     }
 
@@ -236,7 +257,10 @@ impl TestServer {
         let mut events = self.history_json(execution_arn).await;
         for e in &mut events {
             let obj = e.as_object_mut().expect("event object");
-            assert!(obj.remove("timestamp").is_some_and(|t| t.is_number()), "every event has a numeric timestamp: {obj:?}");
+            assert!(
+                obj.remove("timestamp").is_some_and(|t| t.is_number()),
+                "every event has a numeric timestamp: {obj:?}"
+            );
         }
         events
     }
@@ -246,18 +270,32 @@ impl TestServer {
         self.history_json(execution_arn)
             .await
             .iter()
-            .map(|e| (e["id"].as_i64().expect("id"), e["previousEventId"].as_i64().expect("prev"), e["type"].as_str().expect("type").to_owned()))
+            .map(|e| {
+                (
+                    e["id"].as_i64().expect("id"),
+                    e["previousEventId"].as_i64().expect("prev"),
+                    e["type"].as_str().expect("type").to_owned(),
+                )
+            })
             .collect()
     }
 
     /// GetActivityTask through the SDK, bounded by [`WAIT_LIMIT`]; panics when no task came.
     pub async fn poll_task(&self, activity_arn: &str, worker: Option<&str>) -> (String, String) {
-        let poll = self.client.get_activity_task().activity_arn(activity_arn).set_worker_name(worker.map(str::to_owned)).send();
+        let poll = self
+            .client
+            .get_activity_task()
+            .activity_arn(activity_arn)
+            .set_worker_name(worker.map(str::to_owned))
+            .send();
         let Ok(answer) = tokio::time::timeout(WAIT_LIMIT, poll).await else {
             panic!("no activity task on {activity_arn} within {WAIT_LIMIT:?}")
         };
         let out = answer.unwrap_or_else(|e| panic!("GetActivityTask {activity_arn}: {e:?}"));
-        let token = out.task_token().unwrap_or_else(|| panic!("GetActivityTask returned no task: {out:?}")).to_owned();
+        let token = out
+            .task_token()
+            .unwrap_or_else(|| panic!("GetActivityTask returned no task: {out:?}"))
+            .to_owned();
         (token, out.input().expect("a task has input").to_owned())
     }
 
@@ -274,7 +312,11 @@ impl TestServer {
 
 /// Asserts that an SDK call failed with AWS error `code` and message `message`.
 #[track_caller]
-pub fn assert_error<T: Debug, E: ProvideErrorMetadata + Debug>(result: Result<T, E>, code: &str, message: &str) {
+pub fn assert_error<T: Debug, E: ProvideErrorMetadata + Debug>(
+    result: Result<T, E>,
+    code: &str,
+    message: &str,
+) {
     match result {
         Ok(v) => panic!("expected {code} ({message}), got success: {v:?}"),
         Err(e) => {
@@ -286,7 +328,10 @@ pub fn assert_error<T: Debug, E: ProvideErrorMetadata + Debug>(result: Result<T,
 
 /// Asserts that an SDK call failed with AWS error `code` (any message).
 #[track_caller]
-pub fn assert_code<T: Debug, E: ProvideErrorMetadata + Debug>(result: Result<T, E>, code: &str) -> String {
+pub fn assert_code<T: Debug, E: ProvideErrorMetadata + Debug>(
+    result: Result<T, E>,
+    code: &str,
+) -> String {
     match result {
         Ok(v) => panic!("expected {code}, got success: {v:?}"),
         Err(e) => {
@@ -298,12 +343,15 @@ pub fn assert_code<T: Debug, E: ProvideErrorMetadata + Debug>(result: Result<T, 
 
 /// Runs `f` with a deadline of [`WAIT_LIMIT`].
 pub async fn bounded<F: Future>(what: &str, f: F) -> F::Output {
-    tokio::time::timeout(WAIT_LIMIT, f).await.unwrap_or_else(|_| panic!("{what} did not finish within {WAIT_LIMIT:?}"))
+    tokio::time::timeout(WAIT_LIMIT, f)
+        .await
+        .unwrap_or_else(|_| panic!("{what} did not finish within {WAIT_LIMIT:?}"))
 }
 
 /// The sorted keys of a JSON object.
 pub fn keys(v: &Value) -> Vec<String> {
-    let mut k: Vec<String> = v.as_object().unwrap_or_else(|| panic!("not an object: {v}")).keys().cloned().collect();
+    let mut k: Vec<String> =
+        v.as_object().unwrap_or_else(|| panic!("not an object: {v}")).keys().cloned().collect();
     k.sort();
     k
 }

@@ -78,14 +78,24 @@ impl Store for MemoryStore {
             match inner.executions.get_mut(&record.arn) {
                 Some(entry) => entry.record = record,
                 None => {
-                    inner.by_machine.entry(record.state_machine_arn.clone()).or_default().push(record.arn.clone());
-                    inner.executions.insert(record.arn.clone(), ExecutionEntry { record, events: Vec::new() });
+                    inner
+                        .by_machine
+                        .entry(record.state_machine_arn.clone())
+                        .or_default()
+                        .push(record.arn.clone());
+                    inner
+                        .executions
+                        .insert(record.arn.clone(), ExecutionEntry { record, events: Vec::new() });
                 }
             }
         }
         for (arn, event) in batch.events {
             if let Some(entry) = inner.executions.get_mut(&arn) {
-                debug_assert_eq!(entry.events.len() as u64 + 1, event.id, "events arrive in id order");
+                debug_assert_eq!(
+                    entry.events.len() as u64 + 1,
+                    event.id,
+                    "events arrive in id order"
+                );
                 entry.events.push(event);
             }
         }
@@ -94,7 +104,11 @@ impl Store for MemoryStore {
     fn get_execution(&self, arn: &str) -> Result<Option<ExecutionRecord>> {
         Ok(self.inner.read().executions.get(arn).map(|e| e.record.clone()))
     }
-    fn list_executions(&self, state_machine_arn: &str, status: Option<ExecutionStatus>) -> Result<Vec<ExecutionRecord>> {
+    fn list_executions(
+        &self,
+        state_machine_arn: &str,
+        status: Option<ExecutionStatus>,
+    ) -> Result<Vec<ExecutionRecord>> {
         let inner = self.inner.read();
         let Some(arns) = inner.by_machine.get(state_machine_arn) else { return Ok(Vec::new()) };
         Ok(arns
