@@ -8,7 +8,7 @@
 //! a branch or processor start) indexes `Machine::states`. All states of all graphs share one
 //! numbering; [`State::graph`] tells which graph (top level, a Parallel branch, a Map
 //! processor) a state belongs to.
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::choice::Rule;
@@ -18,7 +18,7 @@ use crate::template::Template;
 
 /// Index of a state in [`Machine`]; states of nested graphs (Parallel branches,
 /// Map processors) share one numbering.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct StateId(pub u32);
 
 /// Index of a graph (a `StartAt`/`States` pair) in [`Machine`]; `GraphId(0)` is the top level.
@@ -27,7 +27,7 @@ pub struct GraphId(pub u32);
 
 /// The state types of the language; `as_str` is the prefix of its history events
 /// (`PassStateEntered`, `TaskStateExited`, …).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum StateKind {
     /// `Pass`
     Pass,

@@ -2,10 +2,11 @@
 //!
 //! Event types and detail fields are AWS's (`TaskStateEntered` with
 //! `stateEnteredEventDetails`, …); the API layer only renders them.
+use serde::{Deserialize, Serialize};
 use stepwise_asl::StateKind;
 
 /// One event of an execution's history.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct HistoryEvent {
     /// 1-based, increasing by one within an execution.
     pub id: u64,
@@ -18,7 +19,7 @@ pub struct HistoryEvent {
 }
 
 /// Optional `error` and `cause` of failure events.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ErrorCause {
     /// The error name.
     pub error: Option<String>,
@@ -27,7 +28,7 @@ pub struct ErrorCause {
 }
 
 /// The event types, with their details. JSON payloads are kept as text, as AWS returns them.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[allow(missing_docs)]
 pub enum EventKind {
     ExecutionStarted {

@@ -1,8 +1,12 @@
 //! The records the engine keeps and the store persists.
+//!
+//! They derive serde so a store may encode them as it likes (the SQLite store uses JSON).
 use std::sync::Arc;
 
+use serde::{Deserialize, Serialize};
+
 /// `STANDARD` or `EXPRESS`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum MachineType {
     /// Durable, exactly-once workflows.
     Standard,
@@ -21,7 +25,7 @@ impl MachineType {
 }
 
 /// A resource tag.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Tag {
     /// Tag key.
     pub key: String,
@@ -30,7 +34,7 @@ pub struct Tag {
 }
 
 /// A state machine as created or last updated.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct StateMachineRecord {
     /// Its ARN.
     pub arn: String,
@@ -59,7 +63,7 @@ pub struct StateMachineRecord {
 }
 
 /// An activity.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ActivityRecord {
     /// Its ARN.
     pub arn: String,
@@ -72,7 +76,7 @@ pub struct ActivityRecord {
 }
 
 /// The status of an execution.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum ExecutionStatus {
     /// Still going.
     Running,
@@ -111,7 +115,7 @@ impl ExecutionStatus {
 }
 
 /// An execution's summary row (its history is kept beside it).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ExecutionRecord {
     /// Its ARN.
     pub arn: String,

@@ -21,12 +21,15 @@ pub struct Batch {
     pub executions: Vec<ExecutionRecord>,
     /// Events to append, each with its execution's ARN.
     pub events: Vec<(String, HistoryEvent)>,
+    /// The runtime state of running executions, opaque to the store, replacing the
+    /// previous one; `None` deletes it (the execution ended). Recovery reads them back.
+    pub snapshots: Vec<(String, Option<Vec<u8>>)>,
 }
 
 impl Batch {
     /// True when there is nothing to commit.
     pub fn is_empty(&self) -> bool {
-        self.executions.is_empty() && self.events.is_empty()
+        self.executions.is_empty() && self.events.is_empty() && self.snapshots.is_empty()
     }
 }
 
@@ -62,4 +65,14 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<Vec<ExecutionRecord>>;
     /// An execution's history, in id order.
     fn history(&self, arn: &str) -> Result<Vec<HistoryEvent>>;
+
+    /// Every execution that has a snapshot (those running at the last commit), with it.
+    fn running_snapshots(&self) -> Result<Vec<(ExecutionRecord, Vec<u8>)>>;
+    /// A server setting (e.g. the task-token key), if set.
+    fn get_setting(&self, key: &str) -> Result<Option<Vec<u8>>>;
+    /// Sets a server setting durably.
+    fn put_setting(&self, key: &str, value: &[u8]) -> Result<()>;
+    /// Removes executions (rows and histories) that ended before `ended_before_ms`;
+    /// returns how many were removed.
+    fn remove_ended_before(&self, ended_before_ms: i64) -> Result<usize>;
 }

@@ -21,6 +21,8 @@ struct Inner {
     executions: HashMap<String, ExecutionEntry>,
     /// Execution ARNs per state machine, in start order.
     by_machine: HashMap<String, Vec<String>>,
+    snapshots: HashMap<String, Vec<u8>>,
+    settings: HashMap<String, Vec<u8>>,
 }
 
 #[derive(Debug)]
@@ -89,6 +91,12 @@ impl Store for MemoryStore {
                 }
             }
         }
+        for (arn, snapshot) in batch.snapshots {
+            match snapshot {
+                Some(bytes) => inner.snapshots.insert(arn, bytes),
+                None => inner.snapshots.remove(&arn),
+            };
+        }
         for (arn, event) in batch.events {
             if let Some(entry) = inner.executions.get_mut(&arn) {
                 debug_assert_eq!(
@@ -121,5 +129,37 @@ impl Store for MemoryStore {
     }
     fn history(&self, arn: &str) -> Result<Vec<HistoryEvent>> {
         Ok(self.inner.read().executions.get(arn).map(|e| e.events.clone()).unwrap_or_default())
+    }
+    fn running_snapshots(&self) -> Result<Vec<(ExecutionRecord, Vec<u8>)>> {
+        let inner = self.inner.read();
+        Ok(inner
+            .snapshots
+            .iter()
+            .filter_map(|(arn, bytes)| Some((inner.executions.get(arn)?.record.clone(), bytes.clone())))
+            .collect())
+    }
+    fn get_setting(&self, key: &str) -> Result<Option<Vec<u8>>> {
+        Ok(self.inner.read().settings.get(key).cloned())
+    }
+    fn put_setting(&self, key: &str, value: &[u8]) -> Result<()> {
+        self.inner.write().settings.insert(key.to_owned(), value.to_vec());
+        Ok(())
+    }
+    fn remove_ended_before(&self, ended_before_ms: i64) -> Result<usize> {
+        let mut inner = self.inner.write();
+        let expired: Vec<String> = inner
+            .executions
+            .values()
+            .filter(|e| e.record.stop_ms.is_some_and(|t| t < ended_before_ms))
+            .map(|e| e.record.arn.clone())
+            .collect();
+        for arn in &expired {
+            if let Some(entry) = inner.executions.remove(arn) {
+                if let Some(list) = inner.by_machine.get_mut(&entry.record.state_machine_arn) {
+                    list.retain(|a| a != arn);
+                }
+            }
+        }
+        Ok(expired.len())
     }
 }
