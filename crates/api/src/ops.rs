@@ -26,18 +26,20 @@ pub async fn dispatch(engine: &Engine, op: &str, p: Params, region: Option<&str>
             page(&p, &all, 100, "stateMachines", wire::state_machine_item)
         }
         "ValidateStateMachineDefinition" => validate_definition(&p),
-        "StartExecution" => start_execution(engine, &p),
+        "StartExecution" => start_execution(engine, &p).await,
         "DescribeExecution" => {
             Ok(wire::execution(&engine.describe_execution(p.str("executionArn")?)?))
         }
         "DescribeStateMachineForExecution" => describe_state_machine_for_execution(engine, &p),
         "ListExecutions" => list_executions(engine, &p),
         "StopExecution" => {
-            let stop = engine.stop_execution(
-                p.str("executionArn")?,
-                p.opt_str("error")?.map(str::to_owned),
-                p.opt_str("cause")?.map(str::to_owned),
-            )?;
+            let stop = engine
+                .stop_execution(
+                    p.str("executionArn")?,
+                    p.opt_str("error")?.map(str::to_owned),
+                    p.opt_str("cause")?.map(str::to_owned),
+                )
+                .await?;
             Ok(json!({ "stopDate": wire::date(stop) }))
         }
         "GetExecutionHistory" => execution_history(engine, &p),
@@ -63,17 +65,17 @@ pub async fn dispatch(engine: &Engine, op: &str, p: Params, region: Option<&str>
             })
         }
         "SendTaskSuccess" => {
-            engine.send_task_success(p.str("taskToken")?, p.str("output")?)?;
+            engine.send_task_success(p.str("taskToken")?, p.str("output")?).await?;
             Ok(json!({}))
         }
         "SendTaskFailure" => {
             let error = p.opt_str("error")?.map(str::to_owned);
             let cause = p.opt_str("cause")?.map(str::to_owned);
-            engine.send_task_failure(p.str("taskToken")?, error, cause)?;
+            engine.send_task_failure(p.str("taskToken")?, error, cause).await?;
             Ok(json!({}))
         }
         "SendTaskHeartbeat" => {
-            engine.send_task_heartbeat(p.str("taskToken")?)?;
+            engine.send_task_heartbeat(p.str("taskToken")?).await?;
             Ok(json!({}))
         }
         "TagResource" => {
@@ -194,12 +196,14 @@ fn validate_definition(p: &Params) -> Reply {
     )
 }
 
-fn start_execution(engine: &Engine, p: &Params) -> Reply {
-    let record = engine.start_execution(
-        p.str("stateMachineArn")?,
-        p.opt_str("name")?.map(str::to_owned),
-        p.opt_str("input")?.map(str::to_owned),
-    )?;
+async fn start_execution(engine: &Engine, p: &Params) -> Reply {
+    let record = engine
+        .start_execution(
+            p.str("stateMachineArn")?,
+            p.opt_str("name")?.map(str::to_owned),
+            p.opt_str("input")?.map(str::to_owned),
+        )
+        .await?;
     Ok(json!({ "executionArn": record.arn, "startDate": wire::date(record.start_ms) }))
 }
 

@@ -80,8 +80,10 @@ pub async fn start(options: ServeOptions) -> anyhow::Result<Server> {
         scope: Scope { region: options.region, account: options.account },
         clock: Arc::new(SystemClock),
         store,
-        token_key: random_key(),
-    });
+        token_key: None,
+        durable: false,
+    })
+    .context("starting the engine")?;
     let listener = tokio::net::TcpListener::bind(options.bind)
         .await
         .with_context(|| format!("binding {}", options.bind))?;
@@ -89,22 +91,4 @@ pub async fn start(options: ServeOptions) -> anyhow::Result<Server> {
     let app = stepwise_api::router(engine.clone());
     let task = tokio::spawn(async move { axum::serve(listener, app).await });
     Ok(Server { addr, engine, task })
-}
-
-/// A fresh secret for signing task tokens.
-fn random_key() -> [u8; 32] {
-    use std::hash::{BuildHasher, Hasher};
-    let mut key = [0u8; 32];
-    for chunk in key.chunks_mut(8) {
-        // RandomState is seeded from the OS's randomness.
-        let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-        h.write_u128(
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .unwrap_or_default()
-                .as_nanos(),
-        );
-        chunk.copy_from_slice(&h.finish().to_le_bytes());
-    }
-    key
 }

@@ -18,7 +18,7 @@ use crate::activity::{LocalPoller, Queues};
 use crate::arn::{self, Kind, Scope};
 use crate::clock::Clock;
 use crate::error::{Error, Result};
-use crate::execution::{Effect, FrameId, Running, Services};
+use crate::execution::{Effect, FrameId, Pending, Running, Services};
 use crate::history::{ErrorCause, HistoryEvent};
 use crate::model::{
     ActivityRecord, ExecutionRecord, ExecutionStatus, MachineType, StateMachineRecord, Tag,
@@ -44,8 +44,14 @@ pub struct Options {
     pub clock: Arc<dyn Clock>,
     /// Where records and histories go.
     pub store: Arc<dyn Store>,
-    /// Secret for task tokens.
-    pub token_key: [u8; 32],
+    /// Secret for task tokens; `None` reads it from the store, creating it on first start,
+    /// so tokens stay valid across restarts.
+    pub token_key: Option<[u8; 32]>,
+    /// The store is durable: record runtime snapshots for recovery, and commit on a
+    /// committer thread that merges concurrent batches into one transaction (one
+    /// fsync for many decisions). Off for the memory store, where a commit costs
+    /// less than the hand-off and nothing survives a restart anyway.
+    pub durable: bool,
 }
 
 impl std::fmt::Debug for Options {
@@ -78,9 +84,30 @@ struct Inner {
     timer_wake: Notify,
     /// Parsed machines by definition text, so starting an execution does not re-validate.
     machines: Mutex<HashMap<Arc<str>, Arc<Machine>>>,
+    /// The committer thread's queue, when commits are grouped.
+    committer: Option<std::sync::mpsc::Sender<(Batch, oneshot::Sender<Result<()>>)>>,
 }
 
-#[derive(Debug)]
+/// A commit on its way to the store; wait on it before acknowledging.
+#[must_use = "a commit must be awaited before the operation answers"]
+pub(crate) struct Ticket(Option<oneshot::Receiver<Result<()>>>);
+
+impl Ticket {
+    fn done() -> Ticket {
+        Ticket(None)
+    }
+    /// Resolves once the batch is durable.
+    pub(crate) async fn durable(self) -> Result<()> {
+        match self.0 {
+            None => Ok(()),
+            Some(rx) => {
+                rx.await.unwrap_or_else(|_| Err(Error::Internal("the committer stopped".into())))
+            }
+        }
+    }
+}
+
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
 struct TaskRecord {
     execution: Arc<str>,
     frame: FrameId,
@@ -157,32 +184,115 @@ pub struct ActivityTask {
 }
 
 impl Engine {
-    /// Builds the engine and starts its driver and timer loops on the current tokio runtime.
-    pub fn start(options: Options) -> Engine {
-        let engine = Engine::new(options);
+    /// Builds the engine, recovers the executions the store left running, and starts
+    /// the driver and timer loops on the current tokio runtime.
+    pub fn start(options: Options) -> Result<Engine> {
+        let engine = Engine::new(options)?;
+        let recovered = engine.recover()?;
+        if recovered > 0 {
+            tracing::info!("recovered {recovered} running executions");
+        }
         let driver = engine.clone();
         tokio::spawn(async move { driver.drive().await });
         let timers = engine.clone();
         tokio::spawn(async move { timers.run_timers().await });
-        engine
+        Ok(engine)
     }
 
     /// Builds the engine without background loops (tests drive it with [`Engine::tick`]).
-    pub fn new(options: Options) -> Engine {
-        let seed = u64::from_le_bytes(options.token_key[..8].try_into().expect("8 bytes"));
-        let core = Core { next_task: (seed as u128) << 64, seed, ..Core::default() };
-        Engine {
+    pub fn new(options: Options) -> Result<Engine> {
+        let token_key = match options.token_key {
+            Some(key) => key,
+            None => token_key_of(&*options.store)?,
+        };
+        // Task ids must not repeat across restarts: each process numbers from a random base.
+        let base: u64 = rand::random();
+        let seed: u64 = rand::random();
+        let core = Core { next_task: (base as u128) << 64, seed, ..Core::default() };
+        let committer = options.durable.then(|| spawn_committer(options.store.clone()));
+        Ok(Engine {
             inner: Arc::new(Inner {
                 scope: options.scope,
                 clock: options.clock,
                 store: options.store,
-                signer: TokenSigner::new(options.token_key),
+                signer: TokenSigner::new(token_key),
                 core: Mutex::new(core),
                 driver: Notify::new(),
                 timer_wake: Notify::new(),
                 machines: Mutex::new(HashMap::new()),
+                committer,
             }),
+        })
+    }
+
+    /// Restores every execution the store holds a snapshot of, and re-arms its
+    /// tasks, timers and long polls at their recorded deadlines. Returns how many.
+    fn recover(&self) -> Result<usize> {
+        let snapshots = self.store().running_snapshots()?;
+        let now = self.now();
+        let mut core = self.inner.core.lock();
+        let mut batch = Batch::default();
+        let mut count = 0;
+        for (record, bytes) in snapshots {
+            let machine = self.machine_for(&record.definition)?;
+            let (mut running, waits, extra) = match Running::restore(&bytes, machine) {
+                Ok(restored) => restored,
+                Err(e) => {
+                    tracing::error!("cannot recover {}: {e}", record.arn);
+                    continue;
+                }
+            };
+            let key: Arc<str> = record.arn.as_str().into();
+            let tasks: Vec<(TaskId, TaskRecord)> =
+                serde_json::from_value(extra).unwrap_or_default();
+            let mut tasks: HashMap<TaskId, TaskRecord> = tasks.into_iter().collect();
+            for wait in waits {
+                match wait {
+                    Pending::Task { frame, generation, task, timeout_at } => {
+                        let Some(mut task_record) = tasks.remove(&task) else { continue };
+                        task_record.execution = key.clone();
+                        if let Some(at_ms) = timeout_at {
+                            self.set_timer(
+                                &mut core,
+                                at_ms,
+                                TimerKind::Frame { execution: key.clone(), frame, generation },
+                            );
+                        }
+                        if task_record.started {
+                            if let Some(deadline) = task_record.heartbeat_deadline {
+                                self.set_timer(&mut core, deadline, TimerKind::Heartbeat { task });
+                            }
+                        } else {
+                            let core = &mut *core;
+                            core.queues.offer(&task_record.activity, task, &mut core.handovers);
+                        }
+                        core.tasks.insert(task, task_record);
+                    }
+                    Pending::Timer { frame, generation, at_ms } => self.set_timer(
+                        &mut core,
+                        at_ms,
+                        TimerKind::Frame { execution: key.clone(), frame, generation },
+                    ),
+                    Pending::Service { frame, generation, action, parameters } => {
+                        running.repeat_service_call(frame, generation, action, parameters)
+                    }
+                }
+            }
+            if let Some(at_ms) = running.timeout_at() {
+                self.set_timer(&mut core, at_ms, TimerKind::Execution { execution: key.clone() });
+            }
+            running.persisted = true;
+            core.running.insert(key.clone(), running);
+            core.ready.push_back(key);
+            count += 1;
         }
+        // Ready frames and repeated calls advance on the driver; commit what recovery decided.
+        let ready: Vec<_> = core.ready.drain(..).collect();
+        for key in ready {
+            self.advance(&mut core, &key, now, &mut batch);
+        }
+        drop(self.commit(&mut core, batch)?);
+        Ok(count)
     }
 
     /// The region and account ARNs are minted in.
@@ -410,12 +520,23 @@ impl Engine {
     // ----- executions -------------------------------------------------------
 
     /// `StartExecution`: idempotent for the same name and input while running.
-    pub fn start_execution(
+    pub async fn start_execution(
         &self,
         state_machine_arn: &str,
         name: Option<String>,
         input: Option<String>,
     ) -> Result<ExecutionRecord> {
+        let (record, ticket) = self.start_execution_locked(state_machine_arn, name, input)?;
+        ticket.durable().await?;
+        Ok(record)
+    }
+
+    fn start_execution_locked(
+        &self,
+        state_machine_arn: &str,
+        name: Option<String>,
+        input: Option<String>,
+    ) -> Result<(ExecutionRecord, Ticket)> {
         let machine_record = self.describe_state_machine(state_machine_arn)?;
         let input_text = input.unwrap_or_else(|| "{}".to_owned());
         if input_text.len() > MAX_PAYLOAD_BYTES {
@@ -445,9 +566,14 @@ impl Engine {
             format!("{}:{name}", machine_record.arn.replacen(":stateMachine:", ":execution:", 1));
         let machine = self.machine_for(&machine_record.definition)?;
         let mut core = self.inner.core.lock();
-        if let Some(existing) = self.store().get_execution(&arn)? {
+        // A running execution may not have reached the store yet (group commit): ask the core first.
+        let existing = match core.running.get(arn.as_str()) {
+            Some(running) => Some(running.record.clone()),
+            None => self.store().get_execution(&arn)?,
+        };
+        if let Some(existing) = existing {
             if existing.status == ExecutionStatus::Running && *existing.input == *input_text {
-                return Ok(existing);
+                return Ok((existing, Ticket::done()));
             }
             return Err(Error::ExecutionAlreadyExists(format!(
                 "Execution Already Exists: '{arn}'"
@@ -475,8 +601,8 @@ impl Engine {
         core.running.insert(key.clone(), running);
         let mut batch = Batch::default();
         self.advance(&mut core, &key, now, &mut batch);
-        self.commit(&mut core, batch)?;
-        Ok(record)
+        let ticket = self.commit(&mut core, batch)?;
+        Ok((record, ticket))
     }
 
     /// The validated machine of a definition, parsed once and cached.
@@ -525,25 +651,34 @@ impl Engine {
     }
 
     /// `StopExecution`: returns the stop date (epoch ms).
-    pub fn stop_execution(
+    pub async fn stop_execution(
         &self,
         arn: &str,
         error: Option<String>,
         cause: Option<String>,
     ) -> Result<i64> {
-        let record = self.describe_execution(arn)?;
-        let mut core = self.inner.core.lock();
-        let now = self.now();
-        let Some(running) = core.running.get_mut(arn) else {
-            // Already ended: AWS answers with the recorded stop date.
-            return Ok(record.stop_ms.unwrap_or(now));
+        arn::parse(arn, Kind::Execution)?;
+        let (stop, ticket) = {
+            let mut core = self.inner.core.lock();
+            let now = self.now();
+            match core.running.get_mut(arn) {
+                Some(running) => {
+                    running.stop(ExecutionStatus::Aborted, ErrorCause { error, cause }, now);
+                    let key: Arc<str> = arn.into();
+                    let mut batch = Batch::default();
+                    self.advance(&mut core, &key, now, &mut batch);
+                    (now, self.commit(&mut core, batch)?)
+                }
+                None => {
+                    // Already ended: AWS answers with the recorded stop date.
+                    drop(core);
+                    let record = self.describe_execution(arn)?;
+                    (record.stop_ms.unwrap_or(now), Ticket::done())
+                }
+            }
         };
-        running.stop(ExecutionStatus::Aborted, ErrorCause { error, cause }, now);
-        let key: Arc<str> = arn.into();
-        let mut batch = Batch::default();
-        self.advance(&mut core, &key, now, &mut batch);
-        self.commit(&mut core, batch)?;
-        Ok(now)
+        ticket.durable().await?;
+        Ok(stop)
     }
 
     // ----- activity tasks ---------------------------------------------------
@@ -568,16 +703,20 @@ impl Engine {
         let worker = worker_name;
         let deadline = tokio::time::Instant::now() + wait;
         loop {
-            let rx = {
+            let polled = {
                 let mut core = self.inner.core.lock();
                 match core.queues.poll(activity_arn) {
-                    Ok(task) => match self.claim(&mut core, task, &worker)? {
-                        Some(delivered) => return Ok(Some(delivered)),
-                        None => continue,
-                    },
-
-                    Err(rx) => rx,
+                    Ok(task) => Ok(self.claim(&mut core, task, &worker)?),
+                    Err(rx) => Err(rx),
                 }
+            };
+            let rx = match polled {
+                Ok(Some((delivered, ticket))) => {
+                    ticket.durable().await?;
+                    return Ok(Some(delivered));
+                }
+                Ok(None) => continue,
+                Err(rx) => rx,
             };
             let mut guard = PollGuard { engine: self, activity: activity_arn, rx: Some(rx) };
             let received =
@@ -585,8 +724,12 @@ impl Engine {
             guard.rx = None;
             match received {
                 Ok(Ok(task)) => {
-                    let mut core = self.inner.core.lock();
-                    if let Some(delivered) = self.claim(&mut core, task, &worker)? {
+                    let claimed = {
+                        let mut core = self.inner.core.lock();
+                        self.claim(&mut core, task, &worker)?
+                    };
+                    if let Some((delivered, ticket)) = claimed {
+                        ticket.durable().await?;
                         return Ok(Some(delivered));
                     }
                 }
@@ -605,11 +748,11 @@ impl Engine {
         core: &mut Core,
         task: TaskId,
         worker: &Option<String>,
-    ) -> Result<Option<ActivityTask>> {
+    ) -> Result<Option<(ActivityTask, Ticket)>> {
         let mut batch = Batch::default();
         let claimed = self.claim_into(core, task, worker, self.now(), &mut batch);
-        self.commit(core, batch)?;
-        Ok(claimed)
+        let ticket = self.commit(core, batch)?;
+        Ok(claimed.map(|c| (c, ticket)))
     }
 
     /// Marks a delivered task started, collecting `ActivityStarted` into `batch`.
@@ -651,7 +794,12 @@ impl Engine {
     }
 
     /// `SendTaskSuccess`.
-    pub fn send_task_success(&self, token: &str, output: &str) -> Result<()> {
+    pub async fn send_task_success(&self, token: &str, output: &str) -> Result<()> {
+        let ticket = self.send_task_success_locked(token, output)?;
+        ticket.durable().await
+    }
+
+    fn send_task_success_locked(&self, token: &str, output: &str) -> Result<Ticket> {
         if output.len() > MAX_PAYLOAD_BYTES {
             return Err(Error::Validation(format!(
                 "1 validation error detected: Value at 'output' failed to satisfy constraint: Member must have length less than or equal to {MAX_PAYLOAD_BYTES}"
@@ -667,30 +815,52 @@ impl Engine {
     }
 
     /// `SendTaskFailure`.
-    pub fn send_task_failure(
+    pub async fn send_task_failure(
         &self,
         token: &str,
         error: Option<String>,
         cause: Option<String>,
     ) -> Result<()> {
-        let mut core = self.inner.core.lock();
-        let task = self.task_for_token(&core, token)?;
-        self.finish_task(&mut core, task, |running, frame, now| {
-            running.task_failed(frame, error, cause, now)
-        })
+        let ticket = {
+            let mut core = self.inner.core.lock();
+            let task = self.task_for_token(&core, token)?;
+            self.finish_task(&mut core, task, |running, frame, now| {
+                running.task_failed(frame, error, cause, now)
+            })?
+        };
+        ticket.durable().await
     }
 
     /// `SendTaskHeartbeat`: restarts the heartbeat clock.
-    pub fn send_task_heartbeat(&self, token: &str) -> Result<()> {
-        let mut core = self.inner.core.lock();
-        let task = self.task_for_token(&core, token)?;
-        let now = self.now();
-        if let Some(record) = core.tasks.get_mut(&task) {
-            if let Some(secs) = record.heartbeat_seconds {
-                record.heartbeat_deadline = Some(now + secs as i64 * 1000);
+    pub async fn send_task_heartbeat(&self, token: &str) -> Result<()> {
+        let ticket = {
+            let mut core = self.inner.core.lock();
+            let task = self.task_for_token(&core, token)?;
+            let now = self.now();
+            let mut batch = Batch::default();
+            if let Some(record) = core.tasks.get_mut(&task) {
+                if let Some(secs) = record.heartbeat_seconds {
+                    record.heartbeat_deadline = Some(now + secs as i64 * 1000);
+                    // The new deadline must survive a restart: record the snapshot again.
+                    let execution = record.execution.clone();
+                    if let Some(running) = core.running.get(&execution) {
+                        if self.inner.committer.is_some() {
+                            let bytes = self.snapshot_of(&core, running);
+                            batch.snapshots.push((execution.to_string(), Some(bytes)));
+                        }
+                    }
+                }
             }
-        }
-        Ok(())
+            self.commit(&mut core, batch)?
+        };
+        ticket.durable().await
+    }
+
+    /// A running execution's snapshot, with the task records of its frames.
+    fn snapshot_of(&self, core: &Core, running: &Running) -> Vec<u8> {
+        let tasks: Vec<(TaskId, &TaskRecord)> =
+            running.tasks().filter_map(|t| Some((t, core.tasks.get(&t)?))).collect();
+        running.snapshot(serde_json::to_value(tasks).unwrap_or_default())
     }
 
     fn finish_task(
@@ -698,7 +868,7 @@ impl Engine {
         core: &mut Core,
         task: TaskId,
         finish: impl FnOnce(&mut Running, FrameId, i64),
-    ) -> Result<()> {
+    ) -> Result<Ticket> {
         let mut batch = Batch::default();
         self.finish_task_into(core, task, finish, self.now(), &mut batch);
         self.commit(core, batch)
@@ -743,10 +913,21 @@ impl Engine {
                 break;
             }
         }
+        let changed = !running.pending.is_empty() || running.record_dirty;
         batch.events.extend(running.pending.drain(..).map(|e| (key.to_string(), e)));
         if running.record_dirty {
             running.record_dirty = false;
             batch.executions.push(running.record.clone());
+        }
+        // With a durable store, a running execution's snapshot travels with its events;
+        // an ended one's is deleted. (A Pass chain that ends in one go never writes one.)
+        if self.inner.committer.is_some() && changed {
+            if running.is_running() {
+                batch.snapshots.push((key.to_string(), Some(self.snapshot_of(core, &running))));
+                running.persisted = true;
+            } else if running.persisted {
+                batch.snapshots.push((key.to_string(), None));
+            }
         }
         if running.is_running() {
             if more {
@@ -828,13 +1009,23 @@ impl Engine {
         }
     }
 
-    fn commit(&self, core: &mut Core, mut batch: Batch) -> Result<()> {
+    /// Hands a batch to the store. Batches leave in decision order (this runs under the
+    /// core lock, and the committer is one FIFO thread); the ticket resolves once durable.
+    fn commit(&self, core: &mut Core, mut batch: Batch) -> Result<Ticket> {
         self.settle(core, &mut batch);
         if batch.is_empty() {
-            return Ok(());
+            return Ok(Ticket::done());
         }
-        // Committed under the core lock, so batches reach the store in decision order.
-        self.store().commit(batch)
+        match &self.inner.committer {
+            None => self.store().commit(batch).map(|()| Ticket::done()),
+            Some(queue) => {
+                let (tx, rx) = oneshot::channel();
+                queue
+                    .send((batch, tx))
+                    .map_err(|_| Error::Internal("the committer stopped".into()))?;
+                Ok(Ticket(Some(rx)))
+            }
+        }
     }
 
     /// `aws-sdk:sfn:<action>` called by an execution; `None` while it waits (a long poll).
@@ -992,7 +1183,7 @@ impl Engine {
         for key in ready {
             self.advance(&mut core, &key, now, &mut batch);
         }
-        if let Err(e) = self.commit(&mut core, batch) {
+        if let Err(e) = self.commit(&mut core, batch).map(drop) {
             tracing::error!("commit failed: {e}");
         }
         core.timers.keys().next().map(|(t, _)| *t)
@@ -1063,6 +1254,52 @@ impl Engine {
     }
 }
 
+/// The committer thread: merges whatever batches are waiting into one store
+/// transaction, then tells each sender. One thread, first in first out, so batches
+/// reach the store in the order they were decided.
+fn spawn_committer(
+    store: Arc<dyn Store>,
+) -> std::sync::mpsc::Sender<(Batch, oneshot::Sender<Result<()>>)> {
+    let (tx, rx) = std::sync::mpsc::channel::<(Batch, oneshot::Sender<Result<()>>)>();
+    std::thread::Builder::new()
+        .name("stepwise-committer".into())
+        .spawn(move || {
+            while let Ok(first) = rx.recv() {
+                let mut merged = first.0;
+                let mut waiters = vec![first.1];
+                while waiters.len() < 4096 {
+                    let Ok((batch, waiter)) = rx.try_recv() else { break };
+                    merged.executions.extend(batch.executions);
+                    merged.events.extend(batch.events);
+                    merged.snapshots.extend(batch.snapshots);
+                    waiters.push(waiter);
+                }
+                let result = store.commit(merged);
+                if let Err(e) = &result {
+                    tracing::error!("commit failed: {e}");
+                }
+                for waiter in waiters {
+                    let _ = waiter.send(result.clone());
+                }
+            }
+        })
+        .expect("spawning the committer thread");
+    tx
+}
+
+/// The task-token key: from the store, or made and stored on first start.
+fn token_key_of(store: &dyn Store) -> Result<[u8; 32]> {
+    const KEY: &str = "token_key";
+    if let Some(bytes) = store.get_setting(KEY)? {
+        if let Ok(key) = <[u8; 32]>::try_from(bytes.as_slice()) {
+            return Ok(key);
+        }
+    }
+    let key: [u8; 32] = rand::random();
+    store.put_setting(KEY, &key)?;
+    Ok(key)
+}
+
 struct EngineServices<'a> {
     next_task: &'a mut u128,
     store: &'a dyn Store,
@@ -1125,7 +1362,7 @@ impl Drop for PollGuard<'_> {
                 core.queues.give_back(self.activity, task, &mut core.handovers);
                 let mut batch = Batch::default();
                 self.engine.settle(core, &mut batch);
-                if let Err(e) = self.engine.commit(core, batch) {
+                if let Err(e) = self.engine.commit(core, batch).map(drop) {
                     tracing::error!("commit failed: {e}");
                 }
             }

@@ -10,6 +10,7 @@
 use std::collections::VecDeque;
 use std::sync::Arc;
 
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 use stepwise_asl::{
     Entered, Env, ErrorDecision, Fault, Machine, Outcome, StateId, StateKind, WaitUntil,
@@ -55,23 +56,23 @@ pub(crate) enum Effect {
     DropTasks(Vec<TaskId>),
 }
 
-#[derive(Debug)]
+#[derive(Debug, Serialize, Deserialize)]
 enum Phase {
     /// Ready to enter its state (`retry`: re-entering after a Retry, no Entered event).
     Enter { retry: bool },
-    /// Waiting for an activity task to finish.
-    Task { task: TaskId },
-    /// Waiting for a service integration call.
-    Service { generation: u64, resource_type: &'static str, action: String },
-    /// Waiting for a Wait state's timer or a retry's backoff.
-    Sleeping { then: AfterSleep },
+    /// Waiting for an activity task to finish (`timeout_at`: its TimeoutSeconds deadline).
+    Task { task: TaskId, timeout_at: Option<i64> },
+    /// Waiting for a service integration call (`parameters` let recovery call again).
+    Service { generation: u64, resource_type: String, action: String, parameters: Value },
+    /// Waiting until `at_ms` for a Wait state's timer or a retry's backoff.
+    Sleeping { then: AfterSleep, at_ms: i64 },
     /// Waiting for children (Parallel branches or Map iterations).
     Fork(Fork),
     /// Finished or cancelled.
     Done,
 }
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
 enum AfterSleep {
     /// The Wait state is over: complete it.
     CompleteWait,
@@ -79,7 +80,7 @@ enum AfterSleep {
     Retry,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Serialize, Deserialize)]
 struct Fork {
     is_map: bool,
     results: Vec<Option<Value>>,
@@ -94,7 +95,7 @@ struct Fork {
     last_done: u64,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Serialize, Deserialize)]
 struct Frame {
     /// The parent frame and this frame's slot in its results.
     parent: Option<(FrameId, usize)>,
@@ -144,6 +145,50 @@ pub(crate) struct Running {
     /// The row changed and must be committed.
     pub(crate) record_dirty: bool,
     seed: u64,
+    /// The execution's TimeoutSeconds deadline.
+    timeout_at: Option<i64>,
+    /// A snapshot of it is in the store (deleted when it ends).
+    pub(crate) persisted: bool,
+}
+
+/// What recovery needs of a running execution (everything but what is derived:
+/// the machine comes from the definition, the Context object from the record).
+#[derive(Serialize)]
+struct SnapshotRef<'a> {
+    record: &'a ExecutionRecord,
+    state_machine_name: &'a str,
+    input: &'a Value,
+    next_event_id: u64,
+    frames: &'a [Frame],
+    ready: &'a VecDeque<FrameId>,
+    seed: u64,
+    timeout_at: Option<i64>,
+    /// What the engine keeps beside the execution (its task records).
+    extra: Value,
+}
+
+#[derive(Deserialize)]
+struct Snapshot {
+    record: ExecutionRecord,
+    state_machine_name: String,
+    input: Value,
+    next_event_id: u64,
+    frames: Vec<Frame>,
+    ready: VecDeque<FrameId>,
+    seed: u64,
+    timeout_at: Option<i64>,
+    extra: Value,
+}
+
+/// A pending wait of a recovered execution, for the engine to re-arm.
+#[derive(Debug)]
+pub(crate) enum Pending {
+    /// An activity task (re-armed from the engine's task record).
+    Task { frame: FrameId, generation: u64, task: TaskId, timeout_at: Option<i64> },
+    /// A timer of a frame.
+    Timer { frame: FrameId, generation: u64, at_ms: i64 },
+    /// A service call to make again (a long poll).
+    Service { frame: FrameId, generation: u64, action: String, parameters: Value },
 }
 
 fn millis_to_iso(ms: i64) -> String {
@@ -176,26 +221,20 @@ impl Running {
             effects: Vec::new(),
             record_dirty: true,
             seed,
+            timeout_at: None,
+            persisted: false,
             record,
         };
-        run.context = json!({
-            "Execution": {
-                "Id": run.record.arn,
-                "Input": run.input,
-                "StartTime": millis_to_iso(run.record.start_ms),
-                "Name": run.record.name,
-                "RoleArn": run.record.role_arn,
-                "RedriveCount": 0,
-            },
-            "StateMachine": { "Id": run.record.state_machine_arn, "Name": run.state_machine_name },
-        });
+        run.context = run.fixed_context();
         let started = EventKind::ExecutionStarted {
             input: run.record.input.to_string(),
             role_arn: run.record.role_arn.clone(),
         };
         let id = run.push_event(now, 0, started);
         if let Some(secs) = run.machine.timeout_seconds() {
-            run.effects.push(Effect::ExecutionTimeout { at_ms: now + secs as i64 * 1000 });
+            let at_ms = now + secs as i64 * 1000;
+            run.timeout_at = Some(at_ms);
+            run.effects.push(Effect::ExecutionTimeout { at_ms });
         }
         run.frames.push(Frame {
             parent: None,
@@ -216,6 +255,112 @@ impl Running {
         });
         run.ready.push_back(0);
         run
+    }
+
+    /// The Context object's parts that do not change during the execution.
+    fn fixed_context(&self) -> Value {
+        json!({
+            "Execution": {
+                "Id": self.record.arn,
+                "Input": self.input,
+                "StartTime": millis_to_iso(self.record.start_ms),
+                "Name": self.record.name,
+                "RoleArn": self.record.role_arn,
+                "RedriveCount": 0,
+            },
+            "StateMachine": { "Id": self.record.state_machine_arn, "Name": self.state_machine_name },
+        })
+    }
+
+    /// The snapshot recovery restores from (see [`Running::restore`]).
+    pub(crate) fn snapshot(&self, extra: Value) -> Vec<u8> {
+        let snapshot = SnapshotRef {
+            record: &self.record,
+            state_machine_name: &self.state_machine_name,
+            input: &self.input,
+            next_event_id: self.next_event_id,
+            frames: &self.frames,
+            ready: &self.ready,
+            seed: self.seed,
+            timeout_at: self.timeout_at,
+            extra,
+        };
+        serde_json::to_vec(&snapshot).expect("snapshots serialize")
+    }
+
+    /// Rebuilds a running execution from its snapshot; returns it with the waits the
+    /// engine must re-arm (tasks, timers, long polls) and its execution deadline.
+    pub(crate) fn restore(
+        bytes: &[u8],
+        machine: Arc<Machine>,
+    ) -> Result<(Running, Vec<Pending>, Value), String> {
+        let s: Snapshot =
+            serde_json::from_slice(bytes).map_err(|e| format!("unreadable snapshot: {e}"))?;
+        let mut run = Running {
+            record: s.record,
+            machine,
+            state_machine_name: s.state_machine_name,
+            input: s.input,
+            next_event_id: s.next_event_id,
+            frames: s.frames,
+            ready: s.ready,
+            context: Value::Null,
+            pending: Vec::new(),
+            effects: Vec::new(),
+            record_dirty: false,
+            seed: s.seed,
+            timeout_at: s.timeout_at,
+            persisted: true,
+        };
+        run.context = run.fixed_context();
+        let mut waits = Vec::new();
+        for (frame, f) in run.frames.iter().enumerate() {
+            match &f.phase {
+                Phase::Task { task, timeout_at } => waits.push(Pending::Task {
+                    frame,
+                    generation: f.generation,
+                    task: *task,
+                    timeout_at: *timeout_at,
+                }),
+                Phase::Sleeping { at_ms, .. } => {
+                    waits.push(Pending::Timer { frame, generation: f.generation, at_ms: *at_ms })
+                }
+                Phase::Service { generation, action, parameters, .. } => {
+                    waits.push(Pending::Service {
+                        frame,
+                        generation: *generation,
+                        action: action.clone(),
+                        parameters: parameters.clone(),
+                    })
+                }
+                _ => {}
+            }
+        }
+        Ok((run, waits, s.extra))
+    }
+
+    /// The tasks its frames wait on.
+    pub(crate) fn tasks(&self) -> impl Iterator<Item = TaskId> + '_ {
+        self.frames.iter().filter_map(|f| match f.phase {
+            Phase::Task { task, .. } => Some(task),
+            _ => None,
+        })
+    }
+
+    /// Asks the engine to make a service call again (recovery of a long poll).
+    pub(crate) fn repeat_service_call(
+        &mut self,
+        frame: FrameId,
+        generation: u64,
+        action: String,
+        parameters: Value,
+    ) {
+        self.effects.push(Effect::SfnCall { frame, generation, action, parameters });
+    }
+
+    /// The execution's TimeoutSeconds deadline.
+    pub(crate) fn timeout_at(&self) -> Option<i64> {
+        self.timeout_at
     }
 
     /// True while the execution has not ended.
@@ -428,9 +573,10 @@ impl Running {
         );
         self.frames[frame].generation += 1;
         let generation = self.frames[frame].generation;
-        self.frames[frame].phase = Phase::Task { task };
-        if let Some(secs) = timeout_seconds {
-            self.effects.push(Effect::Timer { at_ms: now + secs as i64 * 1000, frame, generation });
+        let timeout_at = timeout_seconds.map(|secs| now + secs as i64 * 1000);
+        self.frames[frame].phase = Phase::Task { task, timeout_at };
+        if let Some(at_ms) = timeout_at {
+            self.effects.push(Effect::Timer { at_ms, frame, generation });
         }
         self.effects.push(Effect::ScheduleActivity {
             task,
@@ -471,17 +617,22 @@ impl Running {
         let f = &mut self.frames[frame];
         f.generation += 1;
         let generation = f.generation;
-        f.phase = Phase::Service { generation, resource_type, action: action.clone() };
+        f.phase = Phase::Service {
+            generation,
+            resource_type: resource_type.to_owned(),
+            action: action.clone(),
+            parameters: parameters.clone(),
+        };
         self.effects.push(Effect::SfnCall { frame, generation, action, parameters });
     }
 
     /// The frame's service call, if it is still waiting for that call.
-    fn service_phase(&self, frame: FrameId, generation: u64) -> Option<(&'static str, String)> {
+    fn service_phase(&self, frame: FrameId, generation: u64) -> Option<(String, String)> {
         match &self.frames.get(frame)?.phase {
-            Phase::Service { generation: g, resource_type, action }
+            Phase::Service { generation: g, resource_type, action, .. }
                 if *g == generation && self.is_running() =>
             {
-                Some((resource_type, action.clone()))
+                Some((resource_type.clone(), action.clone()))
             }
             _ => None,
         }
@@ -538,7 +689,7 @@ impl Running {
         let f = &mut self.frames[frame];
         f.generation += 1;
         let generation = f.generation;
-        f.phase = Phase::Sleeping { then };
+        f.phase = Phase::Sleeping { then, at_ms };
         self.effects.push(Effect::Timer { at_ms, frame, generation });
     }
 
@@ -730,7 +881,7 @@ impl Running {
             let f = &mut self.frames[child];
             f.generation += 1;
             match std::mem::replace(&mut f.phase, Phase::Done) {
-                Phase::Task { task } => dropped.push(task),
+                Phase::Task { task, .. } => dropped.push(task),
                 Phase::Fork(fork) => stack.extend(fork.children),
                 _ => {}
             }
@@ -849,7 +1000,7 @@ impl Running {
                 f.phase = Phase::Enter { retry: true };
                 self.ready.push_back(frame);
             }
-            Phase::Task { task } => {
+            Phase::Task { task, .. } => {
                 *timed_out_task = Some(task);
                 self.task_timed_out(frame, "States.Timeout", now);
             }
@@ -913,7 +1064,7 @@ impl Running {
     /// The task of `frame`, if it is waiting on one.
     pub(crate) fn frame_task(&self, frame: FrameId) -> Option<TaskId> {
         match self.frames.get(frame)?.phase {
-            Phase::Task { task } => Some(task),
+            Phase::Task { task, .. } => Some(task),
             _ => None,
         }
     }
@@ -973,7 +1124,7 @@ impl Running {
             .frames
             .iter_mut()
             .filter_map(|f| match std::mem::replace(&mut f.phase, Phase::Done) {
-                Phase::Task { task } => Some(task),
+                Phase::Task { task, .. } => Some(task),
                 _ => None,
             })
             .collect();

@@ -9,21 +9,24 @@
 //! use std::sync::Arc;
 //! use stepwise_engine::{Engine, Options, NewStateMachine, clock::ManualClock, store::memory::MemoryStore};
 //!
+//! # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
 //! let engine = Engine::new(Options {
 //!     scope: Default::default(),
 //!     clock: Arc::new(ManualClock::new(0)),
 //!     store: Arc::new(MemoryStore::new()),
-//!     token_key: [1; 32],
-//! });
+//!     token_key: Some([1; 32]),
+//!     durable: false,
+//! }).unwrap();
 //! let machine = engine.create_state_machine(NewStateMachine {
 //!     name: "hello".into(),
 //!     definition: r#"{"StartAt":"A","States":{"A":{"Type":"Pass","End":true}}}"#.into(),
 //!     role_arn: "arn:aws:iam::123456789012:role/r".into(),
 //!     ..Default::default()
 //! }).unwrap();
-//! let execution = engine.start_execution(&machine.arn, None, Some(r#"{"x":1}"#.into())).unwrap();
+//! let execution = engine.start_execution(&machine.arn, None, Some(r#"{"x":1}"#.into())).await.unwrap();
 //! let done = engine.describe_execution(&execution.arn).unwrap();
 //! assert_eq!(done.output.as_deref(), Some(r#"{"x":1}"#));
+//! # });
 //! ```
 #![warn(missing_docs)]
 

@@ -9,6 +9,8 @@
 //!   order they are committed, and events of one execution arrive in id order.
 //! - Reads reflect every batch whose `commit` has returned.
 pub mod memory;
+#[cfg(feature = "test-util")]
+pub mod suite;
 
 use crate::error::Result;
 use crate::history::HistoryEvent;

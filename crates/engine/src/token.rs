@@ -9,7 +9,9 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
 /// Identifies one scheduled task (one attempt of one Task state).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub struct TaskId(pub u128);
 
 /// Mints and checks task tokens with a secret key.

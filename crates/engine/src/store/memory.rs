@@ -135,7 +135,9 @@ impl Store for MemoryStore {
         Ok(inner
             .snapshots
             .iter()
-            .filter_map(|(arn, bytes)| Some((inner.executions.get(arn)?.record.clone(), bytes.clone())))
+            .filter_map(|(arn, bytes)| {
+                Some((inner.executions.get(arn)?.record.clone(), bytes.clone()))
+            })
             .collect())
     }
     fn get_setting(&self, key: &str) -> Result<Option<Vec<u8>>> {

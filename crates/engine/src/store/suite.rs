@@ -1,0 +1,464 @@
+//! The checks every [`Store`] must pass (the Temporal pattern: one suite, every backend).
+//!
+//! A store crate runs them from a test:
+//! ```ignore
+//! stepwise_engine::store::suite::run_all(|| Arc::new(MyStore::open_fresh()));
+//! ```
+//! `make` must return an *empty* store each time; each check gets its own.
+//! The checks panic (they are assertions) and follow [`MemoryStore`](super::memory::MemoryStore),
+//! the reference implementation: where the trait leaves an order open, they sort first.
+use std::sync::Arc;
+
+use crate::history::{ErrorCause, EventKind, HistoryEvent};
+use crate::model::{
+    ActivityRecord, ExecutionRecord, ExecutionStatus, MachineType, StateMachineRecord, Tag,
+};
+use crate::store::{Batch, Store};
+
+/// Runs every check, each on a fresh store from `make`.
+pub fn run_all(make: impl Fn() -> Arc<dyn Store>) {
+    let checks: &[(&str, fn(&dyn Store))] = &[
+        ("state_machines", state_machines),
+        ("activities", activities),
+        ("commit_visible_whole", commit_visible_whole),
+        ("commit_last_write_wins", commit_last_write_wins),
+        ("events_in_id_order", events_in_id_order),
+        ("snapshots", snapshots),
+        ("settings", settings),
+        ("list_executions", list_executions),
+        ("remove_ended_before", remove_ended_before),
+        ("empty_batch", empty_batch),
+    ];
+    for (name, check) in checks {
+        eprintln!("store suite: {name}");
+        let store = make();
+        check(&*store);
+    }
+    eprintln!("store suite: concurrent_commits_read_back");
+    concurrent_commits_read_back(make());
+}
+
+// ---------------------------------------------------------------- fixtures
+
+/// A state machine named `name`, created at `creation_ms`.
+pub fn machine(name: &str, creation_ms: i64) -> StateMachineRecord {
+    StateMachineRecord {
+        arn: format!("arn:aws:states:us-east-1:123456789012:stateMachine:{name}"),
+        name: name.to_owned(),
+        definition: r#"{"StartAt":"A","States":{"A":{"Type":"Pass","End":true}}}"#.into(),
+        role_arn: "arn:aws:iam::123456789012:role/r".into(),
+        machine_type: MachineType::Standard,
+        creation_ms,
+        update_ms: None,
+        revision_id: None,
+        logging_configuration: None,
+        tracing_enabled: false,
+        description: Some("ünïcode ✓".into()),
+        tags: vec![Tag { key: "k".into(), value: "v".into() }],
+    }
+}
+
+/// An activity named `name`, created at `creation_ms`.
+pub fn activity(name: &str, creation_ms: i64) -> ActivityRecord {
+    ActivityRecord {
+        arn: format!("arn:aws:states:us-east-1:123456789012:activity:{name}"),
+        name: name.to_owned(),
+        creation_ms,
+        tags: Vec::new(),
+    }
+}
+
+/// A running execution `name` of `machine`, started at `start_ms`.
+pub fn execution(machine: &str, name: &str, start_ms: i64) -> ExecutionRecord {
+    ExecutionRecord {
+        arn: format!("arn:aws:states:us-east-1:123456789012:execution:{machine}:{name}"),
+        state_machine_arn: format!("arn:aws:states:us-east-1:123456789012:stateMachine:{machine}"),
+        name: name.to_owned(),
+        status: ExecutionStatus::Running,
+        start_ms,
+        stop_ms: None,
+        input: r#"{"x":1}"#.into(),
+        output: None,
+        error: None,
+        cause: None,
+        definition: r#"{"StartAt":"A","States":{"A":{"Type":"Pass","End":true}}}"#.into(),
+        role_arn: "arn:aws:iam::123456789012:role/r".into(),
+    }
+}
+
+/// `record` ended with `status` at `stop_ms`.
+pub fn ended(
+    mut record: ExecutionRecord,
+    status: ExecutionStatus,
+    stop_ms: i64,
+) -> ExecutionRecord {
+    record.status = status;
+    record.stop_ms = Some(stop_ms);
+    match status {
+        ExecutionStatus::Succeeded => record.output = Some(r#"{"done":true}"#.into()),
+        _ => record.error = Some("Boom".into()),
+    }
+    record
+}
+
+/// Event `id` of an execution (id 1 is `ExecutionStarted`).
+pub fn event(id: u64, timestamp_ms: i64) -> HistoryEvent {
+    let kind = match id {
+        1 => EventKind::ExecutionStarted {
+            input: r#"{"x":1}"#.into(),
+            role_arn: "arn:aws:iam::123456789012:role/r".into(),
+        },
+        _ if id % 3 == 0 => EventKind::ActivityFailed(ErrorCause {
+            error: Some("E".into()),
+            cause: Some(format!("cause {id}")),
+        }),
+        _ => EventKind::MapIterationStarted { name: "M".into(), index: id },
+    };
+    HistoryEvent { id, previous_event_id: id.saturating_sub(1), timestamp_ms, kind }
+}
+
+/// A batch creating `record` with events `1..=events` (and no snapshot).
+pub fn create(record: &ExecutionRecord, events: u64) -> Batch {
+    Batch {
+        executions: vec![record.clone()],
+        events: (1..=events).map(|id| (record.arn.clone(), event(id, record.start_ms))).collect(),
+        snapshots: Vec::new(),
+    }
+}
+
+fn ids(events: &[HistoryEvent]) -> Vec<u64> {
+    events.iter().map(|e| e.id).collect()
+}
+
+fn names(records: &[ExecutionRecord]) -> Vec<&str> {
+    records.iter().map(|r| r.name.as_str()).collect()
+}
+
+// ---------------------------------------------------------------- checks
+
+/// Put, get (round trip of every field), replace, list by name, delete.
+pub fn state_machines(store: &dyn Store) {
+    assert!(store.list_state_machines().unwrap().is_empty());
+    let b = machine("b", 1);
+    store.put_state_machine(b.clone()).unwrap();
+    store.put_state_machine(machine("a", 2)).unwrap();
+    store.put_state_machine(machine("c", 0)).unwrap();
+
+    let got = store.get_state_machine(&b.arn).unwrap().expect("b was put");
+    assert_eq!(format!("{got:?}"), format!("{b:?}"), "every field round-trips");
+    assert!(store.get_state_machine("arn:nope").unwrap().is_none());
+
+    let listed: Vec<_> = store.list_state_machines().unwrap().into_iter().map(|m| m.name).collect();
+    assert_eq!(listed, ["a", "b", "c"], "listed by name");
+
+    let mut updated = b.clone();
+    updated.definition = r#"{"StartAt":"B","States":{"B":{"Type":"Succeed"}}}"#.into();
+    updated.update_ms = Some(5);
+    updated.revision_id = Some("r2".into());
+    store.put_state_machine(updated.clone()).unwrap();
+    let got = store.get_state_machine(&b.arn).unwrap().unwrap();
+    assert_eq!(format!("{got:?}"), format!("{updated:?}"), "put replaces");
+    assert_eq!(store.list_state_machines().unwrap().len(), 3, "replace adds no row");
+
+    store.delete_state_machine(&b.arn).unwrap();
+    assert!(store.get_state_machine(&b.arn).unwrap().is_none());
+    assert_eq!(store.list_state_machines().unwrap().len(), 2);
+    store.delete_state_machine(&b.arn).unwrap(); // deleting what is gone is fine
+}
+
+/// Put, get, replace, list by creation time then name, delete.
+pub fn activities(store: &dyn Store) {
+    assert!(store.list_activities().unwrap().is_empty());
+    store.put_activity(activity("late", 20)).unwrap();
+    store.put_activity(activity("b", 10)).unwrap();
+    store.put_activity(activity("a", 10)).unwrap();
+    let a = activity("a", 10);
+    let got = store.get_activity(&a.arn).unwrap().expect("a was put");
+    assert_eq!(format!("{got:?}"), format!("{a:?}"));
+    assert!(store.get_activity("arn:nope").unwrap().is_none());
+
+    let listed: Vec<_> = store.list_activities().unwrap().into_iter().map(|a| a.name).collect();
+    assert_eq!(listed, ["a", "b", "late"], "by creation time, then name");
+
+    let mut tagged = a.clone();
+    tagged.tags.push(Tag { key: "team".into(), value: "x".into() });
+    store.put_activity(tagged.clone()).unwrap();
+    assert_eq!(store.get_activity(&a.arn).unwrap().unwrap().tags, tagged.tags);
+    assert_eq!(store.list_activities().unwrap().len(), 3);
+
+    store.delete_activity(&a.arn).unwrap();
+    assert!(store.get_activity(&a.arn).unwrap().is_none());
+    assert_eq!(store.list_activities().unwrap().len(), 2);
+}
+
+/// Once `commit` returns, every part of the batch reads back: rows, events, snapshots,
+/// for several executions at once.
+pub fn commit_visible_whole(store: &dyn Store) {
+    let one = execution("m", "one", 1);
+    let two = execution("m", "two", 2);
+    let mut batch = create(&one, 3);
+    batch.executions.push(two.clone());
+    batch.events.extend((1..=2).map(|id| (two.arn.clone(), event(id, 2))));
+    batch.snapshots.push((one.arn.clone(), Some(b"one".to_vec())));
+    batch.snapshots.push((two.arn.clone(), Some(vec![0, 255, 1])));
+    assert!(!batch.is_empty());
+    store.commit(batch).unwrap();
+
+    let got = store.get_execution(&one.arn).unwrap().expect("row committed");
+    assert_eq!(format!("{got:?}"), format!("{one:?}"), "every field round-trips");
+    assert_eq!(
+        store.history(&one.arn).unwrap(),
+        (1..=3).map(|id| event(id, 1)).collect::<Vec<_>>()
+    );
+    assert_eq!(ids(&store.history(&two.arn).unwrap()), [1, 2]);
+    let mut snaps = store.running_snapshots().unwrap();
+    snaps.sort_by(|a, b| a.0.name.cmp(&b.0.name));
+    let snaps: Vec<_> = snaps.into_iter().map(|(r, s)| (r.name, s)).collect();
+    assert_eq!(snaps, [("one".to_owned(), b"one".to_vec()), ("two".to_owned(), vec![0, 255, 1])]);
+
+    assert!(store.get_execution("arn:nope").unwrap().is_none());
+    assert!(store.history("arn:nope").unwrap().is_empty());
+}
+
+/// A row written twice (in one batch or across batches) keeps the last write.
+pub fn commit_last_write_wins(store: &dyn Store) {
+    let e = execution("m", "e", 1);
+    let mut batch = create(&e, 1);
+    let mut running = e.clone();
+    running.output = Some("intermediate".into());
+    batch.executions.push(running);
+    store.commit(batch).unwrap();
+    assert_eq!(
+        store.get_execution(&e.arn).unwrap().unwrap().output.as_deref(),
+        Some("intermediate")
+    );
+
+    let done = ended(e.clone(), ExecutionStatus::Succeeded, 9);
+    store
+        .commit(Batch {
+            executions: vec![done.clone()],
+            events: vec![(e.arn.clone(), event(2, 9))],
+            snapshots: vec![],
+        })
+        .unwrap();
+    let got = store.get_execution(&e.arn).unwrap().unwrap();
+    assert_eq!(format!("{got:?}"), format!("{done:?}"));
+    assert_eq!(
+        store.list_executions(&e.state_machine_arn, None).unwrap().len(),
+        1,
+        "no second row"
+    );
+}
+
+/// Histories come back in id order, appended across batches, kept per execution.
+pub fn events_in_id_order(store: &dyn Store) {
+    let a = execution("m", "a", 1);
+    let b = execution("m", "b", 2);
+    store.commit(create(&a, 5)).unwrap();
+    store.commit(create(&b, 1)).unwrap();
+    // Interleaved appends to both executions, in one batch and in many.
+    let mut batch = Batch::default();
+    for id in 6..=12 {
+        batch.events.push((a.arn.clone(), event(id, 3)));
+        batch.events.push((b.arn.clone(), event(id - 4, 3)));
+    }
+    store.commit(batch).unwrap();
+    for id in 13..=40 {
+        store
+            .commit(Batch { events: vec![(a.arn.clone(), event(id, 4))], ..Batch::default() })
+            .unwrap();
+    }
+    assert_eq!(ids(&store.history(&a.arn).unwrap()), (1..=40).collect::<Vec<_>>());
+    assert_eq!(ids(&store.history(&b.arn).unwrap()), (1..=8).collect::<Vec<_>>());
+    assert_eq!(store.history(&a.arn).unwrap()[2], event(3, 1), "events round-trip");
+}
+
+/// Snapshots replace the previous one; `None` deletes; only those with a snapshot are listed.
+pub fn snapshots(store: &dyn Store) {
+    let a = execution("m", "a", 1);
+    let b = execution("m", "b", 2);
+    let mut batch = create(&a, 1);
+    batch.executions.push(b.clone());
+    batch.snapshots.push((a.arn.clone(), Some(b"a1".to_vec())));
+    store.commit(batch).unwrap();
+    let names_of = |store: &dyn Store| {
+        let mut all: Vec<_> = store
+            .running_snapshots()
+            .unwrap()
+            .into_iter()
+            .map(|(r, s)| (r.name, String::from_utf8(s).unwrap()))
+            .collect();
+        all.sort();
+        all
+    };
+    assert_eq!(names_of(store), [("a".to_owned(), "a1".to_owned())]);
+
+    // Replace a's; give b one, then replace it in the same batch.
+    store
+        .commit(Batch {
+            snapshots: vec![
+                (a.arn.clone(), Some(b"a2".to_vec())),
+                (b.arn.clone(), Some(b"b1".to_vec())),
+                (b.arn.clone(), Some(b"b2".to_vec())),
+            ],
+            ..Batch::default()
+        })
+        .unwrap();
+    assert_eq!(names_of(store), [("a".into(), "a2".into()), ("b".into(), "b2".into())]);
+
+    // a ends: its row changes and its snapshot goes, in one batch. Deleting a missing one is fine.
+    store
+        .commit(Batch {
+            executions: vec![ended(a.clone(), ExecutionStatus::Failed, 5)],
+            events: vec![(a.arn.clone(), event(2, 5))],
+            snapshots: vec![(a.arn.clone(), None), ("arn:never".into(), None)],
+        })
+        .unwrap();
+    let left = store.running_snapshots().unwrap();
+    assert_eq!(left.len(), 1);
+    assert_eq!(format!("{:?}", left[0].0), format!("{b:?}"), "the row comes with its snapshot");
+    assert_eq!(left[0].1, b"b2");
+
+    // Set then delete within one batch: gone.
+    store
+        .commit(Batch {
+            snapshots: vec![(b.arn.clone(), Some(b"b3".to_vec())), (b.arn.clone(), None)],
+            ..Batch::default()
+        })
+        .unwrap();
+    assert!(store.running_snapshots().unwrap().is_empty());
+}
+
+/// Settings: absent, set, replaced, binary-safe.
+pub fn settings(store: &dyn Store) {
+    assert_eq!(store.get_setting("token_key").unwrap(), None);
+    store.put_setting("token_key", &[1, 2, 3]).unwrap();
+    assert_eq!(store.get_setting("token_key").unwrap(), Some(vec![1, 2, 3]));
+    let binary: Vec<u8> = (0..=255).collect();
+    store.put_setting("token_key", &binary).unwrap();
+    store.put_setting("other", b"").unwrap();
+    assert_eq!(store.get_setting("token_key").unwrap(), Some(binary));
+    assert_eq!(store.get_setting("other").unwrap(), Some(Vec::new()));
+}
+
+/// Newest first, per state machine, optionally one status.
+pub fn list_executions(store: &dyn Store) {
+    let m = "arn:aws:states:us-east-1:123456789012:stateMachine:m";
+    for (i, name) in ["e1", "e2", "e3", "e4", "e5"].iter().enumerate() {
+        store.commit(create(&execution("m", name, 100 + i as i64 * 10), 1)).unwrap();
+    }
+    // Same start time as e5: the later-committed one comes first, as in start order.
+    store.commit(create(&execution("m", "e6", 140), 1)).unwrap();
+    store.commit(create(&execution("other", "x", 1000), 1)).unwrap();
+    store
+        .commit(Batch {
+            executions: vec![
+                ended(execution("m", "e2", 110), ExecutionStatus::Succeeded, 200),
+                ended(execution("m", "e4", 130), ExecutionStatus::Failed, 210),
+                ended(execution("m", "e1", 100), ExecutionStatus::Succeeded, 220),
+            ],
+            ..Batch::default()
+        })
+        .unwrap();
+
+    let all = store.list_executions(m, None).unwrap();
+    assert_eq!(names(&all), ["e6", "e5", "e4", "e3", "e2", "e1"], "newest first");
+    let ok = store.list_executions(m, Some(ExecutionStatus::Succeeded)).unwrap();
+    assert_eq!(names(&ok), ["e2", "e1"]);
+    assert!(ok.iter().all(|r| r.status == ExecutionStatus::Succeeded && r.output.is_some()));
+    assert_eq!(
+        names(&store.list_executions(m, Some(ExecutionStatus::Running)).unwrap()),
+        ["e6", "e5", "e3"]
+    );
+    assert_eq!(names(&store.list_executions(m, Some(ExecutionStatus::Failed)).unwrap()), ["e4"]);
+    assert!(store.list_executions(m, Some(ExecutionStatus::Aborted)).unwrap().is_empty());
+    assert!(store.list_executions("arn:nope", None).unwrap().is_empty());
+    // Deleting the machine keeps its executions.
+    store.put_state_machine(machine("m", 1)).unwrap();
+    store.delete_state_machine(m).unwrap();
+    assert_eq!(store.list_executions(m, None).unwrap().len(), 6);
+}
+
+/// Removes executions that ended strictly before the cut-off, with their histories;
+/// running ones and later ones stay.
+pub fn remove_ended_before(store: &dyn Store) {
+    let old = ended(execution("m", "old", 1), ExecutionStatus::Succeeded, 10);
+    let edge = ended(execution("m", "edge", 2), ExecutionStatus::Aborted, 50);
+    let recent = ended(execution("m", "recent", 3), ExecutionStatus::TimedOut, 90);
+    let running = execution("m", "running", 0);
+    for record in [&old, &edge, &recent, &running] {
+        let mut batch = create(record, 4);
+        if record.stop_ms.is_none() {
+            batch.snapshots.push((record.arn.clone(), Some(b"s".to_vec())));
+        }
+        store.commit(batch).unwrap();
+    }
+    assert_eq!(store.remove_ended_before(50).unwrap(), 1, "only `old` ended before 50");
+    assert!(store.get_execution(&old.arn).unwrap().is_none());
+    assert!(store.history(&old.arn).unwrap().is_empty(), "history goes with the row");
+    assert!(store.get_execution(&edge.arn).unwrap().is_some(), "the cut-off is exclusive");
+    assert_eq!(store.history(&edge.arn).unwrap().len(), 4);
+
+    assert_eq!(store.remove_ended_before(1_000).unwrap(), 2);
+    assert_eq!(
+        names(&store.list_executions(&running.state_machine_arn, None).unwrap()),
+        ["running"]
+    );
+    assert_eq!(store.history(&running.arn).unwrap().len(), 4);
+    assert_eq!(store.running_snapshots().unwrap().len(), 1);
+    assert_eq!(store.remove_ended_before(i64::MAX).unwrap(), 0, "running executions never expire");
+
+    // A name can be reused after removal, with a fresh history.
+    store.commit(create(&execution("m", "old", 2_000), 2)).unwrap();
+    assert_eq!(ids(&store.history(&old.arn).unwrap()), [1, 2]);
+}
+
+/// An empty batch commits and changes nothing.
+pub fn empty_batch(store: &dyn Store) {
+    let batch = Batch::default();
+    assert!(batch.is_empty());
+    store.commit(batch).unwrap();
+    assert!(store.running_snapshots().unwrap().is_empty());
+}
+
+/// Commits from several threads; each thread reads its own writes right after `commit`
+/// returns ("reads reflect every batch whose commit has returned").
+pub fn concurrent_commits_read_back(store: Arc<dyn Store>) {
+    const THREADS: usize = 4;
+    const ROUNDS: u64 = 40;
+    let handles: Vec<_> = (0..THREADS)
+        .map(|t| {
+            let store = Arc::clone(&store);
+            std::thread::spawn(move || {
+                let record = execution("m", &format!("t{t}"), t as i64);
+                store.commit(create(&record, 1)).unwrap();
+                for round in 1..=ROUNDS {
+                    let mut row = record.clone();
+                    row.output = Some(round.to_string());
+                    store
+                        .commit(Batch {
+                            executions: vec![row],
+                            events: vec![(record.arn.clone(), event(round + 1, round as i64))],
+                            snapshots: vec![(
+                                record.arn.clone(),
+                                Some(round.to_le_bytes().to_vec()),
+                            )],
+                        })
+                        .unwrap();
+                    let got = store.get_execution(&record.arn).unwrap().unwrap();
+                    assert_eq!(got.output, Some(round.to_string()));
+                    assert_eq!(store.history(&record.arn).unwrap().len() as u64, round + 1);
+                }
+            })
+        })
+        .collect();
+    for handle in handles {
+        handle.join().expect("a committing thread panicked");
+    }
+    let m = "arn:aws:states:us-east-1:123456789012:stateMachine:m";
+    assert_eq!(store.list_executions(m, None).unwrap().len(), THREADS);
+    for (record, snapshot) in store.running_snapshots().unwrap() {
+        assert_eq!(snapshot, ROUNDS.to_le_bytes());
+        assert_eq!(ids(&store.history(&record.arn).unwrap()), (1..=ROUNDS + 1).collect::<Vec<_>>());
+    }
+}
