@@ -3,20 +3,30 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use anyhow::{bail, Context as _};
+use anyhow::Context as _;
 use stepwise_engine::arn::Scope;
 use stepwise_engine::clock::SystemClock;
 use stepwise_engine::store::memory::MemoryStore;
 use stepwise_engine::store::Store;
 use stepwise_engine::{Engine, Options};
+use stepwise_store_sqlite::{Durability, SqliteStore};
 
 /// Which store keeps the data.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum StoreKind {
     /// Everything in memory, lost at exit.
     Memory,
-    /// Embedded SQLite in the data directory (not available yet).
+    /// Embedded SQLite in the data directory: durable, survives crashes.
     Sqlite,
+}
+
+/// How hard a commit is pushed to disk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum DurabilityMode {
+    /// Every acknowledged change survives a crash and a power loss (fsync per group commit).
+    Full,
+    /// Survives a process crash; a power loss may lose the last moments of commits.
+    Relaxed,
 }
 
 /// Options of `stepwise serve`.
@@ -29,8 +39,11 @@ pub struct ServeOptions {
     #[arg(long, default_value = "./stepwise-data")]
     pub data_dir: PathBuf,
     /// Where state is kept.
-    #[arg(long, value_enum, default_value_t = StoreKind::Memory)]
+    #[arg(long, value_enum, default_value_t = StoreKind::Sqlite)]
     pub store: StoreKind,
+    /// Durability of the SQLite store.
+    #[arg(long, value_enum, default_value_t = DurabilityMode::Full)]
+    pub durability: DurabilityMode,
     /// Region used in ARNs when a request carries no SigV4 credential scope.
     #[arg(long, default_value = "us-east-1")]
     pub region: String,
@@ -45,6 +58,7 @@ impl Default for ServeOptions {
             bind: "127.0.0.1:0".parse().expect("valid address"),
             data_dir: PathBuf::from("./stepwise-data"),
             store: StoreKind::Memory,
+            durability: DurabilityMode::Full,
             region: "us-east-1".into(),
             account: "123456789012".into(),
         }
@@ -73,15 +87,23 @@ pub async fn start(options: ServeOptions) -> anyhow::Result<Server> {
     let store: Arc<dyn Store> = match options.store {
         StoreKind::Memory => Arc::new(MemoryStore::new()),
         StoreKind::Sqlite => {
-            bail!("--store sqlite is not available yet in this build; use --store memory")
+            let durability = match options.durability {
+                DurabilityMode::Full => Durability::Full,
+                DurabilityMode::Relaxed => Durability::Relaxed,
+            };
+            Arc::new(
+                SqliteStore::open(&options.data_dir, durability)
+                    .with_context(|| format!("opening the store in {}", options.data_dir.display()))?,
+            )
         }
     };
+    let durable = options.store == StoreKind::Sqlite;
     let engine = Engine::start(Options {
         scope: Scope { region: options.region, account: options.account },
         clock: Arc::new(SystemClock),
         store,
         token_key: None,
-        durable: false,
+        durable,
     })
     .context("starting the engine")?;
     let listener = tokio::net::TcpListener::bind(options.bind)

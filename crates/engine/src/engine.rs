@@ -860,7 +860,7 @@ impl Engine {
     fn snapshot_of(&self, core: &Core, running: &Running) -> Vec<u8> {
         let tasks: Vec<(TaskId, &TaskRecord)> =
             running.tasks().filter_map(|t| Some((t, core.tasks.get(&t)?))).collect();
-        running.snapshot(serde_json::to_value(tasks).unwrap_or_default())
+        running.snapshot(serde_json::to_value(tasks).expect("task records serialize"))
     }
 
     fn finish_task(

@@ -9,10 +9,23 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
 /// Identifies one scheduled task (one attempt of one Task state).
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct TaskId(pub u128);
+
+// Task ids are 128-bit; JSON numbers are not (serde_json's `Value` holds at most 64 bits),
+// so they travel as hex strings.
+impl serde::Serialize for TaskId {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&format!("{:032x}", self.0))
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for TaskId {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        u128::from_str_radix(&text, 16).map(TaskId).map_err(serde::de::Error::custom)
+    }
+}
 
 /// Mints and checks task tokens with a secret key.
 #[derive(Clone)]
@@ -82,5 +95,17 @@ mod tests {
         assert_eq!(signer.verify(std::str::from_utf8(&forged).unwrap()), None);
         assert_eq!(signer.verify("made-up"), None);
         assert_eq!(signer.verify(""), None);
+    }
+}
+
+#[cfg(test)]
+mod serde_tests {
+    use super::TaskId;
+
+    #[test]
+    fn task_ids_round_trip_through_json_values() {
+        let id = TaskId(u128::MAX - 7);
+        let value = serde_json::to_value(id).unwrap();
+        assert_eq!(serde_json::from_value::<TaskId>(value).unwrap(), id);
     }
 }
