@@ -15,9 +15,12 @@ use crate::model::{
 };
 use crate::store::{Batch, Store};
 
+/// One check: panics unless `store` (empty at the start) behaves.
+type Check = fn(&dyn Store);
+
 /// Runs every check, each on a fresh store from `make`.
 pub fn run_all(make: impl Fn() -> Arc<dyn Store>) {
-    let checks: &[(&str, fn(&dyn Store))] = &[
+    let checks: &[(&str, Check)] = &[
         ("state_machines", state_machines),
         ("activities", activities),
         ("commit_visible_whole", commit_visible_whole),
@@ -103,12 +106,12 @@ pub fn ended(
 
 /// Event `id` of an execution (id 1 is `ExecutionStarted`).
 pub fn event(id: u64, timestamp_ms: i64) -> HistoryEvent {
-    let kind = match id {
-        1 => EventKind::ExecutionStarted {
+    let kind = match (id, id % 3) {
+        (1, _) => EventKind::ExecutionStarted {
             input: r#"{"x":1}"#.into(),
             role_arn: "arn:aws:iam::123456789012:role/r".into(),
         },
-        _ if id % 3 == 0 => EventKind::ActivityFailed(ErrorCause {
+        (_, 0) => EventKind::ActivityFailed(ErrorCause {
             error: Some("E".into()),
             cause: Some(format!("cause {id}")),
         }),

@@ -1,0 +1,64 @@
+//! Opening databases left by earlier schema versions (and refusing newer ones).
+mod common;
+
+use stepwise_engine::history::EventKind;
+use stepwise_engine::model::ExecutionStatus;
+use stepwise_engine::store::suite::{create, execution};
+use stepwise_engine::store::Store;
+use stepwise_engine::Error;
+use stepwise_store_sqlite::{Durability, SqliteStore, DB_FILE, SCHEMA_VERSION};
+
+/// Writes `sql` into a new database file in a new directory, as an older build would have.
+fn fixture(tag: &str, sql: &str) -> common::TempDir {
+    let dir = common::TempDir::new(tag);
+    let conn = rusqlite::Connection::open(dir.path().join(DB_FILE)).unwrap();
+    conn.execute_batch(sql).unwrap();
+    dir
+}
+
+#[test]
+fn opens_a_v0_database() {
+    // v0: a file that exists but has no schema (user_version 0), e.g. created then interrupted.
+    let dir = fixture("v0", "PRAGMA user_version = 0;");
+    let store = SqliteStore::open(dir.path(), Durability::Full).unwrap();
+    assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
+    let e = execution("m", "e", 1);
+    store.commit(create(&e, 2)).unwrap();
+    assert_eq!(store.history(&e.arn).unwrap().len(), 2);
+}
+
+#[test]
+fn opens_a_v1_database_with_its_data() {
+    let dir = fixture("v1", include_str!("fixtures/v1.sql"));
+    let store = SqliteStore::open(dir.path(), Durability::Full).unwrap();
+    assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
+
+    let machines = store.list_state_machines().unwrap();
+    assert_eq!(machines.len(), 1);
+    assert_eq!(machines[0].name, "hello");
+    assert_eq!(store.list_activities().unwrap()[0].tags[0].value, "x");
+    let m = "arn:aws:states:us-east-1:123456789012:stateMachine:hello";
+    let done = store.list_executions(m, Some(ExecutionStatus::Succeeded)).unwrap();
+    assert_eq!(done.len(), 1);
+    assert_eq!(done[0].stop_ms, Some(1_700_000_000_200));
+    let history = store.history(&done[0].arn).unwrap();
+    assert_eq!(history.iter().map(|e| e.id).collect::<Vec<_>>(), [1, 2]);
+    assert!(matches!(history[1].kind, EventKind::ExecutionSucceeded { .. }));
+    assert_eq!(store.get_setting("token_key").unwrap(), Some(vec![1, 2, 3, 4, 5]));
+    assert_eq!(store.remove_ended_before(i64::MAX).unwrap(), 1);
+}
+
+#[test]
+fn opening_twice_migrates_once() {
+    let dir = common::TempDir::new("twice");
+    drop(SqliteStore::open(dir.path(), Durability::Full).unwrap());
+    let store = SqliteStore::open(dir.path(), Durability::Full).unwrap();
+    assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
+}
+
+#[test]
+fn refuses_a_newer_schema() {
+    let dir = fixture("newer", &format!("PRAGMA user_version = {};", SCHEMA_VERSION + 1));
+    let err = SqliteStore::open(dir.path(), Durability::Full).unwrap_err();
+    assert!(matches!(&err, Error::Internal(m) if m.contains("newer")), "{err:?}");
+}
