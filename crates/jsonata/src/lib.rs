@@ -1,0 +1,204 @@
+//! JSONata 2.0.6 as AWS Step Functions runs it.
+//!
+//! ```
+//! use serde_json::{json, Map};
+//! use stepwise_jsonata::{Expr, Limits};
+//!
+//! let expr = Expr::compile("$states.input.orders[price > 10].id").unwrap();
+//! let mut bindings = Map::new();
+//! bindings.insert("states".into(), json!({"input": {"orders": [
+//!     {"id": "a", "price": 5}, {"id": "b", "price": 20}]}}));
+//! let out = expr.evaluate(&json!(null), &bindings, &Limits::default()).unwrap();
+//! assert_eq!(out, Some(json!("b")));
+//! ```
+//!
+//! The language itself is the pinned `jsonata-core` crate (a JSONata 2.2 evaluator). This crate
+//! narrows it to what AWS accepts: the `??` and `?:` operators (JSONata 2.1+) and `$eval` are
+//! refused by [`Expr::compile`], and AWS's built-ins `$partition`, `$range`, `$hash`, `$random`
+//! (seedable, `java.util.Random`'s sequence), `$uuid` and `$parse` are added (see [`aws`]).
+//!
+//! **Architecture Invariant:** pure. No I/O and no clock other than the evaluation timeout;
+//! `$random()` without a seed, `$uuid()` and `$now()`/`$millis()` are the only
+//! non-deterministic functions.
+//!
+//! Values cross the boundary as `serde_json::Value`: `Ok(None)` is JSONata's *undefined*; a
+//! result that JSON cannot hold (a function, a regex, a non-finite number) is an [`Error`] with
+//! code [`Error::NOT_JSON`], which a Step Functions caller maps to
+//! `States.QueryEvaluationError`.
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod aws;
+mod check;
+mod convert;
+
+use std::time::Duration;
+
+use jsonata_core::ast::AstNode;
+use jsonata_core::evaluator::{Context, Evaluator, EvaluatorError, EvaluatorOptions};
+use jsonata_core::parser::ParserError;
+use jsonata_core::value::JValue;
+use serde_json::{Map, Value};
+
+/// A compiled JSONata expression: parse once, evaluate many times, from any thread.
+#[derive(Debug)]
+pub struct Expr {
+    ast: AstNode,
+}
+
+/// Bounds on one evaluation. Exceeding either ends it with code `U1001`, as the JSONata test
+/// suite's harness does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Most nested evaluation steps; a non-tail recursive call costs about three.
+    pub max_depth: usize,
+    /// Wall-clock budget. It is checked between evaluation steps, so one built-in working on a
+    /// huge string can overrun it: cap payload sizes and run evaluations off async threads.
+    pub timeout: Duration,
+}
+
+impl Default for Limits {
+    /// 10,000 levels (about 3,300 nested non-tail calls) and 10 seconds.
+    fn default() -> Self {
+        Limits { max_depth: 10_000, timeout: Duration::from_secs(10) }
+    }
+}
+
+/// A compile or evaluation error.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{code}: {message}")]
+pub struct Error {
+    /// JSONata's error code (`S0201`, `T2001`, `D3030`, `U1001` for an exceeded [`Limits`]),
+    /// or one of this crate's own: [`Error::NOT_JSON`], [`Error::UNSUPPORTED`],
+    /// [`Error::INTERNAL`].
+    pub code: String,
+    /// The message, without the code.
+    pub message: String,
+    /// Character offset in the expression, when known (the underlying parser reports none
+    /// today).
+    pub position: Option<usize>,
+}
+
+impl Error {
+    /// The result (or a part of it) is not JSON: a function, a regex or a non-finite number.
+    pub const NOT_JSON: &'static str = "NotJson";
+    /// The underlying evaluator panicked (a bug in it); the evaluation is abandoned.
+    pub const INTERNAL: &'static str = "Internal";
+    /// The expression uses what AWS's JSONata 2.0.6 lacks or forbids: `??`, `?:`, `$eval`.
+    pub const UNSUPPORTED: &'static str = "Unsupported";
+
+    pub(crate) fn new(code: &str, message: impl Into<String>) -> Self {
+        Error { code: code.to_string(), message: message.into(), position: None }
+    }
+
+    /// Splits a `"T2001: message"` text into code and message; `fallback` when it has no code.
+    fn from_text(text: &str, fallback: &str) -> Self {
+        match find_code(text) {
+            Some((code, rest)) => Error::new(code, rest),
+            None => Error::new(fallback, text),
+        }
+    }
+
+    fn from_eval(e: &EvaluatorError) -> Self {
+        let mut err = Error::from_text(e.message(), "D1001");
+        // jsonata-js 2.0.6 has no depth or timeout options of its own; its test harness ends
+        // both with U1001, and so do we (jsonata-core says D1011/D1012).
+        if err.code == "D1011" || err.code == "D1012" {
+            err.code = "U1001".to_string();
+        }
+        err
+    }
+}
+
+/// The first `X9999: ` code in `text` (at its start, or after a prefix such as
+/// "Invalid syntax: "), and the text after it.
+fn find_code(text: &str) -> Option<(&str, &str)> {
+    let b = text.as_bytes();
+    (0..b.len().saturating_sub(5)).find_map(|i| {
+        let at_word = i == 0 || b[i - 1] == b' ';
+        (at_word
+            && b[i].is_ascii_uppercase()
+            && b[i + 1..i + 5].iter().all(u8::is_ascii_digit)
+            && b[i + 5] == b':')
+            .then(|| (&text[i..i + 5], text[i + 6..].trim_start()))
+    })
+}
+
+impl Expr {
+    /// Parses `text`, refusing `??`, `?:` and `$eval` (code [`Error::UNSUPPORTED`]).
+    pub fn compile(text: &str) -> Result<Expr, Error> {
+        let ast = jsonata_core::parser::parse(text).map_err(|e| {
+            // The two uncoded parser errors get jsonata-js's codes.
+            let fallback = match e {
+                ParserError::UnclosedComment => "S0106",
+                ParserError::InvalidNumber(_) => "S0102",
+                _ => "S0201",
+            };
+            Error::from_text(&e.to_string(), fallback)
+        })?;
+        check::refuse_unsupported(&ast)?;
+        Ok(Expr { ast })
+    }
+
+    /// Evaluates with `input` as `$` and `bindings` as `$name` variables; `Ok(None)` is
+    /// undefined.
+    pub fn evaluate(
+        &self,
+        input: &Value,
+        bindings: &Map<String, Value>,
+        limits: &Limits,
+    ) -> Result<Option<Value>, Error> {
+        self.evaluate_input(Some(input), bindings, limits)
+    }
+
+    /// [`Expr::evaluate`] with an undefined `$` when `input` is `None` (the test suite's
+    /// `"dataset": null`).
+    #[doc(hidden)]
+    pub fn evaluate_input(
+        &self,
+        input: Option<&Value>,
+        bindings: &Map<String, Value>,
+        limits: &Limits,
+    ) -> Result<Option<Value>, Error> {
+        let mut context = Context::new();
+        for (name, value) in bindings {
+            context.bind(name.clone(), convert::from_json(value));
+        }
+        let options = EvaluatorOptions {
+            timeout_ms: Some(u64::try_from(limits.timeout.as_millis()).unwrap_or(u64::MAX)),
+            max_stack_depth: Some(limits.max_depth),
+            ..EvaluatorOptions::default()
+        };
+        let mut evaluator = Evaluator::with_options(context, options);
+        aws::register(&mut evaluator);
+        let input = input.map_or(JValue::Undefined, convert::from_json);
+        // A panic inside jsonata-core (fuzzing found one in its date picture parser) becomes
+        // an error of this evaluation; the evaluator is dropped with it, so no broken state
+        // outlives it.
+        let out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            evaluator.evaluate(&self.ast, &input)
+        }))
+        .map_err(|_| Error::new(Error::INTERNAL, "The JSONata evaluator failed (a bug)"))?
+        .map_err(|e| Error::from_eval(&e))?;
+        convert::to_json(&out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_split_from_messages() {
+        assert_eq!(find_code("T2001: The left side"), Some(("T2001", "The left side")));
+        assert_eq!(find_code("Invalid syntax: T1006: Attempted"), Some(("T1006", "Attempted")));
+        assert_eq!(find_code("Unclosed comment"), None);
+    }
+
+    #[test]
+    fn expr_is_send_and_sync() {
+        fn assert_send_sync<T: Send + Sync>() {}
+        assert_send_sync::<Expr>();
+    }
+}
