@@ -84,19 +84,19 @@ impl Server {
 
 /// Binds and starts serving on the current tokio runtime.
 pub async fn start(options: ServeOptions) -> anyhow::Result<Server> {
-    let store: Arc<dyn Store> = match options.store {
-        StoreKind::Memory => Arc::new(MemoryStore::new()),
-        StoreKind::Sqlite => {
-            let durability = match options.durability {
-                DurabilityMode::Full => Durability::Full,
-                DurabilityMode::Relaxed => Durability::Relaxed,
-            };
-            Arc::new(
-                SqliteStore::open(&options.data_dir, durability)
-                    .with_context(|| format!("opening the store in {}", options.data_dir.display()))?,
-            )
-        }
-    };
+    let store: Arc<dyn Store> =
+        match options.store {
+            StoreKind::Memory => Arc::new(MemoryStore::new()),
+            StoreKind::Sqlite => {
+                let durability = match options.durability {
+                    DurabilityMode::Full => Durability::Full,
+                    DurabilityMode::Relaxed => Durability::Relaxed,
+                };
+                Arc::new(SqliteStore::open(&options.data_dir, durability).with_context(|| {
+                    format!("opening the store in {}", options.data_dir.display())
+                })?)
+            }
+        };
     let durable = options.store == StoreKind::Sqlite;
     let engine = Engine::start(Options {
         scope: Scope { region: options.region, account: options.account },

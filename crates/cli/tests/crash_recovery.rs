@@ -30,7 +30,15 @@ fn free_port() -> u16 {
 
 fn start_server(data_dir: &Path, port: u16) -> Child {
     Command::new(env!("CARGO_BIN_EXE_stepwise"))
-        .args(["serve", "--store", "sqlite", "--bind", &format!("127.0.0.1:{port}"), "--log-level", "warn"])
+        .args([
+            "serve",
+            "--store",
+            "sqlite",
+            "--bind",
+            &format!("127.0.0.1:{port}"),
+            "--log-level",
+            "warn",
+        ])
         .arg("--data-dir")
         .arg(data_dir)
         .stdout(Stdio::null())
@@ -72,11 +80,15 @@ fn waiting() -> String {
     .to_string()
 }
 
-fn activity_task(activity: &str, retry: bool) -> String {
-    let mut task = json!({ "Type": "Task", "Resource": activity, "TimeoutSeconds": 120, "End": true });
-    if retry {
-        task["Retry"] = json!([{ "ErrorEquals": ["Flaky"], "IntervalSeconds": 1, "MaxAttempts": 3, "BackoffRate": 1.0 }]);
-    }
+/// A task whose delivery is lost (the server died after recording ActivityStarted but
+/// before the worker read the answer; AWS delivers at most once too) times out after 5 s
+/// and is retried, as a user would write it.
+fn activity_task(activity: &str, flaky: bool) -> String {
+    let errors = if flaky { json!(["Flaky", "States.Timeout"]) } else { json!(["States.Timeout"]) };
+    let task = json!({
+        "Type": "Task", "Resource": activity, "TimeoutSeconds": 5, "End": true,
+        "Retry": [{ "ErrorEquals": errors, "IntervalSeconds": 1, "MaxAttempts": 10, "BackoffRate": 1.0 }]
+    });
     json!({ "StartAt": "T", "States": { "T": task } }).to_string()
 }
 
@@ -108,7 +120,8 @@ struct Ledger {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn executions_survive_sigkill() {
-    let data_dir: PathBuf = std::env::temp_dir().join(format!("stepwise-crash-{}", std::process::id()));
+    let data_dir: PathBuf =
+        std::env::temp_dir().join(format!("stepwise-crash-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&data_dir);
     let port = free_port();
     let endpoint = format!("http://127.0.0.1:{port}");
@@ -117,7 +130,9 @@ async fn executions_survive_sigkill() {
     let client = sdk_client(&endpoint);
 
     // Set-up: one activity, four state machines.
-    let activity = retrying!("CreateActivity", client.create_activity().name("crash-work").send()).activity_arn().to_owned();
+    let activity = retrying!("CreateActivity", client.create_activity().name("crash-work").send())
+        .activity_arn()
+        .to_owned();
     let mut machines = Vec::new();
     for (name, definition) in [
         ("crash-pass", pass_chain()),
@@ -127,7 +142,12 @@ async fn executions_survive_sigkill() {
     ] {
         let created = retrying!(
             "CreateStateMachine",
-            client.create_state_machine().name(name).definition(&definition).role_arn(ROLE_ARN).send()
+            client
+                .create_state_machine()
+                .name(name)
+                .definition(&definition)
+                .role_arn(ROLE_ARN)
+                .send()
         );
         machines.push((name, created.state_machine_arn().to_owned()));
     }
@@ -139,24 +159,44 @@ async fn executions_survive_sigkill() {
     // Workers: answer tasks; the retry workflow's first attempt is failed with `Flaky`.
     let mut workers = Vec::new();
     for w in 0..8 {
-        let (client, activity, stop, ledger, answered) =
-            (sdk_client(&endpoint), activity.clone(), stop.clone(), ledger.clone(), polls_answered.clone());
+        let (client, activity, stop, ledger, answered) = (
+            sdk_client(&endpoint),
+            activity.clone(),
+            stop.clone(),
+            ledger.clone(),
+            polls_answered.clone(),
+        );
         workers.push(tokio::spawn(async move {
             while !stop.load(Ordering::Relaxed) {
-                let polled =
-                    tokio::time::timeout(Duration::from_secs(2), client.get_activity_task().activity_arn(&activity).worker_name(format!("w{w}")).send())
-                        .await;
-                let Ok(Ok(task)) = polled else {
+                // No client-side timeout on the long poll: dropping a poll whose answer is on
+                // its way would lose the task (on AWS as here). Workers are aborted at the end.
+                let polled = client
+                    .get_activity_task()
+                    .activity_arn(&activity)
+                    .worker_name(format!("w{w}"))
+                    .send()
+                    .await;
+                let Ok(task) = polled else {
                     tokio::time::sleep(Duration::from_millis(20)).await;
                     continue;
                 };
-                let (Some(token), Some(input)) = (task.task_token(), task.input()) else { continue };
+                let (Some(token), Some(input)) = (task.task_token(), task.input()) else {
+                    continue;
+                };
                 let input: Value = serde_json::from_str(input).expect("task input is JSON");
-                let execution = input["execution"].as_str().expect("execution name in input").to_owned();
+                let execution =
+                    input["execution"].as_str().expect("execution name in input").to_owned();
                 let flaky = input["flaky"].as_bool().unwrap_or(false);
-                let first_time = flaky && !ledger.lock().unwrap().failed_once.contains_key(&execution);
+                let first_time =
+                    flaky && !ledger.lock().unwrap().failed_once.contains_key(&execution);
                 if first_time {
-                    let failed = client.send_task_failure().task_token(token).error("Flaky").cause("first attempt").send().await;
+                    let failed = client
+                        .send_task_failure()
+                        .task_token(token)
+                        .error("Flaky")
+                        .cause("first attempt")
+                        .send()
+                        .await;
                     if failed.is_ok() {
                         *ledger.lock().unwrap().failed_once.entry(execution).or_default() += 1;
                     }
@@ -167,17 +207,29 @@ async fn executions_survive_sigkill() {
                 // task stays open with a valid token and is retried after the restart.
                 let deadline = Instant::now() + Duration::from_secs(60);
                 loop {
-                    match client.send_task_success().task_token(token).output(&output).send().await {
+                    match client.send_task_success().task_token(token).output(&output).send().await
+                    {
                         Ok(_) => {
-                            let previous = ledger.lock().unwrap().acknowledged.insert(execution.clone(), output.clone());
-                            assert!(previous.is_none(), "{execution}: a second acknowledged SendTaskSuccess");
+                            let previous = ledger
+                                .lock()
+                                .unwrap()
+                                .acknowledged
+                                .insert(execution.clone(), output.clone());
+                            assert!(
+                                previous.is_none(),
+                                "{execution}: a second acknowledged SendTaskSuccess"
+                            );
                             answered.fetch_add(1, Ordering::Relaxed);
                             break;
                         }
                         Err(e) => {
-                            let code = e.as_service_error().and_then(|s| aws_sdk_sfn::error::ProvideErrorMetadata::code(s)).map(str::to_owned);
+                            let code = e
+                                .as_service_error()
+                                .and_then(|s| aws_sdk_sfn::error::ProvideErrorMetadata::code(s))
+                                .map(str::to_owned);
                             // TaskTimedOut: an unacknowledged earlier answer did take effect.
-                            if code.as_deref() == Some("TaskTimedOut") || Instant::now() > deadline {
+                            if code.as_deref() == Some("TaskTimedOut") || Instant::now() > deadline
+                            {
                                 break;
                             }
                             tokio::time::sleep(Duration::from_millis(50)).await;
@@ -192,23 +244,38 @@ async fn executions_survive_sigkill() {
     let started = Arc::new(AtomicU64::new(0));
     let mut starters = Vec::new();
     for s in 0..4 {
-        let (client, machines, started) = (sdk_client(&endpoint), machines.clone(), started.clone());
+        let (client, machines, started) =
+            (sdk_client(&endpoint), machines.clone(), started.clone());
         starters.push(tokio::spawn(async move {
             for n in (s..PER_KIND * 4).step_by(4) {
                 let (kind, arn) = &machines[n % 4];
                 let name = format!("{kind}-{n}");
-                let input = json!({ "n": n, "execution": name, "flaky": *kind == "crash-retry" }).to_string();
+                let input = json!({ "n": n, "execution": name, "flaky": *kind == "crash-retry" })
+                    .to_string();
                 let deadline = Instant::now() + Duration::from_secs(90);
                 loop {
-                    match client.start_execution().state_machine_arn(arn).name(&name).input(&input).send().await {
+                    match client
+                        .start_execution()
+                        .state_machine_arn(arn)
+                        .name(&name)
+                        .input(&input)
+                        .send()
+                        .await
+                    {
                         Ok(_) => break,
                         Err(e) => {
-                            let code = e.as_service_error().and_then(|s| aws_sdk_sfn::error::ProvideErrorMetadata::code(s)).map(str::to_owned);
+                            let code = e
+                                .as_service_error()
+                                .and_then(|s| aws_sdk_sfn::error::ProvideErrorMetadata::code(s))
+                                .map(str::to_owned);
                             // Already started before a crash, and already finished since.
                             if code.as_deref() == Some("ExecutionAlreadyExists") {
                                 break;
                             }
-                            assert!(Instant::now() < deadline, "{name}: StartExecution kept failing: {e:?}");
+                            assert!(
+                                Instant::now() < deadline,
+                                "{name}: StartExecution kept failing: {e:?}"
+                            );
                             tokio::time::sleep(Duration::from_millis(50)).await;
                         }
                     }
@@ -250,7 +317,8 @@ async fn executions_survive_sigkill() {
     let all: Vec<(String, String, usize)> = (0..PER_KIND * 4)
         .map(|n| {
             let (kind, arn) = &machines[n % 4];
-            let execution_arn = format!("{}:{kind}-{n}", arn.replacen(":stateMachine:", ":execution:", 1));
+            let execution_arn =
+                format!("{}:{kind}-{n}", arn.replacen(":stateMachine:", ":execution:", 1));
             (kind.to_string(), execution_arn, n)
         })
         .collect();
@@ -258,7 +326,10 @@ async fn executions_survive_sigkill() {
     loop {
         let mut running = 0;
         for (_, arn, _) in &all {
-            let d = retrying!("DescribeExecution", client.describe_execution().execution_arn(arn).send());
+            let d = retrying!(
+                "DescribeExecution",
+                client.describe_execution().execution_arn(arn).send()
+            );
             if *d.status() == ExecutionStatus::Running {
                 running += 1;
             }
@@ -270,16 +341,24 @@ async fn executions_survive_sigkill() {
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
     stop.store(true, Ordering::Relaxed);
-    for worker in workers {
-        worker.await.expect("worker");
+    for worker in &workers {
+        // Every execution has ended: what a worker is doing now (a long poll) can go.
+        worker.abort();
     }
 
     // Check every execution: status, output, and its history.
     let ledger = ledger.lock().unwrap();
     let mut checked_events = 0;
     for (kind, arn, n) in &all {
-        let d = retrying!("DescribeExecution", client.describe_execution().execution_arn(arn).send());
-        assert_eq!(*d.status(), ExecutionStatus::Succeeded, "{arn}: {:?} {:?}", d.error(), d.cause());
+        let d =
+            retrying!("DescribeExecution", client.describe_execution().execution_arn(arn).send());
+        assert_eq!(
+            *d.status(),
+            ExecutionStatus::Succeeded,
+            "{arn}: {:?} {:?}",
+            d.error(),
+            d.cause()
+        );
         let output: Value = serde_json::from_str(d.output().expect("output")).expect("JSON output");
         match kind.as_str() {
             "crash-pass" => {
@@ -298,7 +377,11 @@ async fn executions_survive_sigkill() {
         assert_eq!(count(&HistoryEventType::ExecutionStarted), 1, "{arn}");
         assert_eq!(count(&HistoryEventType::ExecutionSucceeded), 1, "{arn}");
         if kind == "crash-task" || kind == "crash-retry" {
-            assert_eq!(count(&HistoryEventType::ActivitySucceeded), 1, "{arn}: the answer took effect once");
+            assert_eq!(
+                count(&HistoryEventType::ActivitySucceeded),
+                1,
+                "{arn}: the answer took effect once"
+            );
             let name = format!("{kind}-{n}");
             if let Some(acknowledged) = ledger.acknowledged.get(&name) {
                 assert_eq!(acknowledged, &json!({ "answer": n }).to_string());
@@ -328,7 +411,12 @@ async fn history(client: &Client, arn: &str) -> Vec<(i64, HistoryEventType)> {
     loop {
         let page = retrying!(
             "GetExecutionHistory",
-            client.get_execution_history().execution_arn(arn).max_results(1000).set_next_token(token.clone()).send()
+            client
+                .get_execution_history()
+                .execution_arn(arn)
+                .max_results(1000)
+                .set_next_token(token.clone())
+                .send()
         );
         events.extend(page.events().iter().map(|e| (e.id(), e.r#type().clone())));
         token = page.next_token().map(str::to_owned);
