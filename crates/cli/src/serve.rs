@@ -104,6 +104,7 @@ pub async fn start(options: ServeOptions) -> anyhow::Result<Server> {
         store,
         token_key: None,
         durable,
+        mocks: None,
     })
     .context("starting the engine")?;
     let listener = tokio::net::TcpListener::bind(options.bind)

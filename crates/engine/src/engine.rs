@@ -52,6 +52,8 @@ pub struct Options {
     /// fsync for many decisions). Off for the memory store, where a commit costs
     /// less than the hand-off and nothing survives a restart anyway.
     pub durable: bool,
+    /// Mocked Task responses for test cases (`StartExecution` on `<arn>#<TestCase>`).
+    pub mocks: Option<Arc<dyn crate::mock::TaskMocks>>,
 }
 
 impl std::fmt::Debug for Options {
@@ -84,6 +86,7 @@ struct Inner {
     timer_wake: Notify,
     /// Parsed machines by definition text, so starting an execution does not re-validate.
     machines: Mutex<HashMap<Arc<str>, Arc<Machine>>>,
+    mocks: Option<Arc<dyn crate::mock::TaskMocks>>,
     /// The committer thread's queue, when commits are grouped.
     committer: Option<std::sync::mpsc::Sender<(Batch, oneshot::Sender<Result<()>>)>>,
 }
@@ -220,6 +223,7 @@ impl Engine {
                 driver: Notify::new(),
                 timer_wake: Notify::new(),
                 machines: Mutex::new(HashMap::new()),
+                mocks: options.mocks,
                 committer,
             }),
         })
@@ -537,7 +541,25 @@ impl Engine {
         name: Option<String>,
         input: Option<String>,
     ) -> Result<(ExecutionRecord, Ticket)> {
+        // Step Functions Local's convention: `<stateMachineArn>#<TestCase>` runs a mock test case.
+        let (state_machine_arn, test_case) = match state_machine_arn.split_once('#') {
+            Some((arn, case)) => (arn, Some(case.to_owned())),
+            None => (state_machine_arn, None),
+        };
         let machine_record = self.describe_state_machine(state_machine_arn)?;
+        if let Some(case) = &test_case {
+            let known = self
+                .inner
+                .mocks
+                .as_ref()
+                .is_some_and(|m| m.has_test_case(&machine_record.name, case));
+            if !known {
+                return Err(Error::Validation(format!(
+                    "Test case '{case}' is not defined for state machine '{}' in the mock configuration",
+                    machine_record.name
+                )));
+            }
+        }
         let input_text = input.unwrap_or_else(|| "{}".to_owned());
         if input_text.len() > MAX_PAYLOAD_BYTES {
             return Err(Error::Validation(format!(
@@ -595,8 +617,9 @@ impl Engine {
             role_arn: machine_record.role_arn.clone(),
         };
         core.seed = core.seed.wrapping_add(1);
-        let running =
+        let mut running =
             Running::start(record.clone(), machine, machine_record.name, input, core.seed);
+        running.set_test_case(test_case);
         let key: Arc<str> = arn.into();
         core.running.insert(key.clone(), running);
         let mut batch = Batch::default();
@@ -898,8 +921,11 @@ impl Engine {
         let Some(mut running) = core.running.remove(key) else { return };
         let mut more;
         loop {
-            let mut services =
-                EngineServices { next_task: &mut core.next_task, store: self.store() };
+            let mut services = EngineServices {
+                next_task: &mut core.next_task,
+                store: self.store(),
+                mocks: self.inner.mocks.as_deref(),
+            };
             more = running.advance(now, STEP_BUDGET, &mut services);
             let effects = std::mem::take(&mut running.effects);
             if effects.is_empty() {
@@ -1303,6 +1329,7 @@ fn token_key_of(store: &dyn Store) -> Result<[u8; 32]> {
 struct EngineServices<'a> {
     next_task: &'a mut u128,
     store: &'a dyn Store,
+    mocks: Option<&'a dyn crate::mock::TaskMocks>,
 }
 
 impl Services for EngineServices<'_> {
@@ -1312,6 +1339,15 @@ impl Services for EngineServices<'_> {
     }
     fn activity_exists(&self, arn: &str) -> bool {
         matches!(self.store.get_activity(arn), Ok(Some(_)))
+    }
+    fn mock(
+        &self,
+        state_machine: &str,
+        test_case: &str,
+        state: &str,
+        invocation: u32,
+    ) -> Option<crate::mock::MockResponse> {
+        self.mocks?.response(state_machine, test_case, state, invocation)
     }
 }
 

@@ -29,6 +29,14 @@ pub(crate) trait Services {
     fn new_task(&mut self) -> TaskId;
     /// Whether the activity exists now.
     fn activity_exists(&self, arn: &str) -> bool;
+    /// The mocked response of a Task invocation in a test case, if any.
+    fn mock(
+        &self,
+        state_machine: &str,
+        test_case: &str,
+        state: &str,
+        invocation: u32,
+    ) -> Option<crate::mock::MockResponse>;
 }
 
 /// The prefix of the AWS SDK integration with Step Functions itself.
@@ -149,6 +157,10 @@ pub(crate) struct Running {
     timeout_at: Option<i64>,
     /// A snapshot of it is in the store (deleted when it ends).
     pub(crate) persisted: bool,
+    /// The mock test case it runs (`StartExecution` on `<arn>#<TestCase>`).
+    test_case: Option<String>,
+    /// How often each Task state has been invoked (mocked responses are per invocation).
+    invocations: std::collections::HashMap<String, u32>,
 }
 
 /// What recovery needs of a running execution (everything but what is derived:
@@ -163,6 +175,8 @@ struct SnapshotRef<'a> {
     ready: &'a VecDeque<FrameId>,
     seed: u64,
     timeout_at: Option<i64>,
+    test_case: &'a Option<String>,
+    invocations: &'a std::collections::HashMap<String, u32>,
     /// What the engine keeps beside the execution (its task records).
     extra: Value,
 }
@@ -177,6 +191,10 @@ struct Snapshot {
     ready: VecDeque<FrameId>,
     seed: u64,
     timeout_at: Option<i64>,
+    #[serde(default)]
+    test_case: Option<String>,
+    #[serde(default)]
+    invocations: std::collections::HashMap<String, u32>,
     extra: Value,
 }
 
@@ -223,6 +241,8 @@ impl Running {
             seed,
             timeout_at: None,
             persisted: false,
+            test_case: None,
+            invocations: Default::default(),
             record,
         };
         run.context = run.fixed_context();
@@ -283,6 +303,8 @@ impl Running {
             ready: &self.ready,
             seed: self.seed,
             timeout_at: self.timeout_at,
+            test_case: &self.test_case,
+            invocations: &self.invocations,
             extra,
         };
         serde_json::to_vec(&snapshot).expect("snapshots serialize")
@@ -311,6 +333,8 @@ impl Running {
             seed: s.seed,
             timeout_at: s.timeout_at,
             persisted: true,
+            test_case: s.test_case,
+            invocations: s.invocations,
         };
         run.context = run.fixed_context();
         let mut waits = Vec::new();
@@ -540,6 +564,16 @@ impl Running {
         heartbeat_seconds: Option<u64>,
         now: i64,
     ) {
+        if let Some(test_case) = &self.test_case {
+            let state = self.machine.state(self.frames[frame].state).name.clone();
+            let invocation = self.invocations.get(&state).copied().unwrap_or(0);
+            if let Some(response) =
+                services.mock(&self.state_machine_name, test_case, &state, invocation)
+            {
+                self.invocations.insert(state, invocation + 1);
+                return self.answer_from_mock(frame, &resource, parameters, response, now);
+            }
+        }
         if let Some(action) = resource.strip_prefix(SFN_SDK_PREFIX) {
             return self.call_service(frame, "aws-sdk:sfn", action.to_owned(), parameters, now);
         }
@@ -585,6 +619,60 @@ impl Running {
             frame,
             heartbeat_seconds,
         });
+    }
+
+    /// A mocked Task: recorded as the service integration it stands for, answered at once.
+    fn answer_from_mock(
+        &mut self,
+        frame: FrameId,
+        resource: &str,
+        parameters: Value,
+        response: crate::mock::MockResponse,
+        now: i64,
+    ) {
+        let (resource_type, action) = crate::mock::resource_parts(resource);
+        let region = self.record.arn.split(':').nth(3).unwrap_or_default().to_owned();
+        let scheduled = EventKind::TaskScheduled {
+            resource_type: resource_type.clone(),
+            resource: action.clone(),
+            region,
+            parameters: parameters.to_string(),
+        };
+        self.frame_event(frame, now, scheduled);
+        self.frame_event(
+            frame,
+            now,
+            EventKind::TaskStarted {
+                resource_type: resource_type.clone(),
+                resource: action.clone(),
+            },
+        );
+        match response {
+            crate::mock::MockResponse::Return(output) => {
+                let text = output.to_string();
+                self.frame_event(
+                    frame,
+                    now,
+                    EventKind::TaskSucceeded { resource_type, resource: action, output: text },
+                );
+                self.complete(frame, output, now);
+            }
+            crate::mock::MockResponse::Throw { error, cause } => {
+                let fault = Fault::new(error, cause);
+                let ec = error_cause(&fault);
+                self.frame_event(
+                    frame,
+                    now,
+                    EventKind::TaskFailed { resource_type, resource: action, error: ec },
+                );
+                self.fault(frame, fault, now);
+            }
+        }
+    }
+
+    /// Runs this execution as mock test case `test_case`.
+    pub(crate) fn set_test_case(&mut self, test_case: Option<String>) {
+        self.test_case = test_case;
     }
 
     fn call_service(

@@ -16,6 +16,7 @@
 //!     store: Arc::new(MemoryStore::new()),
 //!     token_key: Some([1; 32]),
 //!     durable: false,
+//!     mocks: None,
 //! }).unwrap();
 //! let machine = engine.create_state_machine(NewStateMachine {
 //!     name: "hello".into(),
@@ -37,6 +38,7 @@ mod engine;
 pub mod error;
 mod execution;
 pub mod history;
+pub mod mock;
 pub mod model;
 pub mod store;
 pub mod token;
