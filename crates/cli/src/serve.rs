@@ -47,6 +47,9 @@ pub struct ServeOptions {
     /// Region used in ARNs when a request carries no SigV4 credential scope.
     #[arg(long, default_value = "us-east-1")]
     pub region: String,
+    /// Days an ended execution is kept (AWS keeps 90); then it and its history are removed.
+    #[arg(long, default_value_t = 90)]
+    pub retention_days: u64,
     /// Account id used in ARNs.
     #[arg(long, default_value = "123456789012")]
     pub account: String,
@@ -59,6 +62,7 @@ impl Default for ServeOptions {
             data_dir: PathBuf::from("./stepwise-data"),
             store: StoreKind::Memory,
             durability: DurabilityMode::Full,
+            retention_days: 90,
             region: "us-east-1".into(),
             account: "123456789012".into(),
         }
@@ -107,6 +111,10 @@ pub async fn start(options: ServeOptions) -> anyhow::Result<Server> {
         mocks: None,
     })
     .context("starting the engine")?;
+    spawn_retention(
+        engine.clone(),
+        std::time::Duration::from_secs(options.retention_days * 86_400),
+    );
     let listener = tokio::net::TcpListener::bind(options.bind)
         .await
         .with_context(|| format!("binding {}", options.bind))?;
@@ -114,4 +122,19 @@ pub async fn start(options: ServeOptions) -> anyhow::Result<Server> {
     let app = stepwise_api::router(engine.clone());
     let task = tokio::spawn(async move { axum::serve(listener, app).await });
     Ok(Server { addr, engine, task })
+}
+
+/// Removes expired executions at start and then every hour, so the store does not grow
+/// without bound.
+fn spawn_retention(engine: Engine, retention: std::time::Duration) {
+    tokio::spawn(async move {
+        loop {
+            match engine.remove_expired(retention) {
+                Ok(0) => {}
+                Ok(n) => tracing::info!("removed {n} executions past the retention period"),
+                Err(e) => tracing::warn!("retention sweep failed: {e}"),
+            }
+            tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
+        }
+    });
 }

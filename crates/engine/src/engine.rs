@@ -649,6 +649,13 @@ impl Engine {
         Ok(machine)
     }
 
+    /// Removes executions that ended more than `retention` ago (AWS keeps them 90 days);
+    /// their names become free again. Returns how many were removed.
+    pub fn remove_expired(&self, retention: Duration) -> Result<usize> {
+        let cutoff = self.now() - retention.as_millis() as i64;
+        self.store().remove_ended_before(cutoff)
+    }
+
     /// `DescribeExecution`.
     pub fn describe_execution(&self, arn: &str) -> Result<ExecutionRecord> {
         arn::parse(arn, Kind::Execution)?;

@@ -20,6 +20,11 @@ use crate::history::{ErrorCause, EventKind, HistoryEvent};
 use crate::model::{ExecutionRecord, ExecutionStatus};
 use crate::token::TaskId;
 
+/// AWS's quota on events per execution.
+pub(crate) const HISTORY_LIMIT: u64 = 25_000;
+/// AWS's quota on a state's input or output, in bytes.
+const MAX_PAYLOAD_BYTES: usize = 256 * 1024;
+
 /// Index of a frame within its execution.
 pub(crate) type FrameId = usize;
 
@@ -471,6 +476,14 @@ impl Running {
                 return true;
             }
             steps += 1;
+            if self.next_event_id >= HISTORY_LIMIT {
+                // AWS's quota: an execution whose history reaches 25,000 events fails.
+                let cause = format!(
+                    "The execution reached the maximum number of history events ({HISTORY_LIMIT})."
+                );
+                self.end(Ending::Failed(Fault::new("States.Runtime", cause)), now);
+                return false;
+            }
             let Phase::Enter { retry } = self.frames[frame].phase else { continue };
             self.enter(frame, retry, now, services);
         }
@@ -842,18 +855,24 @@ impl Running {
     fn finish_state(&mut self, frame: FrameId, outcome: Outcome, now: i64) {
         let state = self.machine.state(self.frames[frame].state);
         let (kind, name) = (state.kind, state.name.clone());
+        let text = match &outcome {
+            Outcome::Next { output, .. } | Outcome::End { output, .. } => output.to_string(),
+            Outcome::Fail(_) => String::new(),
+        };
+        // AWS's payload quota: a state's output over 256 KiB fails the state (not catchable by States.ALL).
+        if text.len() > MAX_PAYLOAD_BYTES {
+            let cause = format!(
+                "The state/task '{name}' returned a result with a size exceeding the maximum number of bytes service limit."
+            );
+            return self.fault(frame, Fault::new("States.DataLimitExceeded", cause), now);
+        }
         match outcome {
             Outcome::Next { next, output, assigned } => {
                 let assigned = self.assign(frame, assigned);
                 self.frame_event(
                     frame,
                     now,
-                    EventKind::StateExited {
-                        state: kind,
-                        name,
-                        output: output.to_string(),
-                        assigned,
-                    },
+                    EventKind::StateExited { state: kind, name, output: text, assigned },
                 );
                 let f = &mut self.frames[frame];
                 f.state = next;
@@ -865,7 +884,6 @@ impl Running {
             }
             Outcome::End { output, assigned } => {
                 let assigned = self.assign(frame, assigned);
-                let text = output.to_string();
                 self.frame_event(
                     frame,
                     now,
