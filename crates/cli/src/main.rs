@@ -2,7 +2,7 @@
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use stepwise::{bench, serve};
+use stepwise::{bench, run, serve, test_runner, validate};
 
 #[derive(Debug, Parser)]
 #[command(name = "stepwise", version, about = "AWS Step Functions, rebuilt to run anywhere")]
@@ -20,6 +20,12 @@ enum Command {
     Serve(serve::ServeOptions),
     /// Drive a running server with load and report throughput and latency (loopback only).
     Bench(bench::BenchOptions),
+    /// Run one execution in-process and print its output (exit code 1 if it fails).
+    Run(run::RunOptions),
+    /// Check definitions as AWS does; diagnostics point at line:column (exit code 1 on errors).
+    Validate(validate::ValidateOptions),
+    /// Run a folder of test cases (`*.test.yaml`, `*.test.json`) with virtual time.
+    Test(test_runner::TestOptions),
 }
 
 fn main() -> ExitCode {
@@ -36,18 +42,23 @@ fn main() -> ExitCode {
         }
     };
     let result = runtime.block_on(async {
-        match cli.command {
+        let passed = match cli.command {
             Command::Serve(options) => {
                 let server = serve::start(options).await?;
                 tracing::info!("stepwise listening on http://{}", server.addr);
                 println!("listening on http://{}", server.addr);
-                server.wait().await
+                server.wait().await.map(|()| true)
             }
-            Command::Bench(options) => bench::run(options).await,
-        }
+            Command::Bench(options) => bench::run(options).await.map(|()| true),
+            Command::Run(options) => run::run(options).await,
+            Command::Validate(options) => Ok(validate::run(&options)),
+            Command::Test(options) => test_runner::run(options).await,
+        };
+        passed
     });
     match result {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::FAILURE,
         Err(e) => {
             eprintln!("error: {e:#}");
             ExitCode::FAILURE

@@ -53,6 +53,10 @@ pub struct ServeOptions {
     /// Account id used in ARNs.
     #[arg(long, default_value = "123456789012")]
     pub account: String,
+    /// A Step Functions Local mock configuration file (`MockConfigFile.json`): a test case
+    /// runs with `StartExecution` on `<stateMachineArn>#<TestCase>`.
+    #[arg(long)]
+    pub mock_config: Option<PathBuf>,
 }
 
 impl Default for ServeOptions {
@@ -65,6 +69,7 @@ impl Default for ServeOptions {
             retention_days: 90,
             region: "us-east-1".into(),
             account: "123456789012".into(),
+            mock_config: None,
         }
     }
 }
@@ -102,13 +107,19 @@ pub async fn start(options: ServeOptions) -> anyhow::Result<Server> {
             }
         };
     let durable = options.store == StoreKind::Sqlite;
+    let mocks = match &options.mock_config {
+        Some(path) => Some(Arc::new(crate::mock_config::MockConfig::load(path)?)
+            as Arc<dyn stepwise_engine::mock::TaskMocks>),
+        None => None,
+    };
     let engine = Engine::start(Options {
         scope: Scope { region: options.region, account: options.account },
         clock: Arc::new(SystemClock),
         store,
         token_key: None,
         durable,
-        mocks: None,
+        seed: None,
+        mocks,
     })
     .context("starting the engine")?;
     spawn_retention(

@@ -54,6 +54,9 @@ pub struct Options {
     pub durable: bool,
     /// Mocked Task responses for test cases (`StartExecution` on `<arn>#<TestCase>`).
     pub mocks: Option<Arc<dyn crate::mock::TaskMocks>>,
+    /// Seed for the randomness executions see (`States.UUID`, `States.MathRandom`, jitter);
+    /// `None` draws one. A fixed seed makes local runs repeatable.
+    pub seed: Option<u64>,
 }
 
 impl std::fmt::Debug for Options {
@@ -210,7 +213,7 @@ impl Engine {
         };
         // Task ids must not repeat across restarts: each process numbers from a random base.
         let base: u64 = rand::random();
-        let seed: u64 = rand::random();
+        let seed: u64 = options.seed.unwrap_or_else(rand::random);
         let core = Core { next_task: (base as u128) << 64, seed, ..Core::default() };
         let committer = options.durable.then(|| spawn_committer(options.store.clone()));
         Ok(Engine {
@@ -966,6 +969,8 @@ impl Engine {
             if more {
                 core.ready.push_back(key.clone());
                 self.inner.driver.notify_one();
+            } else {
+                running.release_context();
             }
             core.running.insert(key.clone(), running);
         }

@@ -145,7 +145,6 @@ pub(crate) struct Running {
     pub(crate) record: ExecutionRecord,
     machine: Arc<Machine>,
     state_machine_name: String,
-    input: Value,
     next_event_id: u64,
     frames: Vec<Frame>,
     ready: VecDeque<FrameId>,
@@ -174,7 +173,6 @@ pub(crate) struct Running {
 struct SnapshotRef<'a> {
     record: &'a ExecutionRecord,
     state_machine_name: &'a str,
-    input: &'a Value,
     next_event_id: u64,
     frames: &'a [Frame],
     ready: &'a VecDeque<FrameId>,
@@ -190,6 +188,8 @@ struct SnapshotRef<'a> {
 struct Snapshot {
     record: ExecutionRecord,
     state_machine_name: String,
+    #[serde(default)]
+    #[allow(dead_code)]
     input: Value,
     next_event_id: u64,
     frames: Vec<Frame>,
@@ -235,7 +235,6 @@ impl Running {
         let mut run = Running {
             machine,
             state_machine_name,
-            input: input.clone(),
             next_event_id: 1,
             frames: Vec::new(),
             ready: VecDeque::new(),
@@ -287,7 +286,7 @@ impl Running {
         json!({
             "Execution": {
                 "Id": self.record.arn,
-                "Input": self.input,
+                "Input": serde_json::from_str::<Value>(&self.record.input).unwrap_or(Value::Null),
                 "StartTime": millis_to_iso(self.record.start_ms),
                 "Name": self.record.name,
                 "RoleArn": self.record.role_arn,
@@ -302,7 +301,6 @@ impl Running {
         let snapshot = SnapshotRef {
             record: &self.record,
             state_machine_name: &self.state_machine_name,
-            input: &self.input,
             next_event_id: self.next_event_id,
             frames: &self.frames,
             ready: &self.ready,
@@ -327,7 +325,6 @@ impl Running {
             record: s.record,
             machine,
             state_machine_name: s.state_machine_name,
-            input: s.input,
             next_event_id: s.next_event_id,
             frames: s.frames,
             ready: s.ready,
@@ -434,6 +431,9 @@ impl Running {
     /// with [`Running::restore_context`] so the next entry reuses it.
     fn take_context(&mut self, frame: FrameId) -> Value {
         let mut ctx = std::mem::take(&mut self.context);
+        if ctx.is_null() {
+            ctx = self.fixed_context();
+        }
         let f = &self.frames[frame];
         let state = self.machine.state(f.state);
         let mut current = Map::new();
@@ -451,6 +451,17 @@ impl Running {
 
     fn restore_context(&mut self, ctx: Value) {
         self.context = ctx;
+    }
+
+    /// Frees the cached Context object; a parked execution then holds only its state.
+    /// The next decision rebuilds it (see [`Running::take_context`]).
+    pub(crate) fn release_context(&mut self) {
+        self.context = Value::Null;
+        // Buffers keep their capacity after draining; a parked execution gives it back.
+        self.pending = Vec::new();
+        self.effects = Vec::new();
+        self.frames.shrink_to_fit();
+        self.ready.shrink_to_fit();
     }
 
     fn next_seed(&mut self) -> u64 {

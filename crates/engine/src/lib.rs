@@ -17,6 +17,7 @@
 //!     token_key: Some([1; 32]),
 //!     durable: false,
 //!     mocks: None,
+//!     seed: None,
 //! }).unwrap();
 //! let machine = engine.create_state_machine(NewStateMachine {
 //!     name: "hello".into(),

@@ -16,6 +16,7 @@ fn engine(clock: Arc<ManualClock>) -> Engine {
         token_key: Some([3; 32]),
         durable: false,
         mocks: None,
+        seed: None,
     })
     .unwrap()
 }
