@@ -233,6 +233,10 @@ pub fn event(e: &HistoryEvent, data: bool) -> Value {
             d["resource"] = json!(resource);
             ("taskFailedEventDetails", d)
         }
+        EventKind::EvaluationFailed { error, cause, location, state } => (
+            "evaluationFailedEventDetails",
+            json!({ "error": error, "cause": cause, "location": location, "state": state }),
+        ),
         EventKind::MapStateStarted { length } => {
             ("mapStateStartedEventDetails", json!({ "length": length }))
         }

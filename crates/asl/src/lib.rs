@@ -30,6 +30,7 @@ pub mod choice;
 pub mod definition;
 pub mod error;
 pub mod intrinsics;
+pub mod jsonata;
 pub mod machine;
 pub mod path;
 pub mod retry;

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::choice::Rule;
+use crate::jsonata::JTemplate;
 use crate::path::Path;
 use crate::retry::{Catcher, Retrier};
 use crate::template::Template;
@@ -138,6 +139,35 @@ pub struct State {
     pub(crate) assign: Option<Template>,
     /// `Assign` as written.
     pub(crate) assign_raw: Option<Value>,
+    /// The state's JSONata fields, when its query language is JSONata (then `io` is the
+    /// default and `assign` is `None`).
+    pub(crate) ja: Option<Box<Ja>>,
+}
+
+/// The compiled JSONata fields of a state whose `QueryLanguage` is JSONata.
+#[derive(Debug, Default)]
+pub(crate) struct Ja {
+    /// Top-level fields by name: `Arguments`, `Output`, `Assign`, `Items`, `ItemSelector`,
+    /// `TimeoutSeconds`, `HeartbeatSeconds`, `Seconds`, `Timestamp`, `Error`, `Cause`,
+    /// `MaxConcurrency`, `ToleratedFailurePercentage`, `ToleratedFailureCount`.
+    pub fields: Vec<(&'static str, JTemplate)>,
+    /// Choice rules: `Condition`, `Next`, and the rule's own `Output`/`Assign`.
+    pub choices: Vec<JaChoice>,
+}
+
+impl Ja {
+    pub(crate) fn get(&self, field: &str) -> Option<&JTemplate> {
+        self.fields.iter().find(|(k, _)| *k == field).map(|(_, t)| t)
+    }
+}
+
+/// One rule of a JSONata Choice state.
+#[derive(Debug)]
+pub(crate) struct JaChoice {
+    pub condition: JTemplate,
+    pub next: StateId,
+    pub output: Option<JTemplate>,
+    pub assign: Option<JTemplate>,
 }
 
 /// Where a state goes after it completes normally.
@@ -363,6 +393,10 @@ impl State {
     /// Number of `Retry` entries (the length of `attempts` in [`Machine::on_error`]).
     pub fn retrier_count(&self) -> usize {
         self.retry.len()
+    }
+    /// True when the state's query language is JSONata.
+    pub fn is_jsonata(&self) -> bool {
+        self.ja.is_some()
     }
     /// The raw `Assign` object, if any (evaluated by [`Machine::enter`]/[`Machine::complete`]).
     pub fn assign(&self) -> Option<&Value> {

@@ -52,6 +52,13 @@ pub struct Catcher {
     pub(crate) result_path: PathSpec,
     /// `Assign`, compiled; `$` is the error output `{"Error", "Cause"}`.
     pub(crate) assign: Option<crate::template::Template>,
+    /// JSONata catchers: `Output` (default: the error output) and `Assign`, with
+    /// `$states.errorOutput`.
+    pub(crate) ja_output: Option<crate::jsonata::JTemplate>,
+    /// JSONata catchers: `Assign`.
+    pub(crate) ja_assign: Option<crate::jsonata::JTemplate>,
+    /// True in a JSONata state.
+    pub(crate) jsonata: bool,
 }
 
 impl Catcher {

@@ -14,6 +14,7 @@
 //! know event ids, so causes carry [`ENTERED_EVENT_ID`] where the id goes; the engine replaces
 //! it with [`fill_entered_event_id`] before recording or handling the fault.
 mod io;
+mod ja;
 
 use serde_json::Value;
 
@@ -157,6 +158,9 @@ impl Machine {
     }
 
     fn enter_inner(&self, st: &State, env: &Env<'_>) -> Result<Entered, Fault> {
+        if let Some(j) = &st.ja {
+            return ja::enter(st, j, env);
+        }
         Ok(match &st.body {
             Body::Pass { result } => {
                 let result = match result {
@@ -237,6 +241,9 @@ impl Machine {
     /// Applies ResultSelector → ResultPath → OutputPath.
     pub fn complete(&self, id: StateId, env: &Env<'_>, result: Value) -> Result<Outcome, Fault> {
         let st = self.state(id);
+        if let Some(j) = &st.ja {
+            return ja::complete(st, j, env, result);
+        }
         match &st.body {
             Body::Task { .. } | Body::Parallel { .. } | Body::Map(_) => {
                 let result = match &st.io.result_selector {
@@ -284,6 +291,9 @@ impl Machine {
         err.insert("Error".to_owned(), Value::String(fault.error.clone()));
         err.insert("Cause".to_owned(), Value::String(fault.cause.clone()));
         let err = Value::Object(err);
+        if c.jsonata {
+            return ja::catch(st, c, env, err);
+        }
         // A catcher whose Assign or ResultPath fails does not handle the error.
         let Ok(assigned) = io::assign(st, c.assign.as_ref(), env, &err) else {
             return ErrorDecision::Fail;

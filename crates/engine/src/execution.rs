@@ -124,6 +124,9 @@ struct Frame {
     last_event: u64,
     /// The id of the current state's Entered event (AWS cites it in runtime errors).
     entered_event: u64,
+    /// The previousEventId of that Entered event (AWS chains EvaluationFailed to it).
+    #[serde(default)]
+    entered_previous: u64,
     entered_ms: i64,
     /// Bumped whenever a timer of this frame becomes stale.
     generation: u64,
@@ -273,6 +276,7 @@ impl Running {
                 0
             },
             entered_event: 0,
+            entered_previous: 0,
             entered_ms: now,
             generation: 0,
             vars: Map::new(),
@@ -508,9 +512,11 @@ impl Running {
         if !retry {
             self.frames[frame].entered_ms = now;
             let input = self.frames[frame].input.to_string();
+            let previous = self.frames[frame].last_event;
             let id =
                 self.frame_event(frame, now, EventKind::StateEntered { state: kind, name, input });
             self.frames[frame].entered_event = id;
+            self.frames[frame].entered_previous = previous;
         }
         let ctx = self.take_context(frame);
         let seed = self.next_seed();
@@ -852,6 +858,7 @@ impl Running {
             retry_count: 0,
             last_event,
             entered_event: 0,
+            entered_previous: 0,
             entered_ms: now,
             generation: 0,
             vars: self.frames[parent].vars.clone(),
@@ -1060,6 +1067,18 @@ impl Running {
         now: i64,
     ) {
         stepwise_asl::step::fill_entered_event_id(&mut fault, self.frames[frame].entered_event);
+        if let Some(location) = stepwise_asl::jsonata::evaluation_location(&fault) {
+            // AWS records a failed JSONata expression as its own event, chained to the
+            // event before the state's Entered event.
+            let kind = EventKind::EvaluationFailed {
+                error: fault.error.clone(),
+                cause: fault.cause.clone(),
+                location: location.to_owned(),
+                state: self.machine.state(self.frames[frame].state).name.clone(),
+            };
+            let id = self.push_event(now, self.frames[frame].entered_previous, kind);
+            self.frames[frame].last_event = id;
+        }
         let ctx = self.take_context(frame);
         let jitter = (self.next_seed() >> 11) as f64 / (1u64 << 53) as f64;
         let machine = self.machine.clone();

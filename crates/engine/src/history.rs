@@ -89,6 +89,13 @@ pub enum EventKind {
         resource: String,
         error: ErrorCause,
     },
+    /// A JSONata expression failed (`States.QueryEvaluationError`), before the failure itself.
+    EvaluationFailed {
+        error: String,
+        cause: String,
+        location: String,
+        state: String,
+    },
     ParallelStateStarted,
     ParallelStateSucceeded,
     ParallelStateFailed,
@@ -139,6 +146,7 @@ impl EventKind {
             TaskStarted { .. } => "TaskStarted",
             TaskSucceeded { .. } => "TaskSucceeded",
             TaskFailed { .. } => "TaskFailed",
+            EvaluationFailed { .. } => "EvaluationFailed",
             ParallelStateStarted => "ParallelStateStarted",
             ParallelStateSucceeded => "ParallelStateSucceeded",
             ParallelStateFailed => "ParallelStateFailed",

@@ -5,9 +5,10 @@ use serde_json::{Map, Value};
 
 use super::messages as m;
 use crate::choice::Rule;
+use crate::jsonata::{is_expression, JTemplate};
 use crate::machine::{
-    Body, Diagnostic, GraphId, Io, Machine, MapSpec, Num, PathSpec, Severity, State, StateId,
-    StateKind, Text, Transition, WaitSpec,
+    Body, Diagnostic, GraphId, Io, Ja, JaChoice, Machine, MapSpec, Num, PathSpec, Severity, State,
+    StateId, StateKind, Text, Transition, WaitSpec,
 };
 use crate::path::Path;
 use crate::retry::{Catcher, Retrier};
@@ -23,6 +24,62 @@ const TOP_FIELDS: &[&str] =
 const BRANCH_FIELDS: &[&str] = &["Comment", "StartAt", "States"];
 const PROCESSOR_FIELDS: &[&str] = &["Comment", "StartAt", "States", "ProcessorConfig"];
 const JSONATA_ONLY: &[&str] = &["Output", "Arguments", "Items"];
+/// Fields a JSONata state may not have (AWS: `The QueryLanguage is set to 'JSONata', but field
+/// 'X' is only supported for the 'JSONPath' QueryLanguage`).
+const JSONPATH_ONLY: &[&str] = &[
+    "InputPath",
+    "OutputPath",
+    "ResultPath",
+    "Parameters",
+    "ResultSelector",
+    "Result",
+    "TimeoutSecondsPath",
+    "HeartbeatSecondsPath",
+    "SecondsPath",
+    "TimestampPath",
+    "ErrorPath",
+    "CausePath",
+    "ItemsPath",
+    "MaxConcurrencyPath",
+    "ToleratedFailurePercentagePath",
+    "ToleratedFailureCountPath",
+];
+/// The fields of a JSONata state that may hold expressions.
+const JSONATA_FIELDS: &[&str] = &[
+    "Arguments",
+    "Output",
+    "Assign",
+    "Items",
+    "ItemSelector",
+    "TimeoutSeconds",
+    "HeartbeatSeconds",
+    "Seconds",
+    "Timestamp",
+    "Error",
+    "Cause",
+    "MaxConcurrency",
+    "ToleratedFailurePercentage",
+    "ToleratedFailureCount",
+];
+/// Fields whose whole value is a JSONata template (any JSON, expressions nested anywhere);
+/// the others of [`JSONATA_FIELDS`] are expressions only when written as `{% … %}`.
+const JSONATA_TEMPLATES: &[&str] = &["Arguments", "Output", "Assign", "Items", "ItemSelector"];
+
+/// The fields a JSONata state of `kind` accepts.
+fn jsonata_fields_of(kind: StateKind) -> Vec<&'static str> {
+    let mut out: Vec<&'static str> =
+        fields_of(kind).iter().copied().filter(|f| !JSONPATH_ONLY.contains(f)).collect();
+    if kind != StateKind::Fail {
+        out.push("Output");
+    }
+    if matches!(kind, StateKind::Task | StateKind::Parallel) {
+        out.push("Arguments");
+    }
+    if kind == StateKind::Map {
+        out.push("Items");
+    }
+    out
+}
 const TYPES: &[&str] = &["Task", "Wait", "Pass", "Succeed", "Fail", "Choice", "Parallel", "Map"];
 const WAIT_FIELDS: &[&str] = &["Seconds", "Timestamp", "SecondsPath", "TimestampPath"];
 /// The largest value AWS accepts for most integer fields.
@@ -203,6 +260,12 @@ pub(crate) struct Builder<'v> {
     slots: Vec<Option<State>>,
     graph_starts: Vec<StateId>,
     all_names: HashSet<String>,
+    /// The top-level `QueryLanguage` is JSONata.
+    top_jsonata: bool,
+    /// The state being built is a JSONata state.
+    cur_jsonata: bool,
+    /// The JSONata Choice rules of the state being built.
+    ja_choices: Vec<JaChoice>,
 }
 
 /// What a state needs to know about its graph.
@@ -230,9 +293,7 @@ impl<'v> Builder<'v> {
         match obj.get("QueryLanguage") {
             None => {}
             Some(Value::String(s)) if s == "JSONPath" => {}
-            Some(Value::String(s)) if s == "JSONata" => {
-                self.schema(m::JSONATA_UNSUPPORTED.into(), "/QueryLanguage")
-            }
+            Some(Value::String(s)) if s == "JSONata" => self.top_jsonata = true,
             Some(_) => self.schema(
                 m::one_of_values("QueryLanguage", &["JSONPath", "JSONata"]),
                 "/QueryLanguage",
@@ -265,7 +326,9 @@ impl<'v> Builder<'v> {
     fn check_fields(&mut self, obj: &Obj, allowed: &[&str], loc: &str) {
         for key in obj.keys() {
             if !allowed.contains(&key.as_str()) {
-                let msg = if JSONATA_ONLY.contains(&key.as_str()) {
+                let msg = if self.cur_jsonata && JSONPATH_ONLY.contains(&key.as_str()) {
+                    m::jsonpath_only(key)
+                } else if !self.cur_jsonata && JSONATA_ONLY.contains(&key.as_str()) {
                     m::jsonata_only(key)
                 } else {
                     m::not_supported(key)
@@ -404,18 +467,40 @@ impl<'v> Builder<'v> {
                 }
             },
         };
-        self.check_fields(obj, fields_of(kind), loc);
-        match obj.get("QueryLanguage") {
-            None => {}
-            Some(Value::String(s)) if s == "JSONPath" => {}
-            Some(Value::String(s)) if s == "JSONata" => {
-                self.schema(m::JSONATA_UNSUPPORTED.into(), loc)
+        let jsonata = match obj.get("QueryLanguage") {
+            None => self.top_jsonata,
+            Some(Value::String(s)) if s == "JSONPath" => {
+                if self.top_jsonata {
+                    self.schema(m::QUERY_LANGUAGE_DOWNGRADE.into(), loc);
+                }
+                false
             }
-            Some(_) => self.schema(
-                m::one_of_values("QueryLanguage", &["JSONPath", "JSONata"]),
-                &at(loc, "QueryLanguage"),
-            ),
-        }
+            Some(Value::String(s)) if s == "JSONata" => true,
+            Some(_) => {
+                self.schema(
+                    m::one_of_values("QueryLanguage", &["JSONPath", "JSONata"]),
+                    &at(loc, "QueryLanguage"),
+                );
+                self.top_jsonata
+            }
+        };
+        let saved = std::mem::replace(&mut self.cur_jsonata, jsonata);
+        let state = self.state_body(name, obj, kind, loc, graph);
+        self.cur_jsonata = saved;
+        state
+    }
+
+    fn state_body(
+        &mut self,
+        name: &str,
+        obj: &'v Obj,
+        kind: StateKind,
+        loc: &str,
+        graph: &Graph<'_>,
+    ) -> Option<State> {
+        let jsonata = self.cur_jsonata;
+        let allowed = if jsonata { jsonata_fields_of(kind) } else { fields_of(kind).to_vec() };
+        self.check_fields(obj, &allowed, loc);
         self.opt_string(obj, "Comment", loc);
         let transition = match kind {
             StateKind::Choice | StateKind::Succeed | StateKind::Fail => Transition::None,
@@ -444,6 +529,25 @@ impl<'v> Builder<'v> {
         };
         let assign = self.assign(obj, loc);
         let assign_raw = obj.get("Assign").cloned();
+        let ja = if jsonata {
+            let mut ja = Ja { fields: Vec::new(), choices: std::mem::take(&mut self.ja_choices) };
+            for &field in JSONATA_FIELDS {
+                let Some(v) = obj.get(field) else { continue };
+                if !allowed.contains(&field) || (field == "Assign" && !v.is_object()) {
+                    continue;
+                }
+                let is_expr = matches!(v, Value::String(s) if is_expression(s));
+                if !is_expr && !JSONATA_TEMPLATES.contains(&field) {
+                    continue;
+                }
+                if let Some(t) = self.ja_template(v, field, loc) {
+                    ja.fields.push((field, t));
+                }
+            }
+            Some(Box::new(ja))
+        } else {
+            None
+        };
         Some(State {
             name: name.to_owned(),
             kind,
@@ -455,7 +559,20 @@ impl<'v> Builder<'v> {
             body,
             assign,
             assign_raw,
+            ja,
         })
+    }
+
+    /// Compiles a JSONata field value; an expression that does not parse is AWS's
+    /// `INVALID_JSONATA_EXPRESSION` at the field (`/States/A/Output/v`).
+    fn ja_template(&mut self, v: &Value, field: &str, loc: &str) -> Option<JTemplate> {
+        match JTemplate::compile(v, field) {
+            Ok(t) => Some(t),
+            Err(e) => {
+                self.push(m::INVALID_JSONATA_EXPRESSION, e.message, &at(loc, &e.field));
+                None
+            }
+        }
     }
 
     fn transition(&mut self, obj: &Obj, loc: &str, graph: &Graph<'_>) -> Transition {
@@ -588,6 +705,9 @@ impl<'v> Builder<'v> {
     }
 
     fn template(&mut self, obj: &Obj, key: &str, loc: &str) -> Option<Template> {
+        if self.cur_jsonata {
+            return None;
+        }
         let raw = obj.get(key)?;
         match Template::compile(raw) {
             Ok(t) => Some(t),
@@ -608,7 +728,15 @@ impl<'v> Builder<'v> {
         }
     }
 
+    /// True when `key` holds a JSONata expression in a JSONata state (compiled into `Ja`).
+    fn is_ja_expr(&self, obj: &Obj, key: &str) -> bool {
+        self.cur_jsonata && matches!(obj.get(key), Some(Value::String(s)) if is_expression(s))
+    }
+
     fn int(&mut self, obj: &Obj, key: &str, loc: &str, min: i64, max: i64) -> Option<u64> {
+        if self.is_ja_expr(obj, key) {
+            return None;
+        }
         let v = obj.get(key)?;
         let Some(n) = v.as_i64().or_else(|| v.as_u64().map(|_| i64::MAX)) else {
             self.schema(m::expected_type("Integer"), &at(loc, key));
@@ -633,6 +761,9 @@ impl<'v> Builder<'v> {
         min: f64,
         max: Option<f64>,
     ) -> Option<f64> {
+        if self.is_ja_expr(obj, key) {
+            return None;
+        }
         let v = obj.get(key)?;
         let Some(n) = v.as_f64() else {
             self.schema(m::expected_type("Number"), &at(loc, key));
@@ -760,11 +891,13 @@ impl<'v> Builder<'v> {
     fn catch(&mut self, obj: &Obj, loc: &str, graph: &Graph<'_>) -> Vec<Catcher> {
         let mut out = Vec::new();
         for (o, cloc) in self.handlers(obj, "Catch", loc) {
-            self.check_fields(
-                o,
-                &["ErrorEquals", "Next", "ResultPath", "Assign", "Comment"],
-                &cloc,
-            );
+            let jsonata = self.cur_jsonata;
+            let fields: &[&str] = if jsonata {
+                &["ErrorEquals", "Next", "Output", "Assign", "Comment"]
+            } else {
+                &["ErrorEquals", "Next", "ResultPath", "Assign", "Comment"]
+            };
+            self.check_fields(o, fields, &cloc);
             let missing: Vec<&str> =
                 ["ErrorEquals", "Next"].into_iter().filter(|k| !o.contains_key(*k)).collect();
             if !missing.is_empty() {
@@ -777,7 +910,23 @@ impl<'v> Builder<'v> {
             };
             let result_path = self.path_spec(o, "ResultPath", &cloc, true);
             let assign = self.assign(o, &cloc);
-            out.push(Catcher { error_equals, next, result_path, assign });
+            let (mut ja_output, mut ja_assign) = (None, None);
+            if jsonata {
+                ja_output = o.get("Output").and_then(|v| self.ja_template(v, "Output", &cloc));
+                ja_assign = o
+                    .get("Assign")
+                    .filter(|v| v.is_object())
+                    .and_then(|v| self.ja_template(v, "Assign", &cloc));
+            }
+            out.push(Catcher {
+                error_equals,
+                next,
+                result_path,
+                assign,
+                ja_output,
+                ja_assign,
+                jsonata,
+            });
         }
         out
     }
@@ -861,6 +1010,31 @@ impl<'v> Builder<'v> {
                 }
             };
             let assign = self.assign(o, &rloc);
+            if self.cur_jsonata {
+                self.check_fields(o, &["Condition", "Next", "Output", "Assign", "Comment"], &rloc);
+                let condition = match o.get("Condition") {
+                    None => {
+                        self.schema(m::required(&["Condition"]), &rloc);
+                        None
+                    }
+                    Some(v @ (Value::Bool(_) | Value::String(_))) => {
+                        self.ja_template(v, "Condition", &rloc)
+                    }
+                    Some(_) => {
+                        self.schema(m::expected_type("Boolean"), &at(&rloc, "Condition"));
+                        None
+                    }
+                };
+                let output = o.get("Output").and_then(|v| self.ja_template(v, "Output", &rloc));
+                let assign = o
+                    .get("Assign")
+                    .filter(|v| v.is_object())
+                    .and_then(|v| self.ja_template(v, "Assign", &rloc));
+                if let Some(condition) = condition {
+                    self.ja_choices.push(JaChoice { condition, next, output, assign });
+                }
+                continue;
+            }
             let mut raw = o.clone();
             raw.remove("Next");
             raw.remove("Assign");
@@ -889,6 +1063,10 @@ impl<'v> Builder<'v> {
         if n == 0 {
             self.schema(m::exactly_one_of(WAIT_FIELDS), loc);
             return None;
+        }
+        if self.is_ja_expr(obj, "Seconds") || self.is_ja_expr(obj, "Timestamp") {
+            // Evaluated at run time (`Ja`).
+            return Some(WaitSpec::Seconds(0));
         }
         if obj.contains_key("Seconds") {
             return self.int(obj, "Seconds", loc, 0, MAX_INT).map(WaitSpec::Seconds);

@@ -86,8 +86,14 @@ pub fn jsonata_only(field: &str) -> String {
 /// Observed.
 pub const QUERY_LANGUAGE_DOWNGRADE: &str =
     "'QueryLanguage' can not be 'JSONPath' if set to 'JSONata' for whole state machine";
-/// Not AWS: Stepwise evaluates JSONPath only.
-pub const JSONATA_UNSUPPORTED: &str = "Stepwise does not support the 'JSONata' QueryLanguage yet";
+/// Reported (public issue threads quoting AWS): a JSONPath-only field in a JSONata state.
+pub fn jsonpath_only(field: &str) -> String {
+    format!("The QueryLanguage is set to 'JSONata', but field '{field}' is only supported for the 'JSONPath' QueryLanguage")
+}
+/// Code: a JSONata expression that does not parse (reported from AWS in public issue
+/// threads: `INVALID_JSONATA_EXPRESSION: Unexpected end of expression at /States/Main/Output`;
+/// the message is the parser's, without its code).
+pub const INVALID_JSONATA_EXPRESSION: &str = "INVALID_JSONATA_EXPRESSION";
 /// Observed.
 pub fn invalid_resource(resource: &str) -> String {
     format!("The resource provided {resource} is not recognized. The value is not a valid resource ARN, or the resource is not available in this region.")

@@ -14,7 +14,7 @@ pub(crate) fn runtime(st: &State, detail: impl std::fmt::Display) -> Fault {
     Fault::runtime(with_prefix(st, detail))
 }
 
-fn with_prefix(st: &State, detail: impl std::fmt::Display) -> String {
+pub(crate) fn with_prefix(st: &State, detail: impl std::fmt::Display) -> String {
     format!(
         "An error occurred while executing the state '{}' (entered at the event id {ENTERED_EVENT_ID}). {detail}",
         st.name
