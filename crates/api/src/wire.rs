@@ -233,10 +233,13 @@ pub fn event(e: &HistoryEvent, data: bool) -> Value {
             d["resource"] = json!(resource);
             ("taskFailedEventDetails", d)
         }
-        EventKind::EvaluationFailed { error, cause, location, state } => (
-            "evaluationFailedEventDetails",
-            json!({ "error": error, "cause": cause, "location": location, "state": state }),
-        ),
+        EventKind::EvaluationFailed { error, cause, location, state } => {
+            let mut d = json!({ "error": error, "cause": cause, "state": state });
+            if let Some(location) = location {
+                d["location"] = json!(location);
+            }
+            ("evaluationFailedEventDetails", d)
+        }
         EventKind::MapStateStarted { length } => {
             ("mapStateStartedEventDetails", json!({ "length": length }))
         }

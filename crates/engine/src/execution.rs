@@ -527,6 +527,10 @@ impl Running {
         self.restore_context(ctx);
         match entered {
             Entered::Done(outcome) => self.finish_state(frame, outcome, now),
+            // A Map state whose input processing fails records MapStateFailed, as AWS does.
+            Entered::Failed(fault) if kind == StateKind::Map => {
+                self.fault_with(frame, fault, Some(EventKind::MapStateFailed), now)
+            }
             Entered::Failed(fault) => self.fault(frame, fault, now),
             Entered::Task { resource, parameters, timeout_seconds, heartbeat_seconds } => self
                 .schedule_task(
@@ -1067,13 +1071,13 @@ impl Running {
         now: i64,
     ) {
         stepwise_asl::step::fill_entered_event_id(&mut fault, self.frames[frame].entered_event);
-        if let Some(location) = stepwise_asl::jsonata::evaluation_location(&fault) {
+        if fault.error == "States.QueryEvaluationError" {
             // AWS records a failed JSONata expression as its own event, chained to the
             // event before the state's Entered event.
             let kind = EventKind::EvaluationFailed {
                 error: fault.error.clone(),
                 cause: fault.cause.clone(),
-                location: location.to_owned(),
+                location: stepwise_asl::jsonata::evaluation_location(&fault).map(str::to_owned),
                 state: self.machine.state(self.frames[frame].state).name.clone(),
             };
             let id = self.push_event(now, self.frames[frame].entered_previous, kind);

@@ -93,7 +93,7 @@ pub enum EventKind {
     EvaluationFailed {
         error: String,
         cause: String,
-        location: String,
+        location: Option<String>,
         state: String,
     },
     ParallelStateStarted,

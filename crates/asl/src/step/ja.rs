@@ -185,9 +185,16 @@ pub(super) fn enter(st: &State, ja: &Ja, env: &Env<'_>) -> Result<Entered, Fault
                     Value::Array(a) => a,
                     v => return Err(pre(st, unexpected_type(t, "Items", "array", &v))),
                 },
+                // Without `Items`, the input itself must be an array (AWS's recorded cause).
                 None => match env.input {
                     Value::Array(a) => a.clone(),
-                    _ => return Err(io::runtime(st, "Reference path \"$\" must point to array.")),
+                    other => {
+                        let cause = format!("Map state input must be an array but was: {}", other);
+                        return Err(pre(
+                            st,
+                            Fault::new(crate::jsonata::QUERY_EVALUATION_ERROR, cause),
+                        ));
+                    }
                 },
             };
             let items = match ja.get("ItemSelector") {
