@@ -527,8 +527,11 @@ impl Running {
         self.restore_context(ctx);
         match entered {
             Entered::Done(outcome) => self.finish_state(frame, outcome, now),
-            // A Map state whose input processing fails records MapStateFailed, as AWS does.
-            Entered::Failed(fault) if kind == StateKind::Map => {
+            // A Map state whose JSONata input evaluation fails records MapStateFailed, as AWS
+            // does; a JSONPath input failure (States.Runtime) fails without it.
+            Entered::Failed(fault)
+                if kind == StateKind::Map && fault.error == "States.QueryEvaluationError" =>
+            {
                 self.fault_with(frame, fault, Some(EventKind::MapStateFailed), now)
             }
             Entered::Failed(fault) => self.fault(frame, fault, now),
