@@ -116,8 +116,11 @@ fn run(def: &Value, input: Value) -> (Result<Value, Fault>, Run<'static>) {
 
 const QEE: &str = "States.QueryEvaluationError";
 
+/// One row: name, definition, input → output or (error, cause).
+type Case<'a> = (&'a str, Value, Value, Result<Value, (&'a str, &'a str)>);
+
 /// Table: name, definition, input → output or (error, cause).
-fn check(cases: Vec<(&str, Value, Value, Result<Value, (&str, &str)>)>) {
+fn check(cases: Vec<Case<'_>>) {
     for (name, def, input, expected) in cases {
         let (res, _) = run(&def, input);
         let res = res.map_err(|f| (f.error, f.cause));
@@ -339,7 +342,9 @@ fn catch_error_output() {
 
 #[test]
 fn definition_diagnostics() {
-    let cases: Vec<(&str, Value, Vec<(&str, &str, &str)>)> = vec![
+    // name, definition → (code, message, location) of each diagnostic.
+    type Diagnostics<'a> = Vec<(&'a str, &'a str, &'a str)>;
+    let cases: Vec<(&str, Value, Diagnostics<'_>)> = vec![
         (
             "downgrade",
             json!({"QueryLanguage": "JSONata", "StartAt": "Pass", "States": {"Pass": {"QueryLanguage": "JSONPath", "Type": "Pass", "End": true}}}),

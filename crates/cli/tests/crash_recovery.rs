@@ -347,7 +347,8 @@ async fn executions_survive_sigkill() {
     }
 
     // Check every execution: status, output, and its history.
-    let ledger = ledger.lock().unwrap();
+    // Take the ledger out of its mutex: the checks below await.
+    let ledger = std::mem::take(&mut *ledger.lock().unwrap());
     let mut checked_events = 0;
     for (kind, arn, n) in &all {
         let d =

@@ -782,11 +782,7 @@ impl Running {
         self.frame_event(
             frame,
             now,
-            EventKind::TaskSucceeded {
-                resource_type: resource_type.into(),
-                resource,
-                output: text,
-            },
+            EventKind::TaskSucceeded { resource_type, resource, output: text },
         );
         self.complete(frame, output, now);
     }
@@ -802,11 +798,7 @@ impl Running {
         let Some((resource_type, resource)) = self.service_phase(frame, generation) else { return };
         self.frames[frame].phase = Phase::Done;
         let error = error_cause(&fault);
-        self.frame_event(
-            frame,
-            now,
-            EventKind::TaskFailed { resource_type: resource_type.into(), resource, error },
-        );
+        self.frame_event(frame, now, EventKind::TaskFailed { resource_type, resource, error });
         self.fault(frame, fault, now);
     }
 
