@@ -2,117 +2,13 @@
 //! recordings (LocalStack's `tests/aws/services/stepfunctions/v2/{query_language,
 //! evaluate_jsonata,arguments,outputdecl,states_variables,scenarios}`).
 //!
-//! The driver plays the engine: tasks echo `{"Payload": <arguments>}` (a resource ending in
-//! `:fail` fails with `Boom`), `assigned` is applied after each state, and Map iterations and
-//! Parallel branches get a copy of the variables.
-use serde_json::{json, Map, Value};
+//! The driver (`common`) plays the engine.
+mod common;
+
+use common::run;
+use serde_json::{json, Value};
 use stepwise_asl::jsonata::evaluation_location;
-use stepwise_asl::step::fill_entered_event_id;
-use stepwise_asl::{Entered, Env, ErrorDecision, Fault, Machine, Outcome, StateId, WaitUntil};
-
-type Vars = Map<String, Value>;
-
-struct Run<'m> {
-    m: &'m Machine,
-    ctx: Value,
-    waits: Vec<WaitUntil>,
-    tasks: Vec<(Value, Option<u64>, Option<u64>)>,
-    maps: Vec<(u32, Option<f64>, Option<u64>)>,
-}
-
-impl Run<'_> {
-    fn graph(&mut self, start: StateId, input: Value, vars: &mut Vars) -> Result<Value, Fault> {
-        let (mut id, mut input) = (start, input);
-        for _ in 0..100 {
-            let st = self.m.state(id);
-            let e = Env { input: &input, context: &self.ctx, vars, seed: 1 };
-            let done = match self.m.enter(id, &e) {
-                Entered::Done(o) => Ok(o),
-                Entered::Wait(w) => {
-                    self.waits.push(w);
-                    self.m.complete(id, &e, Value::Null)
-                }
-                Entered::Task { resource, parameters, timeout_seconds, heartbeat_seconds } => {
-                    self.tasks.push((parameters.clone(), timeout_seconds, heartbeat_seconds));
-                    if resource.ends_with(":fail") {
-                        Err(Fault::new("Boom", "it broke"))
-                    } else {
-                        self.m.complete(id, &e, json!({"Payload": parameters}))
-                    }
-                }
-                Entered::Parallel(branches) => {
-                    let mut outs = Vec::new();
-                    for (b, i) in branches {
-                        outs.push(self.graph(b, i, &mut vars.clone())?);
-                    }
-                    let e = Env { input: &input, context: &self.ctx, vars, seed: 1 };
-                    self.m.complete(id, &e, Value::Array(outs))
-                }
-                Entered::Map {
-                    start,
-                    items,
-                    max_concurrency,
-                    tolerated_failure_percentage,
-                    tolerated_failure_count,
-                } => {
-                    self.maps.push((
-                        max_concurrency,
-                        tolerated_failure_percentage,
-                        tolerated_failure_count,
-                    ));
-                    let mut outs = Vec::new();
-                    for i in items {
-                        outs.push(self.graph(start, i, &mut vars.clone())?);
-                    }
-                    let e = Env { input: &input, context: &self.ctx, vars, seed: 1 };
-                    self.m.complete(id, &e, Value::Array(outs))
-                }
-                Entered::Failed(f) => Err(f),
-            };
-            let outcome = match done {
-                Ok(o) => o,
-                Err(mut f) => {
-                    fill_entered_event_id(&mut f, 2);
-                    let e = Env { input: &input, context: &self.ctx, vars, seed: 1 };
-                    match self.m.on_error(id, &e, &f, &vec![0; st.retrier_count()], 0.0) {
-                        ErrorDecision::Catch { next, output, assigned } => {
-                            Outcome::Next { next, output, assigned }
-                        }
-                        _ => return Err(f),
-                    }
-                }
-            };
-            let (next, output, assigned) = match outcome {
-                Outcome::Next { next, output, assigned } => (Some(next), output, assigned),
-                Outcome::End { output, assigned } => (None, output, assigned),
-                Outcome::Fail(mut f) => {
-                    fill_entered_event_id(&mut f, 2);
-                    return Err(f);
-                }
-            };
-            if let Some(a) = assigned {
-                vars.extend(a);
-            }
-            match next {
-                Some(n) => (id, input) = (n, output),
-                None => return Ok(output),
-            }
-        }
-        panic!("too many steps")
-    }
-}
-
-fn run(def: &Value, input: Value) -> (Result<Value, Fault>, Run<'static>) {
-    let v = Machine::parse(&def.to_string());
-    let m: &'static Machine = match v.machine {
-        Some(m) => Box::leak(Box::new(m)),
-        None => panic!("invalid: {:?}\n{def}", v.diagnostics),
-    };
-    let ctx = json!({"Execution": {"Id": "arn:aws:states:us-east-1:111111111111:execution:sm:ex", "Input": input.clone()}});
-    let mut r = Run { m, ctx, waits: Vec::new(), tasks: Vec::new(), maps: Vec::new() };
-    let res = r.graph(m.start_state(), input, &mut Vars::new());
-    (res, r)
-}
+use stepwise_asl::{Fault, Machine, WaitUntil};
 
 const QEE: &str = "States.QueryEvaluationError";
 

@@ -1,13 +1,12 @@
 //! Workflow variables (`Assign`, JSONPath mode), checked against AWS's recordings
 //! (LocalStack's `tests/aws/services/stepfunctions/v2/assign/*.snapshot.json`).
 //!
-//! The driver below plays the engine: it applies `assigned` after each state, and gives each
-//! Map iteration / Parallel branch a copy of the outer variables (the rule in `Outcome`'s docs).
-use serde_json::{json, Map, Value};
-use stepwise_asl::step::fill_entered_event_id;
-use stepwise_asl::{Entered, Env, ErrorDecision, Fault, Machine, Outcome, StateId, WaitUntil};
+//! The driver (`common`) plays the engine.
+mod common;
 
-type Vars = Map<String, Value>;
+use common::{Run, Vars};
+use serde_json::{json, Value};
+use stepwise_asl::{Env, ErrorDecision, Fault, Machine, WaitUntil};
 
 fn machine(def: &Value) -> Machine {
     let v = Machine::parse(&def.to_string());
@@ -17,104 +16,9 @@ fn machine(def: &Value) -> Machine {
     }
 }
 
-struct Run<'m> {
-    m: &'m Machine,
-    ctx: Value,
-    /// `(state name, assigned variables)` for each state that assigned some, in order.
-    log: Vec<(String, Value)>,
-    waits: Vec<WaitUntil>,
-    maps: Vec<(u32, Option<f64>, Option<u64>)>,
-    tasks: Vec<(Value, Option<u64>)>,
-}
-
-impl Run<'_> {
-    /// Runs one graph from `start` with its own variables `vars`.
-    fn graph(&mut self, start: StateId, input: Value, vars: &mut Vars) -> Result<Value, Fault> {
-        let (mut id, mut input) = (start, input);
-        for _ in 0..200 {
-            let st = self.m.state(id);
-            let e = Env { input: &input, context: &self.ctx, vars, seed: 1 };
-            let done = match self.m.enter(id, &e) {
-                Entered::Done(o) => Ok(o),
-                Entered::Wait(w) => {
-                    self.waits.push(w);
-                    self.m.complete(id, &e, Value::Null)
-                }
-                Entered::Task { resource, parameters, timeout_seconds, .. } => {
-                    self.tasks.push((parameters.clone(), timeout_seconds));
-                    if resource.ends_with(":fail") {
-                        Err(Fault::new("Boom", "it broke"))
-                    } else {
-                        self.m.complete(id, &e, json!({"Payload": parameters}))
-                    }
-                }
-                Entered::Parallel(branches) => {
-                    let mut outs = Vec::new();
-                    for (b, i) in branches {
-                        outs.push(self.graph(b, i, &mut vars.clone())?);
-                    }
-                    let e = Env { input: &input, context: &self.ctx, vars, seed: 1 };
-                    self.m.complete(id, &e, Value::Array(outs))
-                }
-                Entered::Map {
-                    start,
-                    items,
-                    max_concurrency,
-                    tolerated_failure_percentage,
-                    tolerated_failure_count,
-                } => {
-                    self.maps.push((
-                        max_concurrency,
-                        tolerated_failure_percentage,
-                        tolerated_failure_count,
-                    ));
-                    let mut outs = Vec::new();
-                    for i in items {
-                        outs.push(self.graph(start, i, &mut vars.clone())?);
-                    }
-                    let e = Env { input: &input, context: &self.ctx, vars, seed: 1 };
-                    self.m.complete(id, &e, Value::Array(outs))
-                }
-                Entered::Failed(f) => Err(f),
-            };
-            let outcome = match done {
-                Ok(o) => o,
-                Err(mut f) => {
-                    fill_entered_event_id(&mut f, 2);
-                    let e = Env { input: &input, context: &self.ctx, vars, seed: 1 };
-                    match self.m.on_error(id, &e, &f, &vec![0; st.retrier_count()], 0.0) {
-                        ErrorDecision::Catch { next, output, assigned } => {
-                            Outcome::Next { next, output, assigned }
-                        }
-                        _ => return Err(f),
-                    }
-                }
-            };
-            let (next, output, assigned) = match outcome {
-                Outcome::Next { next, output, assigned } => (Some(next), output, assigned),
-                Outcome::End { output, assigned } => (None, output, assigned),
-                Outcome::Fail(f) => return Err(f),
-            };
-            if let Some(a) = assigned {
-                self.log.push((st.name().to_owned(), Value::Object(a.clone())));
-                vars.extend(a);
-            }
-            match next {
-                Some(n) => (id, input) = (n, output),
-                None => return Ok(output),
-            }
-        }
-        panic!("too many steps")
-    }
-}
-
-/// Runs `def` on `input`: the result (fault causes with event id #2) and the run's record.
+/// Runs `def` on `input`: the result, the assignments made, and the run's record.
 fn run(def: &Value, input: Value) -> (Result<Value, Fault>, Vec<(String, Value)>, Run<'static>) {
-    let m: &'static Machine = Box::leak(Box::new(machine(def)));
-    let ctx = json!({"Execution": {"Id": "arn:aws:states:us-east-1:111111111111:execution:sm:ex", "Input": input.clone()}});
-    let mut r =
-        Run { m, ctx, log: Vec::new(), waits: Vec::new(), maps: Vec::new(), tasks: Vec::new() };
-    let res = r.graph(m.start_state(), input, &mut Vars::new());
+    let (res, mut r) = common::run(def, input);
     let log = std::mem::take(&mut r.log);
     (res, log, r)
 }
@@ -529,7 +433,7 @@ fn paths_from_variables() {
                   "Parameters": {"data.$": "$job"}, "End": true}}}),
         json!({}),
     );
-    assert_eq!(r.tasks, vec![(json!({"data": {"d": 1}}), Some(300))]);
+    assert_eq!(r.tasks, vec![(json!({"data": {"d": 1}}), Some(300), Some(60))]);
 }
 
 /// Definition-time checks: `$var` reference paths are accepted wherever AWS takes a
