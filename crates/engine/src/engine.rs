@@ -146,6 +146,19 @@ struct Core {
     seed: u64,
 }
 
+impl Core {
+    /// A fresh version-4 UUID from the core's generator (seeded, so runs can repeat).
+    fn next_uuid(&mut self) -> String {
+        let mut next = || {
+            self.seed =
+                self.seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            self.seed
+        };
+        let (a, b) = (next(), next());
+        uuid_from(a, b)
+    }
+}
+
 /// Fields of `CreateStateMachine`.
 #[derive(Debug, Clone, Default)]
 pub struct NewStateMachine {
@@ -329,14 +342,15 @@ impl Engine {
     /// `CreateStateMachine`: returns the record (new, or the identical existing one).
     pub fn create_state_machine(&self, new: NewStateMachine) -> Result<StateMachineRecord> {
         arn::validate_name(&new.name)?;
-        validate_definition(&new.definition)?;
+        let definition: Arc<str> = new.definition.into();
+        self.machine_for(&definition)?;
         validate_role(&new.role_arn)?;
         check_tags(&new.tags)?;
         let arn = self.scope_for(new.region.as_deref()).state_machine_arn(&new.name);
         let machine_type = new.machine_type.unwrap_or(MachineType::Standard);
         if let Some(existing) = self.store().get_state_machine(&arn)? {
             // AWS: creating the same machine again is idempotent; a different one conflicts.
-            if *existing.definition == *new.definition
+            if existing.definition == definition
                 && existing.role_arn == new.role_arn
                 && existing.machine_type == machine_type
             {
@@ -349,7 +363,7 @@ impl Engine {
         let record = StateMachineRecord {
             arn,
             name: new.name,
-            definition: new.definition.into(),
+            definition,
             role_arn: new.role_arn,
             machine_type,
             creation_ms: self.now(),
@@ -390,9 +404,10 @@ impl Engine {
         }
         let mut changed = false;
         if let Some(definition) = update.definition {
-            validate_definition(&definition)?;
-            changed |= *record.definition != *definition;
-            record.definition = definition.into();
+            let definition: Arc<str> = definition.into();
+            self.machine_for(&definition)?;
+            changed |= record.definition != definition;
+            record.definition = definition;
         }
         if let Some(role) = update.role_arn {
             validate_role(&role)?;
@@ -409,7 +424,7 @@ impl Engine {
         record.update_ms = Some(now);
         // AWS keeps the revision when neither definition nor role changed.
         if changed || record.revision_id.is_none() {
-            record.revision_id = Some(uuid_from(self.next_seed(), self.next_seed()));
+            record.revision_id = Some(self.inner.core.lock().next_uuid());
         }
         self.store().put_state_machine(record.clone())?;
         Ok(record)
@@ -584,7 +599,7 @@ impl Engine {
                 arn::validate_name(&name)?;
                 name
             }
-            None => uuid_from(self.next_seed(), self.next_seed()),
+            None => self.inner.core.lock().next_uuid(),
         };
         // The execution lives where its state machine does.
         let arn =
@@ -999,7 +1014,7 @@ impl Engine {
                     Some(Err(e)) => running.service_failed(
                         frame,
                         generation,
-                        sdk_fault(&e, self.next_uuid(core)),
+                        sdk_fault(&e, core.next_uuid()),
                         now,
                     ),
                     None => {}
@@ -1189,19 +1204,6 @@ impl Engine {
                 }
             }
         }
-    }
-
-    fn next_uuid(&self, core: &mut Core) -> String {
-        core.seed = core.seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-        let a = core.seed;
-        core.seed = core.seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-        uuid_from(a, core.seed)
-    }
-
-    fn next_seed(&self) -> u64 {
-        let mut core = self.inner.core.lock();
-        core.seed = core.seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-        core.seed
     }
 
     /// Fires every timer due at the clock's current time and advances ready
@@ -1416,16 +1418,6 @@ impl Drop for PollGuard<'_> {
             }
         }
     }
-}
-
-fn validate_definition(text: &str) -> Result<()> {
-    let validation = Machine::parse(text);
-    if validation.machine.is_none() {
-        return Err(Error::InvalidDefinition(stepwise_asl::definition::error_message(
-            &validation.diagnostics,
-        )));
-    }
-    Ok(())
 }
 
 fn validate_role(role: &str) -> Result<()> {
