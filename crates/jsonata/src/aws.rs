@@ -23,9 +23,11 @@ type Function = fn(&[JValue]) -> Result;
 /// Longest `$range`, the same bound JSONata puts on `[a..b]` (D2014).
 const MAX_RANGE: f64 = 10_000_000.0;
 
-/// Registers the AWS functions on `evaluator`, replaces `$random` with the seedable one and
-/// disables `$eval` (already refused by `Expr::compile`; this is the second lock).
-pub(crate) fn register(evaluator: &mut Evaluator) {
+/// Registers the AWS functions among `names` (the names the expression refers to) on
+/// `evaluator`, replaces `$random` with the seedable one and disables `$eval` (already
+/// refused by `Expr::compile`; this is the second lock). A function can only be reached by
+/// its name, so the others are left out.
+pub(crate) fn register(evaluator: &mut Evaluator, names: &[String]) {
     let added: [(&str, Function); 5] = [
         ("partition", partition),
         ("range", range),
@@ -33,15 +35,22 @@ pub(crate) fn register(evaluator: &mut Evaluator) {
         ("uuid", uuid),
         ("parse", parse),
     ];
+    let named = |name: &str| names.binary_search_by(|n| n.as_str().cmp(name)).is_ok();
     for (name, f) in added {
-        evaluator.register_fn(name, f).expect("not a JSONata built-in");
+        if named(name) {
+            evaluator.register_fn(name, f).expect("not a JSONata built-in");
+        }
     }
-    evaluator.register_fn_override("random", random).expect("$random may be overridden");
-    evaluator
-        .register_fn_override("eval", |_: &[JValue]| -> Result {
-            Err(error("D3900", "The $eval function is not supported".to_string()))
-        })
-        .expect("$eval may be overridden");
+    if named("random") {
+        evaluator.register_fn_override("random", random).expect("$random may be overridden");
+    }
+    if named("eval") {
+        evaluator
+            .register_fn_override("eval", |_: &[JValue]| -> Result {
+                Err(error("D3900", "The $eval function is not supported".to_string()))
+            })
+            .expect("$eval may be overridden");
+    }
 }
 
 fn error(code: &str, message: String) -> EvaluatorError {

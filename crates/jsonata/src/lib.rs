@@ -21,6 +21,11 @@
 //! `$random()` without a seed, `$uuid()` and `$now()`/`$millis()` are the only
 //! non-deterministic functions.
 //!
+//! **Architecture Invariant:** no input reaches a known panic of `jsonata-core`. Its known
+//! panics (picture strings, signatures, timestamps; see `guard`) are checked for before it
+//! runs and become JSONata errors; `catch_unwind` around the evaluation is only the net for
+//! unknown ones. The fuzz target (`fuzz/fuzz_targets/jsonata.rs`) aborts on any panic.
+//!
 //! Values cross the boundary as `serde_json::Value`: `Ok(None)` is JSONata's *undefined*; a
 //! result that JSON cannot hold (a function, a regex, a non-finite number) is an [`Error`] with
 //! code [`Error::NOT_JSON`], which a Step Functions caller maps to
@@ -32,6 +37,7 @@
 pub mod aws;
 mod check;
 mod convert;
+mod guard;
 
 use std::time::Duration;
 
@@ -45,6 +51,9 @@ use serde_json::{Map, Value};
 #[derive(Debug)]
 pub struct Expr {
     ast: AstNode,
+    /// The function and variable names the expression refers to, sorted: only the host
+    /// functions among them are registered for an evaluation.
+    names: Vec<String>,
 }
 
 /// Bounds on one evaluation. Exceeding either ends it with code `U1001`, as the JSONata test
@@ -71,7 +80,10 @@ impl Default for Limits {
 pub struct Error {
     /// JSONata's error code (`S0201`, `T2001`, `D3030`, `U1001` for an exceeded [`Limits`]),
     /// or one of this crate's own: [`Error::NOT_JSON`], [`Error::UNSUPPORTED`],
-    /// [`Error::INTERNAL`].
+    /// [`Error::INTERNAL`], `D3900`–`D3902` (see [`aws`]) and `D3903`, a picture string,
+    /// timestamp or option the underlying evaluator cannot handle safely (where jsonata-js
+    /// throws a plain JavaScript error or prints `NaN`: a year of more than 18 digits, a width
+    /// over 1,000, roman numerals of a number over 10^9).
     pub code: String,
     /// The message, without the code.
     pub message: String,
@@ -128,7 +140,8 @@ fn find_code(text: &str) -> Option<(&str, &str)> {
 impl Expr {
     /// Parses `text`, refusing `??`, `?:` and `$eval` (code [`Error::UNSUPPORTED`]).
     pub fn compile(text: &str) -> Result<Expr, Error> {
-        let ast = jsonata_core::parser::parse(text).map_err(|e| {
+        guard::check_signatures(text)?;
+        let mut ast = jsonata_core::parser::parse(text).map_err(|e| {
             // The two uncoded parser errors get jsonata-js's codes.
             let fallback = match e {
                 ParserError::UnclosedComment => "S0106",
@@ -138,7 +151,8 @@ impl Expr {
             Error::from_text(&e.to_string(), fallback)
         })?;
         check::refuse_unsupported(&ast)?;
-        Ok(Expr { ast })
+        let names = guard::route_calls(&mut ast);
+        Ok(Expr { ast, names })
     }
 
     /// Evaluates with `input` as `$` and `bindings` as `$name` variables; `Ok(None)` is
@@ -171,11 +185,19 @@ impl Expr {
             ..EvaluatorOptions::default()
         };
         let mut evaluator = Evaluator::with_options(context, options);
-        aws::register(&mut evaluator);
+        aws::register(&mut evaluator, &self.names);
+        if self.names.iter().any(|n| n == guard::SUBJECT) {
+            guard::register_subject(&mut evaluator);
+        }
+        for name in guard::GUARDED {
+            if self.names.iter().any(|n| *n == name || *n == guard::with_context(name)) {
+                guard::register(&mut evaluator, name);
+            }
+        }
         let input = input.map_or(JValue::Undefined, convert::from_json);
-        // A panic inside jsonata-core (fuzzing found one in its date picture parser) becomes
-        // an error of this evaluation; the evaluator is dropped with it, so no broken state
-        // outlives it.
+        // A panic inside jsonata-core becomes an error of this evaluation; the evaluator is
+        // dropped with it, so no broken state outlives it. The known panics are kept out of
+        // reach (see `guard`); this is the net under them.
         let out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             evaluator.evaluate(&self.ast, &input)
         }))
