@@ -17,7 +17,8 @@
 //! refused by [`Expr::compile`], and AWS's built-ins `$partition`, `$range`, `$hash`, `$random`
 //! (seedable, `java.util.Random`'s sequence), `$uuid` and `$parse` are added (see [`aws`]).
 //!
-//! **Architecture Invariant:** pure. No I/O and no clock other than the evaluation timeout;
+//! **Architecture Invariant:** pure. No I/O and no clock other than the evaluation timeout
+//! (one watchdog thread per process raises the flag of an evaluation whose time is up);
 //! `$random()` without a seed, `$uuid()` and `$now()`/`$millis()` are the only
 //! non-deterministic functions.
 //!
@@ -38,6 +39,7 @@ pub mod aws;
 mod check;
 mod convert;
 mod guard;
+mod watchdog;
 
 use std::time::Duration;
 
@@ -54,6 +56,34 @@ pub struct Expr {
     /// The function and variable names the expression refers to, sorted: only the host
     /// functions among them are registered for an evaluation.
     names: Vec<String>,
+}
+
+/// Variables converted once into the evaluator's values, for several evaluations on one
+/// thread (the expressions of one state share `$states`). [`Expr::evaluate`] converts its
+/// `Map` on every call; converting a large input is a good part of an evaluation's cost.
+///
+/// The values are reference-counted without atomics, so `Bindings` is neither `Send` nor
+/// `Sync`: build it on the thread that evaluates.
+#[derive(Debug, Default)]
+pub struct Bindings {
+    values: Vec<(String, JValue)>,
+}
+
+impl Bindings {
+    /// Each entry of `map` as the variable `$<key>`.
+    pub fn new(map: &Map<String, Value>) -> Bindings {
+        Bindings { values: map.iter().map(|(k, v)| (k.clone(), convert::from_json(v))).collect() }
+    }
+
+    /// Binds `$<name>` to `value`, replacing an earlier binding of that name.
+    pub fn insert(&mut self, name: impl Into<String>, value: &Value) {
+        let name = name.into();
+        let value = convert::from_json(value);
+        match self.values.iter_mut().find(|(n, _)| *n == name) {
+            Some(slot) => slot.1 = value,
+            None => self.values.push((name, value)),
+        }
+    }
 }
 
 /// Bounds on one evaluation. Exceeding either ends it with code `U1001`, as the JSONata test
@@ -112,12 +142,20 @@ impl Error {
         }
     }
 
-    fn from_eval(e: &EvaluatorError) -> Self {
+    fn from_eval(e: &EvaluatorError, timeout_ms: u64) -> Self {
         let mut err = Error::from_text(e.message(), "D1001");
         // jsonata-js 2.0.6 has no depth or timeout options of its own; its test harness ends
-        // both with U1001, and so do we (jsonata-core says D1011/D1012).
-        if err.code == "D1011" || err.code == "D1012" {
-            err.code = "U1001".to_string();
+        // both with U1001, and so do we (jsonata-core says D1011/D1012, and U1003 when the
+        // watchdog stopped it).
+        match err.code.as_str() {
+            "D1011" | "D1012" => err.code = "U1001".to_string(),
+            "U1003" => {
+                err.code = "U1001".to_string();
+                err.message = format!(
+                    "Evaluation timeout after {timeout_ms} milliseconds. Check for infinite loop"
+                );
+            }
+            _ => {}
         }
         err
     }
@@ -175,12 +213,28 @@ impl Expr {
         bindings: &Map<String, Value>,
         limits: &Limits,
     ) -> Result<Option<Value>, Error> {
+        self.evaluate_with(input, &Bindings::new(bindings), limits)
+    }
+
+    /// [`Expr::evaluate_input`] with variables converted beforehand.
+    pub fn evaluate_with(
+        &self,
+        input: Option<&Value>,
+        bindings: &Bindings,
+        limits: &Limits,
+    ) -> Result<Option<Value>, Error> {
         let mut context = Context::new();
-        for (name, value) in bindings {
-            context.bind(name.clone(), convert::from_json(value));
+        for (name, value) in &bindings.values {
+            context.bind(name.clone(), value.clone());
         }
+        let deadline = watchdog::arm(limits.timeout);
+        let timeout_ms = u64::try_from(limits.timeout.as_millis()).unwrap_or(u64::MAX);
         let options = EvaluatorOptions {
-            timeout_ms: Some(u64::try_from(limits.timeout.as_millis()).unwrap_or(u64::MAX)),
+            timeout_ms: matches!(deadline, watchdog::Deadline::Clock).then_some(timeout_ms),
+            cancel: match &deadline {
+                watchdog::Deadline::Watched(armed) => Some(armed.token()),
+                _ => None,
+            },
             max_stack_depth: Some(limits.max_depth),
             ..EvaluatorOptions::default()
         };
@@ -202,7 +256,8 @@ impl Expr {
             evaluator.evaluate(&self.ast, &input)
         }))
         .map_err(|_| Error::new(Error::INTERNAL, "The JSONata evaluator failed (a bug)"))?
-        .map_err(|e| Error::from_eval(&e))?;
+        .map_err(|e| Error::from_eval(&e, timeout_ms))?;
+        drop(deadline);
         convert::to_json(&out)
     }
 }

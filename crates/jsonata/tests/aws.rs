@@ -1,7 +1,7 @@
 //! AWS's additions and refusals, one case per call.
 
 use serde_json::{json, Map, Value};
-use stepwise_jsonata::{Error, Expr, Limits};
+use stepwise_jsonata::{Bindings, Error, Expr, Limits};
 
 fn eval(expr: &str) -> Result<Option<Value>, Error> {
     Expr::compile(expr)?.evaluate(&json!({"text": "hello"}), &Map::new(), &Limits::default())
@@ -161,4 +161,43 @@ fn bindings_and_limits() {
     let forever = Expr::compile("($f := function(){ $f() }; $f())").unwrap();
     let quick = Limits { timeout: std::time::Duration::from_millis(50), ..Limits::default() };
     assert_eq!(forever.evaluate(&json!(null), &Map::new(), &quick).unwrap_err().code, "U1001");
+}
+
+#[test]
+fn prepared_bindings() {
+    let mut map = Map::new();
+    map.insert("states".into(), json!({"input": {"n": 2}}));
+    map.insert("k".into(), json!(10));
+    let expr = Expr::compile("$states.input.n * $k").unwrap();
+    let mut bindings = Bindings::new(&map);
+    let limits = Limits::default();
+    assert_eq!(expr.evaluate_with(None, &bindings, &limits).unwrap(), Some(json!(20)));
+    // One set of bindings serves many evaluations; insert replaces a binding.
+    bindings.insert("k", &json!(3));
+    assert_eq!(expr.evaluate_with(None, &bindings, &limits).unwrap(), Some(json!(6)));
+    bindings.insert("m", &json!(1));
+    let sum = Expr::compile("$k + $m").unwrap();
+    assert_eq!(sum.evaluate_with(Some(&json!({})), &bindings, &limits).unwrap(), Some(json!(4)));
+
+    // The timeout holds for evaluations that follow each other on a thread, and for one
+    // running while another, longer one is armed on another thread.
+    let forever = Expr::compile("($f := function(){ $f() }; $f())").unwrap();
+    let quick = Limits { timeout: std::time::Duration::from_millis(50), ..Limits::default() };
+    let slow = std::thread::spawn(|| {
+        let forever = Expr::compile("($f := function(){ $f() }; $f())").unwrap();
+        let limits = Limits { timeout: std::time::Duration::from_millis(400), ..Limits::default() };
+        let start = std::time::Instant::now();
+        let e = forever.evaluate_with(None, &Bindings::default(), &limits).unwrap_err();
+        (e, start.elapsed())
+    });
+    for _ in 0..3 {
+        let start = std::time::Instant::now();
+        let e = forever.evaluate_with(None, &bindings, &quick).unwrap_err();
+        assert_eq!(e.code, "U1001", "{e}");
+        assert!(e.message.contains("50 milliseconds"), "{e}");
+        assert!(start.elapsed() < std::time::Duration::from_millis(350), "{:?}", start.elapsed());
+    }
+    let (e, elapsed) = slow.join().unwrap();
+    assert_eq!(e.code, "U1001", "{e}");
+    assert!(elapsed >= std::time::Duration::from_millis(390), "{elapsed:?}");
 }
