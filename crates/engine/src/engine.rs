@@ -1314,7 +1314,13 @@ fn spawn_committer(
                     merged.snapshots.extend(batch.snapshots);
                     waiters.push(waiter);
                 }
+                let started = std::time::Instant::now();
                 let result = store.commit(merged);
+                tracing::trace!(
+                    batches = waiters.len(),
+                    micros = started.elapsed().as_micros() as u64,
+                    "group commit"
+                );
                 if let Err(e) = &result {
                     tracing::error!("commit failed: {e}");
                 }

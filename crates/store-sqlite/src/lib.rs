@@ -1,8 +1,11 @@
 //! [`Store`] on embedded SQLite: `--store sqlite`.
 //!
-//! One database file (`stepwise.db`) in a directory, in WAL mode. Records are kept as
-//! JSON text (they derive serde in `stepwise_engine::model`), with the columns queries
-//! filter or sort on copied beside them; histories are one row per event.
+//! One database file (`stepwise.db`) in a directory, in WAL mode. State machines and
+//! activities are kept as JSON text (they derive serde in `stepwise_engine::model`), with
+//! the columns queries filter or sort on copied beside them. Execution rows and histories,
+//! written at every decision, are binary (`codec.rs`): an execution row references its
+//! definition (stored once) and a decision's events are one `history` chunk, so a
+//! ten-state execution costs two rows, not twenty-five.
 //!
 //! # Example
 //! ```
@@ -24,13 +27,17 @@
 //!
 //! One process should open a directory at a time: a second one would work (SQLite locks)
 //! but would run executions the first one also runs.
+mod codec;
 mod schema;
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use parking_lot::Mutex;
-use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+use rusqlite::types::ValueRef;
+use rusqlite::{params, Connection, OptionalExtension, Row, TransactionBehavior};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use stepwise_engine::history::HistoryEvent;
@@ -67,6 +74,30 @@ pub struct SqliteStore {
     writer: Mutex<Connection>,
     reader: Mutex<Connection>,
     path: PathBuf,
+    /// Definition ids both ways, of committed `definitions` rows only.
+    definitions: Mutex<Definitions>,
+}
+
+/// A cache of the `definitions` table: a row's definition id without a query, and a
+/// definition's text without a query. Bounded: a store that saw more definitions than
+/// [`Definitions::CAPACITY`] starts the cache over.
+#[derive(Default)]
+struct Definitions {
+    ids: HashMap<Arc<str>, i64>,
+    texts: HashMap<i64, Arc<str>>,
+}
+
+impl Definitions {
+    const CAPACITY: usize = 10_000;
+
+    fn remember(&mut self, id: i64, text: Arc<str>) {
+        if self.ids.len() >= Self::CAPACITY {
+            self.ids.clear();
+            self.texts.clear();
+        }
+        self.ids.insert(text.clone(), id);
+        self.texts.insert(id, text);
+    }
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -105,7 +136,12 @@ impl SqliteStore {
         // A guard: nothing writes through the read connection.
         reader.pragma_update(None, "query_only", true).map_err(sql)?;
 
-        Ok(SqliteStore { writer: Mutex::new(writer), reader: Mutex::new(reader), path })
+        Ok(SqliteStore {
+            writer: Mutex::new(writer),
+            reader: Mutex::new(reader),
+            path,
+            definitions: Mutex::new(Definitions::default()),
+        })
     }
 
     /// The database file.
@@ -121,6 +157,83 @@ impl SqliteStore {
     /// Runs `f` on the read connection.
     fn read<T>(&self, f: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> Result<T> {
         f(&self.reader.lock()).map_err(sql)
+    }
+
+    /// Reads execution rows selected by `query` (columns `record, definition_id`).
+    fn read_executions(
+        &self,
+        query: &str,
+        params: impl rusqlite::Params,
+    ) -> Result<Vec<ExecutionRecord>> {
+        let rows = self.read(|conn| {
+            let mut stmt = conn.prepare_cached(query)?;
+            let rows = stmt.query_map(params, StoredExecution::from_row)?;
+            rows.collect::<rusqlite::Result<Vec<_>>>()
+        })?;
+        rows.into_iter().map(|row| self.decode_execution(row)).collect()
+    }
+
+    /// An execution row as a record: v1's JSON text carries its definition; v2's blob
+    /// references one.
+    fn decode_execution(&self, row: StoredExecution) -> Result<ExecutionRecord> {
+        match row {
+            StoredExecution::Json(json) => decode("executions", &json),
+            StoredExecution::Binary(bytes, definition_id) => {
+                let definition = self.definition(definition_id)?;
+                codec::decode_execution(&bytes, definition)
+            }
+        }
+    }
+
+    /// A definition's text by id, from the cache or the table.
+    fn definition(&self, id: Option<i64>) -> Result<Arc<str>> {
+        let id = id.ok_or_else(|| {
+            Error::Internal("corrupt row in executions: no definition_id".into())
+        })?;
+        if let Some(text) = self.definitions.lock().texts.get(&id) {
+            return Ok(text.clone());
+        }
+        let text: Option<String> = self.read(|conn| {
+            conn.prepare_cached("SELECT text FROM definitions WHERE id = ?1")?
+                .query_row([id], |row| row.get(0))
+                .optional()
+        })?;
+        let text: Arc<str> = text
+            .ok_or_else(|| Error::Internal(format!("corrupt row in executions: no definition {id}")))?
+            .into();
+        self.definitions.lock().remember(id, text.clone());
+        Ok(text)
+    }
+
+    /// The id of `text` in `definitions`, inserting it if new. New ids join `fresh`, to be
+    /// cached once the transaction commits (a rolled-back id must never be cached).
+    fn definition_id(
+        &self,
+        tx: &rusqlite::Transaction<'_>,
+        text: &Arc<str>,
+        fresh: &mut Vec<(i64, Arc<str>)>,
+    ) -> Result<i64> {
+        if let Some(id) = self.definitions.lock().ids.get(text) {
+            return Ok(*id);
+        }
+        if let Some((id, _)) = fresh.iter().find(|(_, t)| t == text) {
+            return Ok(*id);
+        }
+        let id = tx
+            .prepare_cached("SELECT id FROM definitions WHERE text = ?1")
+            .and_then(|mut stmt| stmt.query_row([&**text], |row| row.get(0)).optional())
+            .map_err(sql)?;
+        let id = match id {
+            Some(id) => id,
+            None => {
+                tx.prepare_cached("INSERT INTO definitions (text) VALUES (?1)")
+                    .and_then(|mut stmt| stmt.execute([&**text]))
+                    .map_err(sql)?;
+                tx.last_insert_rowid()
+            }
+        };
+        fresh.push((id, text.clone()));
+        Ok(id)
     }
 
     /// Runs `f` in one write transaction; any error rolls it all back.
@@ -163,6 +276,22 @@ fn decode_all<T: DeserializeOwned>(table: &str, rows: Vec<String>) -> Result<Vec
     rows.iter().map(|json| decode(table, json)).collect()
 }
 
+/// An execution row as stored: v1 JSON text, or a v2 blob and its definition's id.
+enum StoredExecution {
+    Json(String),
+    Binary(Vec<u8>, Option<i64>),
+}
+
+impl StoredExecution {
+    /// From a row whose first two columns are `record, definition_id`.
+    fn from_row(row: &Row<'_>) -> rusqlite::Result<Self> {
+        Ok(match row.get_ref(0)? {
+            ValueRef::Blob(bytes) => StoredExecution::Binary(bytes.to_vec(), row.get(1)?),
+            _ => StoredExecution::Json(row.get(0)?),
+        })
+    }
+}
+
 /// Event ids are `u64` in the engine and INTEGER (i64) in SQLite.
 fn event_id(event: &HistoryEvent) -> Result<i64> {
     i64::try_from(event.id)
@@ -170,15 +299,39 @@ fn event_id(event: &HistoryEvent) -> Result<i64> {
 }
 
 const UPSERT_EXECUTION: &str = "
-    INSERT INTO executions (arn, state_machine_arn, status, start_ms, stop_ms, record)
-    VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+    INSERT INTO executions (arn, state_machine_arn, status, start_ms, stop_ms, record, definition_id)
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
     ON CONFLICT (arn) DO UPDATE SET
         state_machine_arn = excluded.state_machine_arn, status = excluded.status,
-        start_ms = excluded.start_ms, stop_ms = excluded.stop_ms, record = excluded.record";
-const INSERT_EVENT: &str = "INSERT INTO events (execution_arn, id, event) VALUES (?1, ?2, ?3)";
+        start_ms = excluded.start_ms, stop_ms = excluded.stop_ms, record = excluded.record,
+        definition_id = excluded.definition_id";
+const INSERT_CHUNK: &str =
+    "INSERT INTO history (execution_arn, first_id, last_id, events) VALUES (?1, ?2, ?3, ?4)";
+/// The last event id recorded for an execution: its last chunk's, else its last v1 event's.
+const LAST_EVENT_ID: &str = "
+    SELECT coalesce(
+        (SELECT last_id FROM history WHERE execution_arn = ?1 ORDER BY first_id DESC LIMIT 1),
+        (SELECT max(id) FROM events WHERE execution_arn = ?1),
+        0)";
 const PUT_SNAPSHOT: &str =
     "INSERT OR REPLACE INTO snapshots (execution_arn, bytes) VALUES (?1, ?2)";
 const DELETE_SNAPSHOT: &str = "DELETE FROM snapshots WHERE execution_arn = ?1";
+
+/// Splits a batch's events into runs of consecutive ids of one execution, in batch order.
+fn chunks(events: &[(String, HistoryEvent)]) -> Vec<(&str, Vec<&HistoryEvent>)> {
+    let mut runs: Vec<(&str, Vec<&HistoryEvent>)> = Vec::new();
+    for (arn, event) in events {
+        match runs.last_mut() {
+            Some((run_arn, run))
+                if *run_arn == arn.as_str() && run[run.len() - 1].id + 1 == event.id =>
+            {
+                run.push(event)
+            }
+            _ => runs.push((arn, vec![event])),
+        }
+    }
+    runs
+}
 
 /// Reads a list of JSON records with `query` and `params`.
 fn query_records(
@@ -259,8 +412,10 @@ impl Store for SqliteStore {
 
     /// One transaction for the whole batch, with cached statements; one fsync at COMMIT
     /// under [`Durability::Full`], however many rows. Applied in the memory store's order:
-    /// rows, then snapshots, then events. A duplicate event id fails the whole batch
-    /// (it would be an engine bug: history is append-only).
+    /// rows, then snapshots, then events. Each run of consecutive events of one execution
+    /// becomes one chunk, which must continue that execution's history: a duplicate or
+    /// missing event id fails the whole batch (it would be an engine bug: history is
+    /// append-only).
     fn commit(&self, batch: Batch) -> Result<()> {
         if batch.is_empty() {
             return Ok(());
@@ -269,17 +424,22 @@ impl Store for SqliteStore {
         let executions = batch
             .executions
             .iter()
-            .map(|record| Ok((record, encode(record)?)))
+            .map(|record| Ok((record, codec::encode_execution(record)?)))
             .collect::<Result<Vec<_>>>()?;
-        let events = batch
-            .events
-            .iter()
-            .map(|(arn, event)| Ok((arn, event_id(event)?, encode(event)?)))
+        let chunks = chunks(&batch.events)
+            .into_iter()
+            .map(|(arn, run)| {
+                let first = event_id(run[0])?;
+                let last = event_id(run[run.len() - 1])?;
+                Ok((arn, first, last, codec::encode_events(&run)?))
+            })
             .collect::<Result<Vec<_>>>()?;
 
+        let mut fresh = Vec::new();
         self.write(|tx| {
             let mut upsert = tx.prepare_cached(UPSERT_EXECUTION).map_err(sql)?;
-            for (record, json) in &executions {
+            for (record, bytes) in &executions {
+                let definition_id = self.definition_id(tx, &record.definition, &mut fresh)?;
                 upsert
                     .execute(params![
                         record.arn,
@@ -287,7 +447,8 @@ impl Store for SqliteStore {
                         record.status.as_str(),
                         record.start_ms,
                         record.stop_ms,
-                        json
+                        bytes,
+                        definition_id
                     ])
                     .map_err(sql)?;
             }
@@ -300,20 +461,35 @@ impl Store for SqliteStore {
                 }
                 .map_err(sql)?;
             }
-            let mut insert = tx.prepare_cached(INSERT_EVENT).map_err(sql)?;
-            for (arn, id, json) in &events {
-                insert.execute(params![arn, id, json]).map_err(sql)?;
+            let mut insert = tx.prepare_cached(INSERT_CHUNK).map_err(sql)?;
+            let mut last_id = tx.prepare_cached(LAST_EVENT_ID).map_err(sql)?;
+            for (arn, first, last, bytes) in &chunks {
+                // A history's first chunk needs no look-up: the primary key refuses a second.
+                if *first != 1 {
+                    let recorded: i64 = last_id.query_row([arn], |row| row.get(0)).map_err(sql)?;
+                    if recorded + 1 != *first {
+                        return Err(Error::Internal(format!(
+                            "{arn}: event {first} does not follow event {recorded}"
+                        )));
+                    }
+                }
+                insert.execute(params![arn, first, last, bytes]).map_err(sql)?;
             }
             Ok(())
-        })
+        })?;
+        let mut definitions = self.definitions.lock();
+        for (id, text) in fresh {
+            definitions.remember(id, text);
+        }
+        Ok(())
     }
     fn get_execution(&self, arn: &str) -> Result<Option<ExecutionRecord>> {
-        let json = self.read(|conn| {
-            conn.prepare_cached("SELECT record FROM executions WHERE arn = ?1")?
-                .query_row([arn], |row| row.get::<_, String>(0))
+        let row = self.read(|conn| {
+            conn.prepare_cached("SELECT record, definition_id FROM executions WHERE arn = ?1")?
+                .query_row([arn], StoredExecution::from_row)
                 .optional()
         })?;
-        json.map(|json| decode("executions", &json)).transpose()
+        row.map(|row| self.decode_execution(row)).transpose()
     }
     fn list_executions(
         &self,
@@ -322,42 +498,56 @@ impl Store for SqliteStore {
     ) -> Result<Vec<ExecutionRecord>> {
         // Newest first; rowid DESC keeps start order among equal start times.
         // Both queries walk the (state_machine_arn, start_ms) index backwards.
-        let rows = self.read(|conn| match status {
-            None => query_records(
-                conn,
-                "SELECT record FROM executions WHERE state_machine_arn = ?1
+        match status {
+            None => self.read_executions(
+                "SELECT record, definition_id FROM executions WHERE state_machine_arn = ?1
                  ORDER BY start_ms DESC, rowid DESC",
                 [state_machine_arn],
             ),
-            Some(status) => query_records(
-                conn,
-                "SELECT record FROM executions WHERE state_machine_arn = ?1 AND status = ?2
+            Some(status) => self.read_executions(
+                "SELECT record, definition_id FROM executions
+                 WHERE state_machine_arn = ?1 AND status = ?2
                  ORDER BY start_ms DESC, rowid DESC",
                 [state_machine_arn, status.as_str()],
             ),
-        })?;
-        decode_all("executions", rows)
+        }
     }
+    /// v1's event rows (an execution that was running when the store was upgraded), then
+    /// the chunks, in id order.
     fn history(&self, arn: &str) -> Result<Vec<HistoryEvent>> {
-        let rows = self.read(|conn| {
-            query_records(
+        let (legacy, chunks) = self.read(|conn| {
+            let legacy = query_records(
                 conn,
                 "SELECT event FROM events WHERE execution_arn = ?1 ORDER BY id",
                 [arn],
-            )
+            )?;
+            let mut stmt = conn.prepare_cached(
+                "SELECT events FROM history WHERE execution_arn = ?1 ORDER BY first_id",
+            )?;
+            let chunks = stmt
+                .query_map([arn], |row| row.get::<_, Vec<u8>>(0))?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            Ok((legacy, chunks))
         })?;
-        decode_all("events", rows)
+        let mut events: Vec<HistoryEvent> = decode_all("events", legacy)?;
+        for chunk in chunks {
+            events.extend(codec::decode_events(&chunk)?);
+        }
+        Ok(events)
     }
 
     fn running_snapshots(&self) -> Result<Vec<(ExecutionRecord, Vec<u8>)>> {
         let rows = self.read(|conn| {
             let mut stmt = conn.prepare_cached(
-                "SELECT e.record, s.bytes FROM snapshots s JOIN executions e ON e.arn = s.execution_arn",
+                "SELECT e.record, e.definition_id, s.bytes
+                 FROM snapshots s JOIN executions e ON e.arn = s.execution_arn",
             )?;
-            let rows = stmt.query_map([], |row| Ok((row.get::<_, String>(0)?, row.get::<_, Vec<u8>>(1)?)))?;
+            let rows = stmt.query_map([], |row| {
+                Ok((StoredExecution::from_row(row)?, row.get::<_, Vec<u8>>(2)?))
+            })?;
             rows.collect::<rusqlite::Result<Vec<_>>>()
         })?;
-        rows.into_iter().map(|(json, bytes)| Ok((decode("executions", &json)?, bytes))).collect()
+        rows.into_iter().map(|(row, bytes)| Ok((self.decode_execution(row)?, bytes))).collect()
     }
     fn get_setting(&self, key: &str) -> Result<Option<Vec<u8>>> {
         self.read(|conn| {
@@ -380,16 +570,13 @@ impl Store for SqliteStore {
     fn remove_ended_before(&self, ended_before_ms: i64) -> Result<usize> {
         self.write(|tx| {
             const EXPIRED: &str = "SELECT arn FROM executions WHERE stop_ms < ?1";
-            tx.execute(
-                &format!("DELETE FROM events WHERE execution_arn IN ({EXPIRED})"),
-                [ended_before_ms],
-            )
-            .map_err(sql)?;
-            tx.execute(
-                &format!("DELETE FROM snapshots WHERE execution_arn IN ({EXPIRED})"),
-                [ended_before_ms],
-            )
-            .map_err(sql)?;
+            for table in ["events", "history", "snapshots"] {
+                tx.execute(
+                    &format!("DELETE FROM {table} WHERE execution_arn IN ({EXPIRED})"),
+                    [ended_before_ms],
+                )
+                .map_err(sql)?;
+            }
             tx.execute("DELETE FROM executions WHERE stop_ms < ?1", [ended_before_ms]).map_err(sql)
         })
     }

@@ -12,7 +12,7 @@ use stepwise_engine::{Error, Result};
 use crate::sql;
 
 /// `MIGRATIONS[i]` takes a database from version `i` to version `i + 1`.
-const MIGRATIONS: &[&str] = &[V1];
+const MIGRATIONS: &[&str] = &[V1, V2];
 
 /// The schema version this build writes (and the newest it can open).
 pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
@@ -57,6 +57,26 @@ CREATE TABLE snapshots (
 CREATE TABLE settings (
     key   TEXT PRIMARY KEY,
     value BLOB NOT NULL
+);
+";
+
+/// v2: binary rows (see `codec.rs`). Definitions are stored once and referenced by id;
+/// a decision's events are one `history` chunk instead of one row each. v1's rows stay
+/// where they are and still read: an execution row whose `record` is JSON text carries its
+/// own definition, and its older events stay in `events`.
+const V2: &str = "
+CREATE TABLE definitions (
+    id   INTEGER PRIMARY KEY,
+    text TEXT NOT NULL UNIQUE
+);
+ALTER TABLE executions ADD COLUMN definition_id INTEGER REFERENCES definitions (id);
+-- One row per run of consecutive events (ids first_id..=last_id) of one execution.
+CREATE TABLE history (
+    execution_arn TEXT NOT NULL,
+    first_id      INTEGER NOT NULL,
+    last_id       INTEGER NOT NULL,
+    events        BLOB NOT NULL,
+    PRIMARY KEY (execution_arn, first_id)
 );
 ";
 

@@ -143,7 +143,7 @@ fn corrupt_rows_are_errors_not_panics() {
         let conn = rusqlite::Connection::open(store.path()).unwrap();
         conn.execute_batch(
             "UPDATE executions SET record = '{\"not\": \"a record\"}';
-             UPDATE events SET event = x'00ff' WHERE id = 2;
+             UPDATE history SET events = x'01ff';
              UPDATE state_machines SET record = 42;",
         )
         .unwrap();
@@ -154,4 +154,21 @@ fn corrupt_rows_are_errors_not_panics() {
     internal(store.history(&a.arn).map(drop));
     internal(store.get_state_machine(&machine("m", 1).arn).map(drop));
     internal(store.list_state_machines().map(drop));
+
+    // A binary row whose bytes or definition reference are broken.
+    let b = execution("m", "b", 2);
+    store.commit(create(&b, 1)).unwrap();
+    {
+        let conn = rusqlite::Connection::open(store.path()).unwrap();
+        // The schema's foreign key forbids this; corruption does not ask.
+        conn.pragma_update(None, "foreign_keys", false).unwrap();
+        conn.execute("UPDATE executions SET definition_id = 999 WHERE arn = ?1", [&b.arn])
+            .unwrap();
+    }
+    internal(store.get_execution(&b.arn).map(drop));
+    {
+        let conn = rusqlite::Connection::open(store.path()).unwrap();
+        conn.execute("UPDATE executions SET record = x'01' WHERE arn = ?1", [&b.arn]).unwrap();
+    }
+    internal(store.get_execution(&b.arn).map(drop));
 }

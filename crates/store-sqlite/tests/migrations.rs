@@ -4,7 +4,7 @@ mod common;
 use stepwise_engine::history::EventKind;
 use stepwise_engine::model::ExecutionStatus;
 use stepwise_engine::store::suite::{create, execution};
-use stepwise_engine::store::Store;
+use stepwise_engine::store::{Batch, Store};
 use stepwise_engine::Error;
 use stepwise_store_sqlite::{Durability, SqliteStore, DB_FILE, SCHEMA_VERSION};
 
@@ -46,6 +46,39 @@ fn opens_a_v1_database_with_its_data() {
     assert!(matches!(history[1].kind, EventKind::ExecutionSucceeded { .. }));
     assert_eq!(store.get_setting("token_key").unwrap(), Some(vec![1, 2, 3, 4, 5]));
     assert_eq!(store.remove_ended_before(i64::MAX).unwrap(), 1);
+}
+
+/// An execution that was running when its store was upgraded goes on: its v1 events stay,
+/// new ones follow them in v2 chunks, and its row is rewritten in v2's format.
+#[test]
+fn a_v1_history_continues_in_v2() {
+    let dir = fixture("v1-continue", include_str!("fixtures/v1.sql"));
+    let store = SqliteStore::open(dir.path(), Durability::Full).unwrap();
+    let arn = "arn:aws:states:us-east-1:123456789012:execution:hello:run1";
+    let mut row = store.get_execution(arn).unwrap().unwrap();
+    let mut later = store.history(arn).unwrap()[1].clone();
+    later.id = 3;
+    later.previous_event_id = 2;
+    row.output = Some("{\"again\":true}".into());
+    store
+        .commit(Batch {
+            executions: vec![row.clone()],
+            events: vec![(arn.to_owned(), later.clone())],
+            ..Batch::default()
+        })
+        .unwrap();
+    let history = store.history(arn).unwrap();
+    assert_eq!(history.iter().map(|e| e.id).collect::<Vec<_>>(), [1, 2, 3]);
+    assert_eq!(history[2], later);
+    let read = store.get_execution(arn).unwrap().unwrap();
+    assert_eq!(format!("{read:?}"), format!("{row:?}"), "the v2 row keeps the v1 definition");
+
+    // A gap after the v1 events is refused.
+    later.id = 5;
+    let err = store
+        .commit(Batch { events: vec![(arn.to_owned(), later)], ..Batch::default() })
+        .unwrap_err();
+    assert!(matches!(&err, Error::Internal(m) if m.contains("does not follow event 3")), "{err:?}");
 }
 
 #[test]

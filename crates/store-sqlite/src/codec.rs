@@ -1,0 +1,185 @@
+//! The binary row formats of schema v2: execution rows and history chunks.
+//!
+//! JSON text (v1's format) made the store escape every payload a second time: events
+//! carry their inputs and outputs as JSON text, full of quotes. v2 writes `bincode`
+//! (length-prefixed strings, no escaping) behind a one-byte format tag, so a later format
+//! can sit beside this one. Rows written as JSON text by v1 still read (see `lib.rs`).
+//!
+//! An execution row leaves out the definition: executions of one state machine share
+//! it, so it is stored once in the `definitions` table and referenced by id.
+use std::sync::Arc;
+
+use bincode::Options;
+use serde::{Deserialize, Serialize};
+use stepwise_engine::history::HistoryEvent;
+use stepwise_engine::model::{ExecutionRecord, ExecutionStatus};
+use stepwise_engine::{Error, Result};
+
+/// The first byte of every v2 blob: the format it is in.
+const FORMAT_BINCODE_1: u8 = 1;
+
+/// An execution row without its definition (borrowed for writing).
+#[derive(Serialize)]
+struct ExecutionOut<'a> {
+    arn: &'a str,
+    state_machine_arn: &'a str,
+    name: &'a str,
+    status: ExecutionStatus,
+    start_ms: i64,
+    stop_ms: Option<i64>,
+    input: &'a str,
+    output: Option<&'a str>,
+    error: Option<&'a str>,
+    cause: Option<&'a str>,
+    role_arn: &'a str,
+}
+
+/// The same row, read back.
+#[derive(Deserialize)]
+struct ExecutionIn {
+    arn: String,
+    state_machine_arn: String,
+    name: String,
+    status: ExecutionStatus,
+    start_ms: i64,
+    stop_ms: Option<i64>,
+    input: String,
+    output: Option<String>,
+    error: Option<String>,
+    cause: Option<String>,
+    role_arn: String,
+}
+
+/// Encodes an execution row (everything but the definition).
+pub(crate) fn encode_execution(record: &ExecutionRecord) -> Result<Vec<u8>> {
+    let row = ExecutionOut {
+        arn: &record.arn,
+        state_machine_arn: &record.state_machine_arn,
+        name: &record.name,
+        status: record.status,
+        start_ms: record.start_ms,
+        stop_ms: record.stop_ms,
+        input: &record.input,
+        output: record.output.as_deref(),
+        error: record.error.as_deref(),
+        cause: record.cause.as_deref(),
+        role_arn: &record.role_arn,
+    };
+    encode(&row)
+}
+
+/// Decodes an execution row, with the definition it references.
+pub(crate) fn decode_execution(bytes: &[u8], definition: Arc<str>) -> Result<ExecutionRecord> {
+    let row: ExecutionIn = decode("executions", bytes)?;
+    Ok(ExecutionRecord {
+        arn: row.arn,
+        state_machine_arn: row.state_machine_arn,
+        name: row.name,
+        status: row.status,
+        start_ms: row.start_ms,
+        stop_ms: row.stop_ms,
+        input: row.input.into(),
+        output: row.output,
+        error: row.error,
+        cause: row.cause,
+        definition,
+        role_arn: row.role_arn,
+    })
+}
+
+/// Encodes a run of one execution's events (consecutive ids) as one chunk.
+pub(crate) fn encode_events(events: &[&HistoryEvent]) -> Result<Vec<u8>> {
+    encode(&events)
+}
+
+/// Decodes a chunk.
+pub(crate) fn decode_events(bytes: &[u8]) -> Result<Vec<HistoryEvent>> {
+    decode("history", bytes)
+}
+
+/// bincode with variable-length integers (ids and times take a few bytes, not eight) and a
+/// bound on what a corrupt length prefix could make the decoder allocate.
+fn options() -> impl bincode::Options {
+    bincode::DefaultOptions::new().with_limit(MAX_ROW_BYTES)
+}
+
+/// Far above any row the engine writes (payloads are capped at 256 KiB, histories at
+/// 25,000 events, and a chunk holds one decision's events).
+const MAX_ROW_BYTES: u64 = 1 << 30;
+
+fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>> {
+    let size =
+        options().serialized_size(value).map_err(|e| Error::Internal(format!("encoding a row: {e}")))?;
+    let mut out = Vec::with_capacity(1 + size as usize);
+    out.push(FORMAT_BINCODE_1);
+    options()
+        .serialize_into(&mut out, value)
+        .map_err(|e| Error::Internal(format!("encoding a row: {e}")))?;
+    Ok(out)
+}
+
+/// Decodes a tagged blob; an unknown tag or bad bytes are errors, never panics.
+fn decode<T: for<'de> Deserialize<'de>>(table: &str, bytes: &[u8]) -> Result<T> {
+    match bytes.split_first() {
+        Some((&FORMAT_BINCODE_1, body)) => options()
+            .deserialize(body)
+            .map_err(|e| Error::Internal(format!("corrupt row in {table}: {e}"))),
+        Some((tag, _)) => {
+            Err(Error::Internal(format!("corrupt row in {table}: unknown format {tag}")))
+        }
+        None => Err(Error::Internal(format!("corrupt row in {table}: empty"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use stepwise_engine::history::EventKind;
+
+    fn record() -> ExecutionRecord {
+        ExecutionRecord {
+            arn: "arn:aws:states:us-east-1:1:execution:m:e".into(),
+            state_machine_arn: "arn:aws:states:us-east-1:1:stateMachine:m".into(),
+            name: "e".into(),
+            status: ExecutionStatus::Failed,
+            start_ms: 1,
+            stop_ms: Some(2),
+            input: r#"{"a":"\"quoted\""}"#.into(),
+            output: None,
+            error: Some("E".into()),
+            cause: Some("c".into()),
+            definition: r#"{"StartAt":"A"}"#.into(),
+            role_arn: "r".into(),
+        }
+    }
+
+    #[test]
+    fn execution_rows_round_trip_with_their_definition() {
+        let r = record();
+        let bytes = encode_execution(&r).unwrap();
+        assert!(!bytes.windows(8).any(|w| w == b"StartAt\""), "the definition is not in the row");
+        let back = decode_execution(&bytes, r.definition.clone()).unwrap();
+        assert_eq!(format!("{back:?}"), format!("{r:?}"));
+    }
+
+    #[test]
+    fn event_chunks_round_trip() {
+        let events: Vec<HistoryEvent> = (1..=3)
+            .map(|id| HistoryEvent {
+                id,
+                previous_event_id: id - 1,
+                timestamp_ms: 7,
+                kind: EventKind::ExecutionSucceeded { output: format!("{{\"n\":{id}}}") },
+            })
+            .collect();
+        let bytes = encode_events(&events.iter().collect::<Vec<_>>()).unwrap();
+        assert_eq!(decode_events(&bytes).unwrap(), events);
+    }
+
+    #[test]
+    fn bad_blobs_are_errors() {
+        assert!(decode_events(&[]).is_err());
+        assert!(decode_events(&[9, 1, 2]).is_err());
+        assert!(decode_events(&[FORMAT_BINCODE_1, 0xff, 0xff]).is_err());
+    }
+}
