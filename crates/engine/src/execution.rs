@@ -217,11 +217,34 @@ pub(crate) enum Pending {
     Service { frame: FrameId, generation: u64, action: String, parameters: Value },
 }
 
+///
+/// Formatted by hand: this runs at every state entry (the Context object's `EnteredTime`),
+/// and chrono's strftime parses its pattern on every call.
 fn millis_to_iso(ms: i64) -> String {
-    chrono::DateTime::from_timestamp_millis(ms)
-        .unwrap_or_default()
-        .format("%Y-%m-%dT%H:%M:%S%.3fZ")
-        .to_string()
+    use chrono::{Datelike, Timelike};
+    let t = chrono::DateTime::from_timestamp_millis(ms).unwrap_or_default();
+    let year = t.year();
+    if !(0..=9999).contains(&year) {
+        // Outside four digits: chrono's own rendering (signed, wider years).
+        return t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string();
+    }
+    let millis = t.timestamp_subsec_millis().min(999);
+    let fields = [
+        (year as u32, 4, '-'),
+        (t.month(), 2, '-'),
+        (t.day(), 2, 'T'),
+        (t.hour(), 2, ':'),
+        (t.minute(), 2, ':'),
+        (t.second(), 2, '.'),
+        (millis, 3, 'Z'),
+    ];
+    let mut out = String::with_capacity(24);
+    for (value, width, separator) in fields {
+        let digits = [value / 1000 % 10, value / 100 % 10, value / 10 % 10, value % 10];
+        out.extend(digits[4 - width..].iter().map(|d| char::from(b'0' + *d as u8)));
+        out.push(separator);
+    }
+    out
 }
 
 impl Running {
@@ -1273,4 +1296,24 @@ impl Running {
 fn error_cause(fault: &Fault) -> ErrorCause {
     let some = |s: &str| (!s.is_empty()).then(|| s.to_owned());
     ErrorCause { error: some(&fault.error), cause: some(&fault.cause) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::millis_to_iso;
+
+    #[test]
+    fn iso_timestamps_match_chrono() {
+        for ms in [0, 1, 999, 1_700_000_000_123, 951_782_400_000, 253_402_300_799_999, -1, -62_135_596_800_000]
+        {
+            let chrono = chrono::DateTime::from_timestamp_millis(ms)
+                .unwrap()
+                .format("%Y-%m-%dT%H:%M:%S%.3fZ")
+                .to_string();
+            assert_eq!(millis_to_iso(ms), chrono, "{ms}");
+        }
+        assert_eq!(millis_to_iso(1_700_000_000_007), "2023-11-14T22:13:20.007Z");
+        // Past year 9999 chrono's wider form is kept.
+        assert!(millis_to_iso(253_402_300_800_000).starts_with("+10000-"));
+    }
 }

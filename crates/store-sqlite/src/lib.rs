@@ -27,6 +27,7 @@
 //!
 //! One process should open a directory at a time: a second one would work (SQLite locks)
 //! but would run executions the first one also runs.
+mod cache;
 mod codec;
 mod schema;
 
@@ -35,6 +36,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+use cache::RowCache;
 use parking_lot::Mutex;
 use rusqlite::types::ValueRef;
 use rusqlite::{params, Connection, OptionalExtension, Row, TransactionBehavior};
@@ -76,7 +78,17 @@ pub struct SqliteStore {
     path: PathBuf,
     /// Definition ids both ways, of committed `definitions` rows only.
     definitions: Mutex<Definitions>,
+    state_machines: RowCache<StateMachineRecord>,
+    activities: RowCache<ActivityRecord>,
+    /// The executions written or read most recently.
+    executions: RowCache<ExecutionRecord>,
 }
+
+/// How many rows of each kind [`SqliteStore`] keeps in memory. A few thousand recent
+/// executions cover every client polling what it just started, for a few MiB.
+const CACHED_STATE_MACHINES: usize = 1024;
+const CACHED_ACTIVITIES: usize = 1024;
+const CACHED_EXECUTIONS: usize = 4096;
 
 /// A cache of the `definitions` table: a row's definition id without a query, and a
 /// definition's text without a query. Bounded: a store that saw more definitions than
@@ -141,6 +153,9 @@ impl SqliteStore {
             reader: Mutex::new(reader),
             path,
             definitions: Mutex::new(Definitions::default()),
+            state_machines: RowCache::new(CACHED_STATE_MACHINES),
+            activities: RowCache::new(CACHED_ACTIVITIES),
+            executions: RowCache::new(CACHED_EXECUTIONS),
         })
     }
 
@@ -354,15 +369,26 @@ impl Store for SqliteStore {
             .and_then(|mut stmt| stmt.execute(params![record.arn, record.name, record.creation_ms, json]))
             .map_err(sql)?;
             Ok(())
-        })
+        })?;
+        self.state_machines.put(&record.arn.clone(), record);
+        Ok(())
     }
     fn get_state_machine(&self, arn: &str) -> Result<Option<StateMachineRecord>> {
+        if let Some(record) = self.state_machines.get(arn) {
+            return Ok(Some(record));
+        }
+        let seen = self.state_machines.generation();
         let json = self.read(|conn| {
             conn.prepare_cached("SELECT record FROM state_machines WHERE arn = ?1")?
                 .query_row([arn], |row| row.get::<_, String>(0))
                 .optional()
         })?;
-        json.map(|json| decode("state_machines", &json)).transpose()
+        let record: Option<StateMachineRecord> =
+            json.map(|json| decode("state_machines", &json)).transpose()?;
+        if let Some(record) = &record {
+            self.state_machines.fill(arn, record.clone(), seen);
+        }
+        Ok(record)
     }
     fn list_state_machines(&self) -> Result<Vec<StateMachineRecord>> {
         // By name, as the memory store (and AWS) list them.
@@ -375,7 +401,9 @@ impl Store for SqliteStore {
         self.write(|tx| {
             tx.execute("DELETE FROM state_machines WHERE arn = ?1", [arn]).map_err(sql)?;
             Ok(())
-        })
+        })?;
+        self.state_machines.remove(arn);
+        Ok(())
     }
 
     fn put_activity(&self, record: ActivityRecord) -> Result<()> {
@@ -387,15 +415,26 @@ impl Store for SqliteStore {
             .and_then(|mut stmt| stmt.execute(params![record.arn, record.name, record.creation_ms, json]))
             .map_err(sql)?;
             Ok(())
-        })
+        })?;
+        self.activities.put(&record.arn.clone(), record);
+        Ok(())
     }
     fn get_activity(&self, arn: &str) -> Result<Option<ActivityRecord>> {
+        if let Some(record) = self.activities.get(arn) {
+            return Ok(Some(record));
+        }
+        let seen = self.activities.generation();
         let json = self.read(|conn| {
             conn.prepare_cached("SELECT record FROM activities WHERE arn = ?1")?
                 .query_row([arn], |row| row.get::<_, String>(0))
                 .optional()
         })?;
-        json.map(|json| decode("activities", &json)).transpose()
+        let record: Option<ActivityRecord> =
+            json.map(|json| decode("activities", &json)).transpose()?;
+        if let Some(record) = &record {
+            self.activities.fill(arn, record.clone(), seen);
+        }
+        Ok(record)
     }
     fn list_activities(&self) -> Result<Vec<ActivityRecord>> {
         let rows = self.read(|conn| {
@@ -407,7 +446,9 @@ impl Store for SqliteStore {
         self.write(|tx| {
             tx.execute("DELETE FROM activities WHERE arn = ?1", [arn]).map_err(sql)?;
             Ok(())
-        })
+        })?;
+        self.activities.remove(arn);
+        Ok(())
     }
 
     /// One transaction for the whole batch, with cached statements; one fsync at COMMIT
@@ -481,15 +522,27 @@ impl Store for SqliteStore {
         for (id, text) in fresh {
             definitions.remember(id, text);
         }
+        drop(definitions);
+        for record in batch.executions {
+            self.executions.put(&record.arn.clone(), record);
+        }
         Ok(())
     }
     fn get_execution(&self, arn: &str) -> Result<Option<ExecutionRecord>> {
+        if let Some(record) = self.executions.get(arn) {
+            return Ok(Some(record));
+        }
+        let seen = self.executions.generation();
         let row = self.read(|conn| {
             conn.prepare_cached("SELECT record, definition_id FROM executions WHERE arn = ?1")?
                 .query_row([arn], StoredExecution::from_row)
                 .optional()
         })?;
-        row.map(|row| self.decode_execution(row)).transpose()
+        let record = row.map(|row| self.decode_execution(row)).transpose()?;
+        if let Some(record) = &record {
+            self.executions.fill(arn, record.clone(), seen);
+        }
+        Ok(record)
     }
     fn list_executions(
         &self,
@@ -579,5 +632,6 @@ impl Store for SqliteStore {
             }
             tx.execute("DELETE FROM executions WHERE stop_ms < ?1", [ended_before_ms]).map_err(sql)
         })
+        .inspect(|_| self.executions.clear())
     }
 }

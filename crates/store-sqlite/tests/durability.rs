@@ -8,7 +8,7 @@ use stepwise_engine::model::ExecutionStatus;
 use stepwise_engine::store::suite::{activity, create, ended, event, execution, machine};
 use stepwise_engine::store::{Batch, Store};
 use stepwise_engine::Error;
-use stepwise_store_sqlite::{Durability, SqliteStore};
+use stepwise_store_sqlite::{Durability, SqliteStore, DB_FILE};
 
 #[test]
 fn reopen_after_drop_keeps_everything() {
@@ -132,6 +132,19 @@ fn failed_batch_leaves_nothing() {
     assert_eq!(store.history(&a.arn).unwrap().len(), 3);
 }
 
+/// Corrupts the store's file behind its back, then opens it afresh (a running store
+/// serves recent rows from memory; the damage shows when they are read from disk).
+fn corrupt(dir: &common::TempDir, store: SqliteStore, sql: &str) -> SqliteStore {
+    drop(store);
+    {
+        let conn = rusqlite::Connection::open(dir.path().join(DB_FILE)).unwrap();
+        // The schema's foreign key forbids some of this; corruption does not ask.
+        conn.pragma_update(None, "foreign_keys", false).unwrap();
+        conn.execute_batch(sql).unwrap();
+    }
+    SqliteStore::open(dir.path(), Durability::Full).unwrap()
+}
+
 #[test]
 fn corrupt_rows_are_errors_not_panics() {
     let dir = common::TempDir::new("corrupt");
@@ -139,15 +152,13 @@ fn corrupt_rows_are_errors_not_panics() {
     let a = execution("m", "a", 1);
     store.commit(create(&a, 2)).unwrap();
     store.put_state_machine(machine("m", 1)).unwrap();
-    {
-        let conn = rusqlite::Connection::open(store.path()).unwrap();
-        conn.execute_batch(
-            "UPDATE executions SET record = '{\"not\": \"a record\"}';
-             UPDATE history SET events = x'01ff';
-             UPDATE state_machines SET record = 42;",
-        )
-        .unwrap();
-    }
+    let store = corrupt(
+        &dir,
+        store,
+        "UPDATE executions SET record = '{\"not\": \"a record\"}';
+         UPDATE history SET events = x'01ff';
+         UPDATE state_machines SET record = 42;",
+    );
     let internal = |r: Result<(), Error>| assert!(matches!(r, Err(Error::Internal(_))), "{r:?}");
     internal(store.get_execution(&a.arn).map(drop));
     internal(store.list_executions(&a.state_machine_arn, None).map(drop));
@@ -155,20 +166,12 @@ fn corrupt_rows_are_errors_not_panics() {
     internal(store.get_state_machine(&machine("m", 1).arn).map(drop));
     internal(store.list_state_machines().map(drop));
 
-    // A binary row whose bytes or definition reference are broken.
+    // A binary row whose definition reference, then whose bytes, are broken.
     let b = execution("m", "b", 2);
     store.commit(create(&b, 1)).unwrap();
-    {
-        let conn = rusqlite::Connection::open(store.path()).unwrap();
-        // The schema's foreign key forbids this; corruption does not ask.
-        conn.pragma_update(None, "foreign_keys", false).unwrap();
-        conn.execute("UPDATE executions SET definition_id = 999 WHERE arn = ?1", [&b.arn])
-            .unwrap();
-    }
+    let update = |column: &str| format!("UPDATE executions SET {column} WHERE arn = '{}'", b.arn);
+    let store = corrupt(&dir, store, &update("definition_id = 999"));
     internal(store.get_execution(&b.arn).map(drop));
-    {
-        let conn = rusqlite::Connection::open(store.path()).unwrap();
-        conn.execute("UPDATE executions SET record = x'01' WHERE arn = ?1", [&b.arn]).unwrap();
-    }
+    let store = corrupt(&dir, store, &update("record = x'01'"));
     internal(store.get_execution(&b.arn).map(drop));
 }
