@@ -239,8 +239,10 @@ fn list_executions(engine: &Engine, p: &Params) -> Reply {
     let Some(arn) = p.opt_str("stateMachineArn")? else {
         return Err(ApiError::validation("Must provide a StateMachine ARN or MapRun ARN"));
     };
-    let all = engine.list_executions(arn, status)?;
-    page(p, &all, 100, "executions", wire::execution_item)
+    let (start, max) = page_bounds(p, 100, "executions")?;
+    let (rows, more) = engine.list_executions_page(arn, status, start, max)?;
+    let next = more.then_some(start + rows.len());
+    Ok(render_page("executions", &rows, next, wire::execution_item))
 }
 
 fn execution_history(engine: &Engine, p: &Params) -> Reply {
@@ -260,6 +262,29 @@ fn page<T>(
     key: &str,
     render: impl Fn(&T) -> Value,
 ) -> Reply {
+    let (start, max) = page_bounds(p, default, key)?;
+    let end = (start + max).min(items.len());
+    let slice = items.get(start..end).unwrap_or_default();
+    Ok(render_page(key, slice, (end < items.len()).then_some(end), render))
+}
+
+/// A page's `{ key: [...], nextToken }`; `next` is the offset the next page starts at.
+fn render_page<T>(
+    key: &str,
+    items: &[T],
+    next: Option<usize>,
+    render: impl Fn(&T) -> Value,
+) -> Value {
+    let mut out = json!({ key: items.iter().map(render).collect::<Vec<_>>() });
+    if let Some(next) = next {
+        out["nextToken"] = json!(encode_token(next));
+    }
+    out
+}
+
+/// The offset (from `nextToken`) and size (`maxResults`: 0 or absent → `default`, at most
+/// 1000) of the page asked for.
+fn page_bounds(p: &Params, default: u64, key: &str) -> Result<(usize, usize), ApiError> {
     // AWS bounds the token's length per operation: 3096 for executions and history, 1024 elsewhere.
     let token_limit = if matches!(key, "executions" | "events") { 3096 } else { 1024 };
     if let Some(token) = p.opt_str("nextToken")? {
@@ -286,13 +311,7 @@ fn page<T>(
             status: axum::http::StatusCode::BAD_REQUEST,
         })?,
     };
-    let end = (start + max).min(items.len());
-    let slice = items.get(start..end).unwrap_or_default();
-    let mut out = json!({ key: slice.iter().map(render).collect::<Vec<_>>() });
-    if end < items.len() {
-        out["nextToken"] = json!(encode_token(end));
-    }
-    Ok(out)
+    Ok((start, max))
 }
 
 fn encode_token(offset: usize) -> String {

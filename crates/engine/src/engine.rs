@@ -5,7 +5,8 @@
 //! the lock, makes its decisions, commits their events and rows to the store
 //! as one batch, and only then answers: what a caller sees acknowledged is
 //! committed. Reads of records and histories go to the store, not the lock.
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -91,8 +92,22 @@ struct Inner {
     machines: Mutex<HashMap<Arc<str>, Arc<Machine>>>,
     mocks: Option<Arc<dyn crate::mock::TaskMocks>>,
     /// The committer thread's queue, when commits are grouped.
-    committer: Option<std::sync::mpsc::Sender<(Batch, oneshot::Sender<Result<()>>)>>,
+    committer: Option<std::sync::mpsc::Sender<Commit>>,
+    /// The sequence number of the last batch the committer made durable.
+    durable_seq: Arc<AtomicU64>,
 }
+
+/// Where running executions are: see [`Engine::residency`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Residency {
+    /// In memory (advancing, or waiting on a task or a service call).
+    pub resident: usize,
+    /// Only sleeping, and only in the store until a timer fires.
+    pub parked: usize,
+}
+
+/// A batch on its way to the committer: its sequence number and who waits for it.
+type Commit = (Batch, u64, oneshot::Sender<Result<()>>);
 
 /// A commit on its way to the store; wait on it before acknowledging.
 #[must_use = "a commit must be awaited before the operation answers"]
@@ -144,6 +159,14 @@ struct Core {
     handovers: Vec<(TaskId, LocalPoller)>,
     /// Executions starting, by ARN: the start's name+input for idempotency.
     seed: u64,
+    /// The sequence number of the last batch handed to the committer.
+    batch_seq: u64,
+    /// Running executions that only sleep, waiting for their snapshot to be durable
+    /// before they leave memory (see [`Engine::park_sleepers`]).
+    to_park: VecDeque<Arc<str>>,
+    /// Running executions not in memory: their snapshot is in the store and their timers
+    /// are armed; the first timer (or StopExecution) loads them back.
+    parked: HashSet<Arc<str>>,
 }
 
 impl Core {
@@ -228,7 +251,9 @@ impl Engine {
         let base: u64 = rand::random();
         let seed: u64 = options.seed.unwrap_or_else(rand::random);
         let core = Core { next_task: (base as u128) << 64, seed, ..Core::default() };
-        let committer = options.durable.then(|| spawn_committer(options.store.clone()));
+        let durable_seq = Arc::new(AtomicU64::new(0));
+        let committer =
+            options.durable.then(|| spawn_committer(options.store.clone(), durable_seq.clone()));
         Ok(Engine {
             inner: Arc::new(Inner {
                 scope: options.scope,
@@ -241,6 +266,7 @@ impl Engine {
                 machines: Mutex::new(HashMap::new()),
                 mocks: options.mocks,
                 committer,
+                durable_seq,
             }),
         })
     }
@@ -254,8 +280,10 @@ impl Engine {
         let mut batch = Batch::default();
         let mut count = 0;
         for (record, bytes) in snapshots {
-            let machine = self.machine_for(&record.definition)?;
-            let (mut running, waits, extra) = match Running::restore(&bytes, machine) {
+            let restored = Running::restore(&bytes, |definition| {
+                self.machine_for(definition).map_err(|e| e.to_string())
+            });
+            let (mut running, waits, extra) = match restored {
                 Ok(restored) => restored,
                 Err(e) => {
                     tracing::error!("cannot recover {}: {e}", record.arn);
@@ -682,6 +710,18 @@ impl Engine {
         })
     }
 
+    /// One page of `ListExecutions` (newest first), and whether more follow.
+    pub fn list_executions_page(
+        &self,
+        state_machine_arn: &str,
+        status: Option<ExecutionStatus>,
+        offset: usize,
+        limit: usize,
+    ) -> Result<(Vec<ExecutionRecord>, bool)> {
+        self.describe_state_machine(state_machine_arn)?;
+        self.store().list_executions_page(state_machine_arn, status, offset, limit)
+    }
+
     /// `ListExecutions`, newest first.
     pub fn list_executions(
         &self,
@@ -709,6 +749,9 @@ impl Engine {
         let (stop, ticket) = {
             let mut core = self.inner.core.lock();
             let now = self.now();
+            if !self.unpark(&mut core, arn) {
+                return Err(Error::Internal(format!("cannot load {arn} to stop it")));
+            }
             match core.running.get_mut(arn) {
                 Some(running) => {
                     running.stop(ExecutionStatus::Aborted, ErrorCause { error, cause }, now);
@@ -976,6 +1019,8 @@ impl Engine {
             if running.is_running() {
                 batch.snapshots.push((key.to_string(), Some(self.snapshot_of(core, &running))));
                 running.persisted = true;
+                // The batch being built goes to the committer next, under this same lock.
+                running.snapshot_seq = core.batch_seq + 1;
             } else if running.persisted {
                 batch.snapshots.push((key.to_string(), None));
             }
@@ -986,8 +1031,61 @@ impl Engine {
                 self.inner.driver.notify_one();
             } else {
                 running.release_context();
+                if running.persisted && running.only_sleeping() {
+                    core.to_park.push_back(key.clone());
+                }
             }
             core.running.insert(key.clone(), running);
+        }
+    }
+
+    /// Moves executions that only sleep out of memory once their latest snapshot is
+    /// durable. What stays is their key and their armed timers; [`Engine::unpark`] loads
+    /// them back. (Only with a durable store: the memory store keeps no snapshots.)
+    fn park_sleepers(&self, core: &mut Core) {
+        let durable = self.inner.durable_seq.load(Ordering::Acquire);
+        while let Some(key) = core.to_park.front() {
+            match core.running.get(key) {
+                // Queued in sequence order: the rest are not durable yet either.
+                Some(running) if running.snapshot_seq > durable => break,
+                Some(running) if running.only_sleeping() && running.persisted => {
+                    let key = core.to_park.pop_front().expect("front exists");
+                    core.running.remove(&key);
+                    core.parked.insert(key);
+                }
+                // Woke up since, or ended.
+                _ => {
+                    core.to_park.pop_front();
+                }
+            }
+        }
+    }
+
+    /// Loads a parked execution back into memory (its timers are still armed). Returns
+    /// false if it could not be read; it then stays parked and the error is logged.
+    fn unpark(&self, core: &mut Core, arn: &str) -> bool {
+        let Some(key) = core.parked.take(arn) else { return true };
+        let restored = self
+            .store()
+            .snapshot(arn)
+            .and_then(|bytes| bytes.ok_or_else(|| Error::Internal("no snapshot".into())))
+            .and_then(|bytes| {
+                Running::restore(&bytes, |definition| {
+                    self.machine_for(definition).map_err(|e| e.to_string())
+                })
+                .map_err(Error::Internal)
+            });
+        match restored {
+            Ok((running, _waits, _extra)) => {
+                // Its waits are timers, still armed; no tasks, no service calls.
+                core.running.insert(key, running);
+                true
+            }
+            Err(e) => {
+                tracing::error!("cannot load parked execution {arn}: {e}");
+                core.parked.insert(key);
+                false
+            }
         }
     }
 
@@ -1073,9 +1171,11 @@ impl Engine {
             None => self.store().commit(batch).map(|()| Ticket::done()),
             Some(queue) => {
                 let (tx, rx) = oneshot::channel();
+                core.batch_seq += 1;
                 queue
-                    .send((batch, tx))
+                    .send((batch, core.batch_seq, tx))
                     .map_err(|_| Error::Internal("the committer stopped".into()))?;
+                self.park_sleepers(core);
                 Ok(Ticket(Some(rx)))
             }
         }
@@ -1206,6 +1306,12 @@ impl Engine {
         }
     }
 
+    /// How many running executions are in memory, and how many are parked in the store.
+    pub fn residency(&self) -> Residency {
+        let core = self.inner.core.lock();
+        Residency { resident: core.running.len(), parked: core.parked.len() }
+    }
+
     /// Fires every timer due at the clock's current time and advances ready
     /// executions. Returns the deadline of the next timer, if any.
     pub fn tick(&self) -> Option<i64> {
@@ -1226,12 +1332,15 @@ impl Engine {
         if let Err(e) = self.commit(&mut core, batch).map(drop) {
             tracing::error!("commit failed: {e}");
         }
+        // Sleepers whose snapshot became durable since the last commit leave memory.
+        self.park_sleepers(&mut core);
         core.timers.keys().next().map(|(t, _)| *t)
     }
 
     fn fire(&self, core: &mut Core, kind: TimerKind, now: i64, batch: &mut Batch) {
         match kind {
             TimerKind::Frame { execution, frame, generation } => {
+                self.unpark(core, &execution);
                 let Some(running) = core.running.get_mut(&execution) else { return };
                 let mut timed_out = None;
                 running.on_timer(frame, generation, now, &mut timed_out);
@@ -1259,6 +1368,7 @@ impl Engine {
                 }
             }
             TimerKind::Execution { execution } => {
+                self.unpark(core, &execution);
                 let Some(running) = core.running.get_mut(&execution) else { return };
                 running.stop(
                     ExecutionStatus::TimedOut,
@@ -1282,9 +1392,10 @@ impl Engine {
         loop {
             let next = self.tick();
             let now = self.now();
+            // At least once a second, so sleepers park even when nothing else happens.
             let sleep = match next {
-                Some(at) => Duration::from_millis((at - now).clamp(0, 60_000) as u64),
-                None => Duration::from_secs(60),
+                Some(at) => Duration::from_millis((at - now).clamp(0, 1_000) as u64),
+                None => Duration::from_secs(1),
             };
             tokio::select! {
                 _ = tokio::time::sleep(sleep) => {}
@@ -1299,19 +1410,21 @@ impl Engine {
 /// reach the store in the order they were decided.
 fn spawn_committer(
     store: Arc<dyn Store>,
-) -> std::sync::mpsc::Sender<(Batch, oneshot::Sender<Result<()>>)> {
-    let (tx, rx) = std::sync::mpsc::channel::<(Batch, oneshot::Sender<Result<()>>)>();
+    durable_seq: Arc<AtomicU64>,
+) -> std::sync::mpsc::Sender<Commit> {
+    let (tx, rx) = std::sync::mpsc::channel::<Commit>();
     std::thread::Builder::new()
         .name("stepwise-committer".into())
         .spawn(move || {
             while let Ok(first) = rx.recv() {
-                let mut merged = first.0;
-                let mut waiters = vec![first.1];
+                let (mut merged, mut last_seq, first_waiter) = first;
+                let mut waiters = vec![first_waiter];
                 while waiters.len() < 4096 {
-                    let Ok((batch, waiter)) = rx.try_recv() else { break };
+                    let Ok((batch, seq, waiter)) = rx.try_recv() else { break };
                     merged.executions.extend(batch.executions);
                     merged.events.extend(batch.events);
                     merged.snapshots.extend(batch.snapshots);
+                    last_seq = seq;
                     waiters.push(waiter);
                 }
                 let started = std::time::Instant::now();
@@ -1321,8 +1434,10 @@ fn spawn_committer(
                     micros = started.elapsed().as_micros() as u64,
                     "group commit"
                 );
-                if let Err(e) = &result {
-                    tracing::error!("commit failed: {e}");
+                match &result {
+                    // Batches arrive in sequence order: all up to `last_seq` are durable.
+                    Ok(()) => durable_seq.store(last_seq, Ordering::Release),
+                    Err(e) => tracing::error!("commit failed: {e}"),
                 }
                 for waiter in waiters {
                     let _ = waiter.send(result.clone());

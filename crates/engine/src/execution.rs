@@ -164,6 +164,9 @@ pub(crate) struct Running {
     timeout_at: Option<i64>,
     /// A snapshot of it is in the store (deleted when it ends).
     pub(crate) persisted: bool,
+    /// The engine's sequence number of the batch holding its latest snapshot: once that
+    /// batch is durable, an execution that only sleeps may leave memory.
+    pub(crate) snapshot_seq: u64,
     /// The mock test case it runs (`StartExecution` on `<arn>#<TestCase>`).
     test_case: Option<String>,
     /// How often each Task state has been invoked (mocked responses are per invocation).
@@ -271,6 +274,7 @@ impl Running {
             seed,
             timeout_at: None,
             persisted: false,
+            snapshot_seq: 0,
             test_case: None,
             invocations: Default::default(),
             record,
@@ -342,12 +346,14 @@ impl Running {
 
     /// Rebuilds a running execution from its snapshot; returns it with the waits the
     /// engine must re-arm (tasks, timers, long polls) and its execution deadline.
+    /// `machine_for` gives the parsed machine of the recorded definition.
     pub(crate) fn restore(
         bytes: &[u8],
-        machine: Arc<Machine>,
+        machine_for: impl FnOnce(&Arc<str>) -> Result<Arc<Machine>, String>,
     ) -> Result<(Running, Vec<Pending>, Value), String> {
         let s: Snapshot =
             serde_json::from_slice(bytes).map_err(|e| format!("unreadable snapshot: {e}"))?;
+        let machine = machine_for(&s.record.definition)?;
         let mut run = Running {
             record: s.record,
             machine,
@@ -362,6 +368,7 @@ impl Running {
             seed: s.seed,
             timeout_at: s.timeout_at,
             persisted: true,
+            snapshot_seq: 0,
             test_case: s.test_case,
             invocations: s.invocations,
         };
@@ -419,6 +426,20 @@ impl Running {
     /// True while the execution has not ended.
     pub(crate) fn is_running(&self) -> bool {
         self.record.status == ExecutionStatus::Running
+    }
+
+    /// True when only timers can wake it: no frame is ready or waits on a task or a
+    /// service call. Such an execution may leave memory until a timer fires, since its
+    /// snapshot holds everything and its timers stay armed in the engine.
+    pub(crate) fn only_sleeping(&self) -> bool {
+        self.is_running()
+            && self.ready.is_empty()
+            && self.pending.is_empty()
+            && self.effects.is_empty()
+            && self
+                .frames
+                .iter()
+                .all(|f| matches!(f.phase, Phase::Sleeping { .. } | Phase::Fork(_) | Phase::Done))
     }
 
     /// True when frames are ready to advance.
@@ -1304,8 +1325,16 @@ mod tests {
 
     #[test]
     fn iso_timestamps_match_chrono() {
-        for ms in [0, 1, 999, 1_700_000_000_123, 951_782_400_000, 253_402_300_799_999, -1, -62_135_596_800_000]
-        {
+        for ms in [
+            0,
+            1,
+            999,
+            1_700_000_000_123,
+            951_782_400_000,
+            253_402_300_799_999,
+            -1,
+            -62_135_596_800_000,
+        ] {
             let chrono = chrono::DateTime::from_timestamp_millis(ms)
                 .unwrap()
                 .format("%Y-%m-%dT%H:%M:%S%.3fZ")

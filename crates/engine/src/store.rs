@@ -65,9 +65,24 @@ pub trait Store: Send + Sync + 'static {
         state_machine_arn: &str,
         status: Option<ExecutionStatus>,
     ) -> Result<Vec<ExecutionRecord>>;
+    /// One page of [`Store::list_executions`]: up to `limit` rows after skipping `offset`,
+    /// and whether more follow. Stores with an index override it to read just the page.
+    fn list_executions_page(
+        &self,
+        state_machine_arn: &str,
+        status: Option<ExecutionStatus>,
+        offset: usize,
+        limit: usize,
+    ) -> Result<(Vec<ExecutionRecord>, bool)> {
+        let all = self.list_executions(state_machine_arn, status)?;
+        let more = all.len() > offset.saturating_add(limit);
+        Ok((all.into_iter().skip(offset).take(limit).collect(), more))
+    }
     /// An execution's history, in id order.
     fn history(&self, arn: &str) -> Result<Vec<HistoryEvent>>;
 
+    /// The snapshot of one execution, if it has one.
+    fn snapshot(&self, arn: &str) -> Result<Option<Vec<u8>>>;
     /// Every execution that has a snapshot (those running at the last commit), with it.
     fn running_snapshots(&self) -> Result<Vec<(ExecutionRecord, Vec<u8>)>>;
     /// A server setting (e.g. the task-token key), if set.

@@ -30,7 +30,11 @@ struct Inner<T> {
 impl<T: Clone> RowCache<T> {
     pub(crate) fn new(capacity: usize) -> Self {
         RowCache {
-            inner: Mutex::new(Inner { generation: 0, rows: HashMap::new(), order: VecDeque::new() }),
+            inner: Mutex::new(Inner {
+                generation: 0,
+                rows: HashMap::new(),
+                order: VecDeque::new(),
+            }),
             capacity: capacity.max(1),
         }
     }

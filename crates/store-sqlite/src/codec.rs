@@ -108,8 +108,9 @@ fn options() -> impl bincode::Options {
 const MAX_ROW_BYTES: u64 = 1 << 30;
 
 fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>> {
-    let size =
-        options().serialized_size(value).map_err(|e| Error::Internal(format!("encoding a row: {e}")))?;
+    let size = options()
+        .serialized_size(value)
+        .map_err(|e| Error::Internal(format!("encoding a row: {e}")))?;
     let mut out = Vec::with_capacity(1 + size as usize);
     out.push(FORMAT_BINCODE_1);
     options()

@@ -202,9 +202,8 @@ impl SqliteStore {
 
     /// A definition's text by id, from the cache or the table.
     fn definition(&self, id: Option<i64>) -> Result<Arc<str>> {
-        let id = id.ok_or_else(|| {
-            Error::Internal("corrupt row in executions: no definition_id".into())
-        })?;
+        let id = id
+            .ok_or_else(|| Error::Internal("corrupt row in executions: no definition_id".into()))?;
         if let Some(text) = self.definitions.lock().texts.get(&id) {
             return Ok(text.clone());
         }
@@ -214,7 +213,9 @@ impl SqliteStore {
                 .optional()
         })?;
         let text: Arc<str> = text
-            .ok_or_else(|| Error::Internal(format!("corrupt row in executions: no definition {id}")))?
+            .ok_or_else(|| {
+                Error::Internal(format!("corrupt row in executions: no definition {id}"))
+            })?
             .into();
         self.definitions.lock().remember(id, text.clone());
         Ok(text)
@@ -565,6 +566,33 @@ impl Store for SqliteStore {
             ),
         }
     }
+    /// The page's rows only: the index is walked past `offset` without decoding anything.
+    fn list_executions_page(
+        &self,
+        state_machine_arn: &str,
+        status: Option<ExecutionStatus>,
+        offset: usize,
+        limit: usize,
+    ) -> Result<(Vec<ExecutionRecord>, bool)> {
+        // One more than asked says whether more follow.
+        let (take, skip) = (limit.saturating_add(1) as i64, offset as i64);
+        let mut rows = match status {
+            None => self.read_executions(
+                "SELECT record, definition_id FROM executions WHERE state_machine_arn = ?1
+                 ORDER BY start_ms DESC, rowid DESC LIMIT ?2 OFFSET ?3",
+                params![state_machine_arn, take, skip],
+            )?,
+            Some(status) => self.read_executions(
+                "SELECT record, definition_id FROM executions
+                 WHERE state_machine_arn = ?1 AND status = ?2
+                 ORDER BY start_ms DESC, rowid DESC LIMIT ?3 OFFSET ?4",
+                params![state_machine_arn, status.as_str(), take, skip],
+            )?,
+        };
+        let more = rows.len() > limit;
+        rows.truncate(limit);
+        Ok((rows, more))
+    }
     /// v1's event rows (an execution that was running when the store was upgraded), then
     /// the chunks, in id order.
     fn history(&self, arn: &str) -> Result<Vec<HistoryEvent>> {
@@ -589,6 +617,13 @@ impl Store for SqliteStore {
         Ok(events)
     }
 
+    fn snapshot(&self, arn: &str) -> Result<Option<Vec<u8>>> {
+        self.read(|conn| {
+            conn.prepare_cached("SELECT bytes FROM snapshots WHERE execution_arn = ?1")?
+                .query_row([arn], |row| row.get(0))
+                .optional()
+        })
+    }
     fn running_snapshots(&self) -> Result<Vec<(ExecutionRecord, Vec<u8>)>> {
         let rows = self.read(|conn| {
             let mut stmt = conn.prepare_cached(

@@ -130,6 +130,9 @@ impl Store for MemoryStore {
     fn history(&self, arn: &str) -> Result<Vec<HistoryEvent>> {
         Ok(self.inner.read().executions.get(arn).map(|e| e.events.clone()).unwrap_or_default())
     }
+    fn snapshot(&self, arn: &str) -> Result<Option<Vec<u8>>> {
+        Ok(self.inner.read().snapshots.get(arn).cloned())
+    }
     fn running_snapshots(&self) -> Result<Vec<(ExecutionRecord, Vec<u8>)>> {
         let inner = self.inner.read();
         Ok(inner

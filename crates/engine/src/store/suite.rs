@@ -295,6 +295,8 @@ pub fn snapshots(store: &dyn Store) {
         all
     };
     assert_eq!(names_of(store), [("a".to_owned(), "a1".to_owned())]);
+    assert_eq!(store.snapshot(&a.arn).unwrap().as_deref(), Some(&b"a1"[..]));
+    assert_eq!(store.snapshot(&b.arn).unwrap(), None);
 
     // Replace a's; give b one, then replace it in the same batch.
     store
@@ -308,6 +310,7 @@ pub fn snapshots(store: &dyn Store) {
         })
         .unwrap();
     assert_eq!(names_of(store), [("a".into(), "a2".into()), ("b".into(), "b2".into())]);
+    assert_eq!(store.snapshot(&b.arn).unwrap().as_deref(), Some(&b"b2"[..]));
 
     // a ends: its row changes and its snapshot goes, in one batch. Deleting a missing one is fine.
     store
@@ -321,6 +324,7 @@ pub fn snapshots(store: &dyn Store) {
     assert_eq!(left.len(), 1);
     assert_eq!(format!("{:?}", left[0].0), format!("{b:?}"), "the row comes with its snapshot");
     assert_eq!(left[0].1, b"b2");
+    assert_eq!(store.snapshot(&a.arn).unwrap(), None, "an ended execution's snapshot is gone");
 
     // Set then delete within one batch: gone.
     store
@@ -376,6 +380,18 @@ pub fn list_executions(store: &dyn Store) {
     assert_eq!(names(&store.list_executions(m, Some(ExecutionStatus::Failed)).unwrap()), ["e4"]);
     assert!(store.list_executions(m, Some(ExecutionStatus::Aborted)).unwrap().is_empty());
     assert!(store.list_executions("arn:nope", None).unwrap().is_empty());
+
+    // Pages are slices of the same order, and say whether more follow.
+    let page = |status, offset, limit| {
+        let (rows, more) = store.list_executions_page(m, status, offset, limit).unwrap();
+        (rows.into_iter().map(|r| r.name).collect::<Vec<_>>().join(","), more)
+    };
+    assert_eq!(page(None, 0, 4), ("e6,e5,e4,e3".into(), true));
+    assert_eq!(page(None, 4, 4), ("e2,e1".into(), false));
+    assert_eq!(page(None, 2, 4), ("e4,e3,e2,e1".into(), false), "an exact fit: no more");
+    assert_eq!(page(None, 9, 4), (String::new(), false));
+    assert_eq!(page(Some(ExecutionStatus::Running), 1, 1), ("e5".into(), true));
+    assert_eq!(page(Some(ExecutionStatus::Running), 2, 1), ("e3".into(), false));
     // Deleting the machine keeps its executions.
     store.put_state_machine(machine("m", 1)).unwrap();
     store.delete_state_machine(m).unwrap();
