@@ -5,6 +5,11 @@
 //! (length-prefixed strings, no escaping) behind a one-byte format tag, so a later format
 //! can sit beside this one. Rows written as JSON text by v1 still read (see `lib.rs`).
 //!
+//! Blobs of [`COMPRESS_FROM`] bytes or more are LZ4-compressed: a history repeats itself
+//! (each state's input is the previous one's output), so a ten-state chunk shrinks about
+//! fourfold, and every byte not written is a byte SQLite does not copy into the WAL, fsync,
+//! and copy again at the checkpoint.
+//!
 //! An execution row leaves out the definition: executions of one state machine share
 //! it, so it is stored once in the `definitions` table and referenced by id.
 use std::sync::Arc;
@@ -15,8 +20,13 @@ use stepwise_engine::history::HistoryEvent;
 use stepwise_engine::model::{ExecutionRecord, ExecutionStatus};
 use stepwise_engine::{Error, Result};
 
-/// The first byte of every v2 blob: the format it is in.
+/// The first byte of every v2 blob: the format it is in. Plain bincode…
 const FORMAT_BINCODE_1: u8 = 1;
+/// …or bincode in an LZ4 block, after the bincode's length (u32, little-endian).
+const FORMAT_BINCODE_LZ4: u8 = 2;
+
+/// Smaller blobs are not worth compressing.
+const COMPRESS_FROM: usize = 256;
 
 /// An execution row without its definition (borrowed for writing).
 #[derive(Serialize)]
@@ -108,23 +118,46 @@ fn options() -> impl bincode::Options {
 const MAX_ROW_BYTES: u64 = 1 << 30;
 
 fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>> {
-    let size = options()
-        .serialized_size(value)
-        .map_err(|e| Error::Internal(format!("encoding a row: {e}")))?;
-    let mut out = Vec::with_capacity(1 + size as usize);
+    let failed = |e: bincode::Error| Error::Internal(format!("encoding a row: {e}"));
+    let size = options().serialized_size(value).map_err(failed)? as usize;
+    let mut out = Vec::with_capacity(1 + size);
     out.push(FORMAT_BINCODE_1);
-    options()
-        .serialize_into(&mut out, value)
-        .map_err(|e| Error::Internal(format!("encoding a row: {e}")))?;
-    Ok(out)
+    options().serialize_into(&mut out, value).map_err(failed)?;
+    if size < COMPRESS_FROM {
+        return Ok(out);
+    }
+    let packed = lz4_flex::block::compress(&out[1..]);
+    let mut compressed = Vec::with_capacity(5 + packed.len());
+    compressed.push(FORMAT_BINCODE_LZ4);
+    compressed.extend_from_slice(&(size as u32).to_le_bytes());
+    compressed.extend_from_slice(&packed);
+    Ok(compressed)
 }
 
 /// Decodes a tagged blob; an unknown tag or bad bytes are errors, never panics.
 fn decode<T: for<'de> Deserialize<'de>>(table: &str, bytes: &[u8]) -> Result<T> {
+    let corrupt = |e: String| Error::Internal(format!("corrupt row in {table}: {e}"));
     match bytes.split_first() {
-        Some((&FORMAT_BINCODE_1, body)) => options()
-            .deserialize(body)
-            .map_err(|e| Error::Internal(format!("corrupt row in {table}: {e}"))),
+        Some((&FORMAT_BINCODE_1, body)) => {
+            options().deserialize(body).map_err(|e| corrupt(e.to_string()))
+        }
+        Some((&FORMAT_BINCODE_LZ4, rest)) => {
+            let (size, packed) =
+                rest.split_first_chunk::<4>().ok_or_else(|| corrupt("short".into()))?;
+            let size = u32::from_le_bytes(*size) as usize;
+            // A corrupt length must not make us allocate without bound.
+            if size as u64 > MAX_ROW_BYTES {
+                return Err(corrupt("length out of range".into()));
+            }
+            let mut body = vec![0; size];
+            match lz4_flex::block::decompress_into(packed, &mut body) {
+                Ok(n) if n == size => {
+                    options().deserialize(&body).map_err(|e| corrupt(e.to_string()))
+                }
+                Ok(_) => Err(corrupt("length mismatch".into())),
+                Err(e) => Err(corrupt(e.to_string())),
+            }
+        }
         Some((tag, _)) => {
             Err(Error::Internal(format!("corrupt row in {table}: unknown format {tag}")))
         }
@@ -175,6 +208,34 @@ mod tests {
             .collect();
         let bytes = encode_events(&events.iter().collect::<Vec<_>>()).unwrap();
         assert_eq!(decode_events(&bytes).unwrap(), events);
+    }
+
+    #[test]
+    fn large_blobs_are_compressed() {
+        let events: Vec<HistoryEvent> = (1..=20)
+            .map(|id| HistoryEvent {
+                id,
+                previous_event_id: id - 1,
+                timestamp_ms: 7,
+                kind: EventKind::ExecutionSucceeded {
+                    output: format!("{{\"step\":{id},\"same\":\"text\"}}"),
+                },
+            })
+            .collect();
+        let bytes = encode_events(&events.iter().collect::<Vec<_>>()).unwrap();
+        assert_eq!(bytes[0], FORMAT_BINCODE_LZ4);
+        let plain = options().serialized_size(&events).unwrap() as usize;
+        assert!(bytes.len() * 2 < plain, "{} bytes for {plain}", bytes.len());
+        assert_eq!(decode_events(&bytes).unwrap(), events);
+        // Damaged: a length that disagrees, a huge length, a truncated block.
+        let mut wrong = bytes.clone();
+        wrong[1] ^= 1;
+        assert!(decode_events(&wrong).is_err());
+        let mut huge = bytes.clone();
+        huge[1..5].copy_from_slice(&u32::MAX.to_le_bytes());
+        assert!(decode_events(&huge).is_err());
+        assert!(decode_events(&bytes[..bytes.len() / 2]).is_err());
+        assert!(decode_events(&bytes[..3]).is_err());
     }
 
     #[test]
