@@ -94,7 +94,9 @@ async fn run(
     for _ in 0..400 {
         let running = arns
             .iter()
-            .filter(|arn| engine.describe_execution(arn).unwrap().status == ExecutionStatus::Running)
+            .filter(|arn| {
+                engine.describe_execution(arn).unwrap().status == ExecutionStatus::Running
+            })
             .count();
         if running == 0 {
             break;

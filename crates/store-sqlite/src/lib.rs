@@ -28,6 +28,7 @@
 //! One process should open a directory at a time: a second one would work (SQLite locks)
 //! but would run executions the first one also runs.
 mod cache;
+mod checkpoint;
 mod codec;
 mod schema;
 
@@ -37,6 +38,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use cache::RowCache;
+use checkpoint::Checkpointer;
 use parking_lot::Mutex;
 use rusqlite::types::ValueRef;
 use rusqlite::{params, Connection, OptionalExtension, Row, TransactionBehavior};
@@ -78,6 +80,7 @@ pub struct SqliteStore {
     path: PathBuf,
     /// Definition ids both ways, of committed `definitions` rows only.
     definitions: Mutex<Definitions>,
+    checkpointer: Checkpointer,
     state_machines: RowCache<StateMachineRecord>,
     activities: RowCache<ActivityRecord>,
     /// The executions written or read most recently.
@@ -142,7 +145,10 @@ impl SqliteStore {
             Durability::Relaxed => "NORMAL",
         };
         writer.pragma_update(None, "synchronous", synchronous).map_err(sql)?;
+        // Checkpoints run on their own thread (see `checkpoint.rs`), not inside commits.
+        writer.pragma_update(None, "wal_autocheckpoint", 0).map_err(sql)?;
         schema::migrate(&mut writer)?;
+        let checkpointer = Checkpointer::start(&path)?;
 
         let reader = connect(&path)?;
         // A guard: nothing writes through the read connection.
@@ -153,6 +159,7 @@ impl SqliteStore {
             reader: Mutex::new(reader),
             path,
             definitions: Mutex::new(Definitions::default()),
+            checkpointer,
             state_machines: RowCache::new(CACHED_STATE_MACHINES),
             activities: RowCache::new(CACHED_ACTIVITIES),
             executions: RowCache::new(CACHED_EXECUTIONS),
@@ -260,6 +267,7 @@ impl SqliteStore {
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(sql)?;
         let value = f(&tx)?;
         tx.commit().map_err(sql)?;
+        self.checkpointer.committed();
         Ok(value)
     }
 }
