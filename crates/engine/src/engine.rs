@@ -280,7 +280,7 @@ impl Engine {
         let mut batch = Batch::default();
         let mut count = 0;
         for (record, bytes) in snapshots {
-            let restored = Running::restore(&bytes, |definition| {
+            let restored = Running::restore(&bytes, &record.definition, |definition| {
                 self.machine_for(definition).map_err(|e| e.to_string())
             });
             let (mut running, waits, extra) = match restored {
@@ -1070,7 +1070,11 @@ impl Engine {
             .snapshot(arn)
             .and_then(|bytes| bytes.ok_or_else(|| Error::Internal("no snapshot".into())))
             .and_then(|bytes| {
-                Running::restore(&bytes, |definition| {
+                let record = self
+                    .store()
+                    .get_execution(arn)?
+                    .ok_or_else(|| Error::Internal("no execution row".into()))?;
+                Running::restore(&bytes, &record.definition, |definition| {
                     self.machine_for(definition).map_err(|e| e.to_string())
                 })
                 .map_err(Error::Internal)

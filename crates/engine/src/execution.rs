@@ -347,12 +347,17 @@ impl Running {
     /// Rebuilds a running execution from its snapshot; returns it with the waits the
     /// engine must re-arm (tasks, timers, long polls) and its execution deadline.
     /// `machine_for` gives the parsed machine of the recorded definition.
+    /// `definition` is the execution row's (snapshots leave it out; older ones had it).
     pub(crate) fn restore(
         bytes: &[u8],
+        definition: &Arc<str>,
         machine_for: impl FnOnce(&Arc<str>) -> Result<Arc<Machine>, String>,
     ) -> Result<(Running, Vec<Pending>, Value), String> {
-        let s: Snapshot =
+        let mut s: Snapshot =
             serde_json::from_slice(bytes).map_err(|e| format!("unreadable snapshot: {e}"))?;
+        if s.record.definition.is_empty() {
+            s.record.definition = definition.clone();
+        }
         let machine = machine_for(&s.record.definition)?;
         let mut run = Running {
             record: s.record,

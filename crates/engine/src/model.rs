@@ -137,7 +137,9 @@ pub struct ExecutionRecord {
     pub error: Option<String>,
     /// The cause text.
     pub cause: Option<String>,
-    /// The definition it runs (the machine's definition at start).
+    /// The definition it runs (the machine's definition at start). Left out of runtime
+    /// snapshots (stores keep it once per definition): a restore takes it from the row.
+    #[serde(default, skip_serializing)]
     pub definition: Arc<str>,
     /// The role ARN of the machine at start.
     pub role_arn: String,
