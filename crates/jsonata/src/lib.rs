@@ -63,8 +63,19 @@ pub struct Expr {
 /// `Map` on every call; converting a large input is a good part of an evaluation's cost.
 ///
 /// The values are reference-counted without atomics, so `Bindings` is neither `Send` nor
-/// `Sync`: build it on the thread that evaluates.
-#[derive(Debug, Default)]
+/// `Sync`: build it on the thread that evaluates. Cloning shares the converted values.
+///
+/// ```
+/// use serde_json::{json, Map};
+/// use stepwise_jsonata::{Bindings, Expr, Limits};
+///
+/// let mut b = Bindings::new(&Map::new());
+/// b.insert_object("states", [("input", &json!({"n": 1})), ("context", &json!({}))]);
+/// b.insert_field("states", "result", &json!(2));
+/// let expr = Expr::compile("$states.input.n + $states.result").unwrap();
+/// assert_eq!(expr.evaluate_with(None, &b, &Limits::default()).unwrap(), Some(json!(3)));
+/// ```
+#[derive(Debug, Default, Clone)]
 pub struct Bindings {
     values: Vec<(String, JValue)>,
 }
@@ -77,8 +88,40 @@ impl Bindings {
 
     /// Binds `$<name>` to `value`, replacing an earlier binding of that name.
     pub fn insert(&mut self, name: impl Into<String>, value: &Value) {
-        let name = name.into();
+        self.set(name.into(), convert::from_json(value));
+    }
+
+    /// Binds `$<name>` to an object of `fields`, in their order, each value converted once
+    /// (no JSON object of them needs to be built first). Replaces an earlier binding.
+    pub fn insert_object<'a>(
+        &mut self,
+        name: impl Into<String>,
+        fields: impl IntoIterator<Item = (&'a str, &'a Value)>,
+    ) {
+        let object = JValue::object(
+            fields.into_iter().map(|(k, v)| (k.to_owned(), convert::from_json(v))).collect(),
+        );
+        self.set(name.into(), object);
+    }
+
+    /// Sets field `key` of the object bound to `$<name>`, converting only `value`: the other
+    /// fields stay as they are (a replaced field keeps its place, a new one comes last). When
+    /// `$<name>` is unbound or not an object, it becomes `{key: value}`.
+    pub fn insert_field(&mut self, name: &str, key: &str, value: &Value) {
         let value = convert::from_json(value);
+        match self.values.iter_mut().find(|(n, _)| n == name) {
+            Some((_, JValue::Object(fields))) => {
+                // Unshared once the evaluations that bound it are over: no copy then.
+                std::rc::Rc::make_mut(fields).insert(key.to_owned(), value);
+            }
+            _ => self.set(
+                name.to_owned(),
+                JValue::object([(key.to_owned(), value)].into_iter().collect()),
+            ),
+        }
+    }
+
+    fn set(&mut self, name: String, value: JValue) {
         match self.values.iter_mut().find(|(n, _)| *n == name) {
             Some(slot) => slot.1 = value,
             None => self.values.push((name, value)),

@@ -201,3 +201,40 @@ fn prepared_bindings() {
     assert_eq!(e.code, "U1001", "{e}");
     assert!(elapsed >= std::time::Duration::from_millis(390), "{elapsed:?}");
 }
+
+#[test]
+fn object_bindings_built_from_parts() {
+    let limits = Limits::default();
+    let keys = Expr::compile("$keys($states)").unwrap();
+    let whole = Expr::compile("$states").unwrap();
+    let mut map = Map::new();
+    map.insert("states".into(), json!("a variable of that name"));
+    map.insert("v".into(), json!(1));
+    let mut b = Bindings::new(&map);
+    // insert_object replaces the binding; the fields keep their order.
+    b.insert_object("states", [("input", &json!({"n": 2})), ("context", &json!({"c": 1}))]);
+    assert_eq!(keys.evaluate_with(None, &b, &limits).unwrap(), Some(json!(["input", "context"])));
+    // A copy shares the values; a field set on it leaves the original alone.
+    let mut copy = b.clone();
+    copy.insert_field("states", "context", &json!({"c": 2}));
+    copy.insert_field("states", "result", &json!([true]));
+    assert_eq!(
+        whole.evaluate_with(None, &copy, &limits).unwrap(),
+        Some(json!({"input": {"n": 2}, "context": {"c": 2}, "result": [true]}))
+    );
+    assert_eq!(
+        whole.evaluate_with(None, &b, &limits).unwrap(),
+        Some(json!({"input": {"n": 2}, "context": {"c": 1}}))
+    );
+    // Setting a field again after an evaluation (the values are no longer shared with it).
+    for i in 0..3 {
+        b.insert_field("states", "context", &json!({"c": i}));
+        let c = Expr::compile("$states.context.c + $v").unwrap();
+        assert_eq!(c.evaluate_with(None, &b, &limits).unwrap(), Some(json!(i + 1)));
+    }
+    // On an unbound name or a non-object, the binding becomes a one-field object.
+    b.insert_field("v", "x", &json!(5));
+    b.insert_field("w", "y", &json!(6));
+    let sum = Expr::compile("$v.x + $w.y").unwrap();
+    assert_eq!(sum.evaluate_with(None, &b, &limits).unwrap(), Some(json!(11)));
+}
