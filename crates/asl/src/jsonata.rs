@@ -11,10 +11,12 @@
 //! `The JSONata expression '<expr>' specified for the field '<field>' returned nothing
 //! (undefined).` and siblings. The field is written like AWS's history's `location`:
 //! `Output`, `Output/result`, `Arguments/FunctionName`, `Assign/x`.
+use std::borrow::Cow;
+use std::cell::OnceCell;
 use std::sync::Arc;
 
 use serde_json::{Map, Value};
-use stepwise_jsonata::{Error as JError, Expr, Limits};
+use stepwise_jsonata::{Bindings, Error as JError, Expr, Limits};
 
 use crate::{Env, Fault};
 
@@ -103,7 +105,7 @@ impl JTemplate {
 
     /// Evaluates every expression in `scope`; `Err` is a `States.QueryEvaluationError` fault
     /// whose cause lacks the state prefix (the caller adds it).
-    pub fn render(&self, scope: &Scope) -> Result<Value, Fault> {
+    pub fn render(&self, scope: &Scope<'_>) -> Result<Value, Fault> {
         render(&self.root, scope)
     }
 }
@@ -145,7 +147,7 @@ fn compile(raw: &Value, field: &str) -> Result<Node, CompileError> {
     }
 }
 
-fn render(node: &Node, scope: &Scope) -> Result<Value, Fault> {
+fn render(node: &Node, scope: &Scope<'_>) -> Result<Value, Fault> {
     match node {
         Node::Const(v) => Ok(v.clone()),
         Node::Object(entries) => {
@@ -159,7 +161,7 @@ fn render(node: &Node, scope: &Scope) -> Result<Value, Fault> {
             items.iter().map(|n| render(n, scope)).collect::<Result<Vec<_>, _>>().map(Value::Array)
         }
         Node::Expr { text, field, expr } => {
-            match expr.evaluate_input(None, &scope.bindings, &scope.limits) {
+            match expr.evaluate_with(None, scope.bindings(), &scope.limits) {
                 Ok(Some(v)) => Ok(v),
                 Ok(None) => Err(failure(text, field, "returned nothing (undefined).")),
                 Err(e) => Err(eval_error(text, field, &e)),
@@ -216,45 +218,65 @@ pub fn unexpected_type(t: &JTemplate, field: &str, expected: &str, v: &Value) ->
     }
 }
 
-/// The variables an expression sees.
+/// The variables the expressions of one evaluation phase see (`enter`, `complete`, a catcher):
+/// `$states` and the workflow variables, converted into the evaluator's values once, at the
+/// first expression, and shared by all the phase's expressions.
+///
+/// A scope is not `Send` (the converted values are reference-counted without atomics): it lives
+/// for one call into the interpreter and never leaves it.
 #[derive(Debug, Clone)]
-pub struct Scope {
-    bindings: Map<String, Value>,
+pub struct Scope<'a> {
+    vars: &'a Map<String, Value>,
+    input: &'a Value,
+    context: Cow<'a, Value>,
+    /// `$states.result` or `$states.errorOutput`.
+    extra: Option<(&'static str, &'a Value)>,
+    bindings: OnceCell<Bindings>,
     limits: Limits,
 }
 
-impl Scope {
+impl<'a> Scope<'a> {
     /// `$states` = `{input, context}` plus the workflow variables of `env`; `input` is
     /// `$states.input`.
-    pub fn new(env: &Env<'_>, input: &Value) -> Scope {
-        let mut bindings = env.vars.clone();
-        let mut states = Map::with_capacity(3);
-        states.insert("input".to_owned(), input.clone());
-        states.insert("context".to_owned(), env.context.clone());
-        bindings.insert("states".to_owned(), Value::Object(states));
-        Scope { bindings, limits: Limits::default() }
-    }
-
-    fn states_mut(&mut self) -> &mut Map<String, Value> {
-        match self.bindings.get_mut("states") {
-            Some(Value::Object(m)) => m,
-            _ => unreachable!("Scope::new binds $states to an object"),
+    pub fn new(env: &Env<'a>, input: &'a Value) -> Scope<'a> {
+        Scope {
+            vars: env.vars,
+            input,
+            context: Cow::Borrowed(env.context),
+            extra: None,
+            bindings: OnceCell::new(),
+            limits: Limits::default(),
         }
     }
 
-    /// Adds `$states.<key>` (`result`, `errorOutput`).
-    pub fn with(mut self, key: &str, value: Value) -> Scope {
-        self.states_mut().insert(key.to_owned(), value);
+    /// Adds `$states.<key>` (`result`, `errorOutput`), after `input` and `context`.
+    pub fn with(mut self, key: &'static str, value: &'a Value) -> Scope<'a> {
+        self.extra = Some((key, value));
+        if let Some(b) = self.bindings.get_mut() {
+            b.insert_field("states", key, value);
+        }
         self
     }
 
-    /// Replaces `$states.context`.
+    /// Replaces `$states.context` (it keeps its place in `$states`). Bindings already built are
+    /// updated by converting the new context alone.
     pub fn set_context(&mut self, context: Value) {
-        self.states_mut().insert("context".to_owned(), context);
+        if let Some(b) = self.bindings.get_mut() {
+            b.insert_field("states", "context", &context);
+        }
+        self.context = Cow::Owned(context);
     }
 
-    /// The current `$states.context`.
-    pub fn context_mut(&mut self) -> Option<&mut Value> {
-        self.states_mut().get_mut("context")
+    /// The bindings, built at the first call.
+    fn bindings(&self) -> &Bindings {
+        self.bindings.get_or_init(|| {
+            let mut b = Bindings::new(self.vars);
+            let context: &Value = &self.context;
+            b.insert_object(
+                "states",
+                [("input", self.input), ("context", context)].into_iter().chain(self.extra),
+            );
+            b
+        })
     }
 }

@@ -296,3 +296,94 @@ fn definition_diagnostics() {
         assert!(v.machine.is_some(), "{ok}: {:?}", v.diagnostics);
     }
 }
+
+/// The expressions of one phase (`enter`, `complete`, a catcher) share one scope: each sees
+/// `$states` with exactly the fields of its phase, in AWS's order, the variables from before
+/// the state, and (in a Map's `ItemSelector`) its own item's context, while the fields
+/// evaluated after `ItemSelector` see the state's context again.
+#[test]
+fn one_scope_per_phase() {
+    let def = json!({
+        "QueryLanguage": "JSONata", "StartAt": "Init",
+        "States": {
+            "Init": {"Type": "Pass", "Assign": {"x": 1}, "Next": "M"},
+            "M": {
+                "Type": "Map",
+                "Items": "{% $states.input.items %}",
+                "ItemSelector": {
+                    "keys": "{% $keys($states) %}",
+                    "v": "{% $states.context.Map.Item.Value %}",
+                    "i": "{% $states.context.Map.Item.Index %}",
+                    "x": "{% $x %}"
+                },
+                "MaxConcurrency": "{% $exists($states.context.Map) ? 7 : 3 %}",
+                "ToleratedFailureCount": "{% $count($keys($states.context)) %}",
+                "ItemProcessor": {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}},
+                "Assign": {"x": "{% $x + 10 %}", "enterKeys": "{% $keys($states) %}"},
+                "Output": {"keys": "{% $keys($states) %}", "r": "{% $states.result %}", "x": "{% $x %}"},
+                "Next": "T"
+            },
+            "T": {
+                "Type": "Task", "Resource": "arn:aws:states:::lambda:fail",
+                "Arguments": {"keys": "{% $keys($states) %}", "x": "{% $x %}"},
+                "Catch": [{
+                    "ErrorEquals": ["States.ALL"], "Next": "Done",
+                    "Assign": {"x": "{% $x + 100 %}"},
+                    "Output": {"keys": "{% $keys($states) %}", "e": "{% $states.errorOutput.Error %}", "x": "{% $x %}", "m": "{% $states.input.x %}"}
+                }],
+                "End": true
+            },
+            "Done": {"Type": "Pass", "Output": {"in": "{% $states.input %}", "x": "{% $x %}", "keys": "{% $keys($states) %}"}, "End": true}
+        }
+    });
+    let (res, r) = run(&def, json!({"items": ["a", "b", "c"]}));
+    let map_out = json!({
+        "keys": ["input", "context", "result"],
+        "r": [
+            {"keys": ["input", "context"], "v": "a", "i": 0, "x": 1},
+            {"keys": ["input", "context"], "v": "b", "i": 1, "x": 1},
+            {"keys": ["input", "context"], "v": "c", "i": 2, "x": 1}
+        ],
+        "x": 1
+    });
+    assert_eq!(
+        res.unwrap(),
+        json!({
+            "in": {"keys": ["input", "context", "errorOutput"], "e": "Boom", "x": 11, "m": map_out["x"]},
+            "x": 111,
+            "keys": ["input", "context"]
+        })
+    );
+    // MaxConcurrency and ToleratedFailureCount, evaluated after the items, saw no `Map` in
+    // the context (whose only field is `Execution`).
+    assert_eq!(r.maps, vec![(3, None, Some(1))]);
+    assert_eq!(r.tasks[0].0, json!({"keys": ["input", "context"], "x": 11}));
+    assert_eq!(
+        r.log[1],
+        ("M".to_owned(), json!({"x": 11, "enterKeys": ["input", "context", "result"]}))
+    );
+}
+
+/// A failing expression after others of its phase succeeded still names its own field.
+#[test]
+fn later_expression_of_a_phase_fails() {
+    let def = one(json!({
+        "Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+        "Arguments": {"a": "{% $states.input.a %}", "b": "{% $states.input.b %}"},
+        "Assign": {"ok": "{% $states.result.Payload.a %}"},
+        "Output": {"a": "{% $states.result.Payload.a %}", "c": "{% $states.result.Payload.c %}"},
+        "End": true
+    }));
+    let cause = |field: &str, expr: &str| {
+        prefix(
+            "State0",
+            &format!("The JSONata expression '{expr}' specified for the field '{field}' returned nothing (undefined)."),
+        )
+    };
+    let (c1, c2) =
+        (cause("Arguments/b", "$states.input.b"), cause("Output/c", "$states.result.Payload.c"));
+    check(vec![
+        ("arguments", def.clone(), json!({"a": 1}), Err((QEE, &c1))),
+        ("output", def, json!({"a": 1, "b": 2}), Err((QEE, &c2))),
+    ]);
+}

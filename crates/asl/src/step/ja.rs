@@ -22,15 +22,11 @@ fn pre(st: &State, mut f: Fault) -> Fault {
     f
 }
 
-fn eval(st: &State, t: &JTemplate, scope: &Scope) -> Result<Value, Fault> {
+fn eval(st: &State, t: &JTemplate, scope: &Scope<'_>) -> Result<Value, Fault> {
     t.render(scope).map_err(|f| pre(st, f))
 }
 
-fn assign(
-    st: &State,
-    t: Option<&JTemplate>,
-    scope: &Scope,
-) -> Result<Option<Map<String, Value>>, Fault> {
+fn assign(st: &State, t: Option<&JTemplate>, scope: &Scope<'_>) -> Result<Assigned, Fault> {
     let Some(t) = t else { return Ok(None) };
     match eval(st, t, scope)? {
         Value::Object(m) => Ok(Some(m)),
@@ -38,26 +34,25 @@ fn assign(
     }
 }
 
-/// `Assign` then `Output` (default `default`), then the transition.
-fn finish(
+/// The variables a state assigns (`None` without `Assign`).
+type Assigned = Option<Map<String, Value>>;
+
+/// `Assign` then `Output` (`None` when the state has none).
+fn assign_output(
     st: &State,
     ja: &Ja,
-    scope: &Scope,
-    default: impl FnOnce() -> Value,
-) -> Result<Outcome, Fault> {
+    scope: &Scope<'_>,
+) -> Result<(Assigned, Option<Value>), Fault> {
     let assigned = assign(st, ja.get("Assign"), scope)?;
-    let output = match ja.get("Output") {
-        Some(t) => eval(st, t, scope)?,
-        None => default(),
-    };
-    Ok(io::transition(st, output, assigned))
+    let output = ja.get("Output").map(|t| eval(st, t, scope)).transpose()?;
+    Ok((assigned, output))
 }
 
 /// An integer field: literal (`fixed`) or an expression in `ja`.
 fn int_field(
     st: &State,
     ja: &Ja,
-    scope: &Scope,
+    scope: &Scope<'_>,
     field: &str,
     fixed: Option<u64>,
 ) -> Result<Option<u64>, Fault> {
@@ -75,7 +70,7 @@ fn int_field(
 fn text_field(
     st: &State,
     ja: &Ja,
-    scope: &Scope,
+    scope: &Scope<'_>,
     field: &str,
     fixed: Option<&Text>,
 ) -> Result<String, Fault> {
@@ -95,7 +90,9 @@ pub(super) fn enter(st: &State, ja: &Ja, env: &Env<'_>) -> Result<Entered, Fault
     let scope = Scope::new(env, env.input);
     Ok(match &st.body {
         Body::Pass { .. } | Body::Succeed => {
-            Entered::Done(finish(st, ja, &scope, || env.input.clone())?)
+            let (assigned, output) = assign_output(st, ja, &scope)?;
+            let output = output.unwrap_or_else(|| env.input.clone());
+            Entered::Done(io::transition(st, output, assigned))
         }
         Body::Task { resource, timeout, heartbeat, .. } => {
             let fixed = |n: &Option<Num<u64>>| match n {
@@ -275,12 +272,13 @@ pub(super) fn complete(
 ) -> Result<Outcome, Fault> {
     match &st.body {
         Body::Task { .. } | Body::Parallel { .. } | Body::Map(_) => {
-            let scope = Scope::new(env, env.input).with("result", result.clone());
-            finish(st, ja, &scope, || result)
+            let (assigned, output) =
+                assign_output(st, ja, &Scope::new(env, env.input).with("result", &result))?;
+            Ok(io::transition(st, output.unwrap_or(result), assigned))
         }
         Body::Pass { .. } | Body::Wait(_) => {
-            let scope = Scope::new(env, env.input);
-            finish(st, ja, &scope, || env.input.clone())
+            let (assigned, output) = assign_output(st, ja, &Scope::new(env, env.input))?;
+            Ok(io::transition(st, output.unwrap_or_else(|| env.input.clone()), assigned))
         }
         Body::Choice { .. } | Body::Succeed | Body::Fail { .. } => match enter(st, ja, env)? {
             Entered::Done(o) => Ok(o),
@@ -292,16 +290,17 @@ pub(super) fn complete(
 /// A JSONata catcher: `Output` (default: the error output) and `Assign`, with
 /// `$states.errorOutput`. A catcher whose expressions fail does not handle the error.
 pub(super) fn catch(st: &State, c: &Catcher, env: &Env<'_>, err: Value) -> ErrorDecision {
-    let scope = Scope::new(env, env.input).with("errorOutput", err.clone());
+    let scope = Scope::new(env, env.input).with("errorOutput", &err);
     let Ok(assigned) = assign(st, c.ja_assign.as_ref(), &scope) else {
         return ErrorDecision::Fail;
     };
     let output = match &c.ja_output {
         Some(t) => match eval(st, t, &scope) {
-            Ok(v) => v,
+            Ok(v) => Some(v),
             Err(_) => return ErrorDecision::Fail,
         },
-        None => err,
+        None => None,
     };
-    ErrorDecision::Catch { next: c.next(), output, assigned }
+    drop(scope);
+    ErrorDecision::Catch { next: c.next(), output: output.unwrap_or(err), assigned }
 }
