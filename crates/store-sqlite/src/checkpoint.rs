@@ -1,12 +1,14 @@
-//! WAL checkpoints on their own thread, off the commit path.
+//! WAL checkpoints on their own thread, so commits find little left to copy.
 //!
-//! SQLite's default runs a checkpoint inside the COMMIT that pushes the WAL past 1,000
-//! pages: that commit then copies the WAL into the database file and fsyncs it, and every
-//! execution waiting on the group commit waits for that too (stalls of 10–20 ms under
-//! load). Here the writer never checkpoints; a thread with its own connection runs a
-//! PASSIVE checkpoint (which never blocks the writer or readers) every
-//! [`INTERVAL`] when something was committed since the last one. SQLite restarts the
-//! WAL from its beginning once a checkpoint has copied all of it, so it stays bounded.
+//! SQLite runs a checkpoint inside the COMMIT that pushes the WAL past 1,000 pages: that
+//! commit copies the WAL into the database file and fsyncs it, and every execution waiting
+//! on the group commit waits too (stalls of 10–20 ms under load). Here a thread with its
+//! own connection runs a PASSIVE checkpoint (which never blocks the writer or readers)
+//! every [`INTERVAL`] when something was committed since, so most pages are already
+//! copied when the writer's own checkpoint comes. The writer's checkpoint is kept: only a
+//! checkpoint by the writer, with no other write in between, can complete and let the
+//! next transaction restart the WAL from its beginning; without it the WAL grows for as
+//! long as commits keep coming.
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError};

@@ -145,8 +145,6 @@ impl SqliteStore {
             Durability::Relaxed => "NORMAL",
         };
         writer.pragma_update(None, "synchronous", synchronous).map_err(sql)?;
-        // Checkpoints run on their own thread (see `checkpoint.rs`), not inside commits.
-        writer.pragma_update(None, "wal_autocheckpoint", 0).map_err(sql)?;
         schema::migrate(&mut writer)?;
         let checkpointer = Checkpointer::start(&path)?;
 
