@@ -53,8 +53,10 @@ use stepwise_engine::{Error, Result};
 
 pub use schema::SCHEMA_VERSION;
 
-/// How much of the database file the read connection maps (address space, not memory).
-const READER_MMAP_BYTES: i64 = 1 << 30;
+/// How much of the database file the read connection maps. Mapped pages that reads touch
+/// count in the process's RSS (as reclaimable page cache), so the map is capped: the hot
+/// pages of a busy store are recent ones, and the rest is read with pread as before.
+const READER_MMAP_BYTES: i64 = 64 << 20;
 
 /// The database file's name inside the store's directory.
 pub const DB_FILE: &str = "stepwise.db";
