@@ -29,6 +29,8 @@ use crate::token::{TaskId, TokenSigner};
 
 /// How many decisions one execution may make before yielding to others.
 const STEP_BUDGET: usize = 256;
+/// How long a timer waits before trying again when its parked execution could not be loaded.
+const UNPARK_RETRY_MS: i64 = 1000;
 /// AWS's long-poll duration for `GetActivityTask`.
 pub const LONG_POLL: Duration = Duration::from_secs(60);
 /// AWS's maximum payload size (input, output), in bytes.
@@ -1344,7 +1346,11 @@ impl Engine {
     fn fire(&self, core: &mut Core, kind: TimerKind, now: i64, batch: &mut Batch) {
         match kind {
             TimerKind::Frame { execution, frame, generation } => {
-                self.unpark(core, &execution);
+                if !self.unpark(core, &execution) {
+                    // The store could not give it back now: try again shortly.
+                    let retry = TimerKind::Frame { execution, frame, generation };
+                    return self.set_timer(core, now + UNPARK_RETRY_MS, retry);
+                }
                 let Some(running) = core.running.get_mut(&execution) else { return };
                 let mut timed_out = None;
                 running.on_timer(frame, generation, now, &mut timed_out);
@@ -1372,7 +1378,10 @@ impl Engine {
                 }
             }
             TimerKind::Execution { execution } => {
-                self.unpark(core, &execution);
+                if !self.unpark(core, &execution) {
+                    let retry = TimerKind::Execution { execution };
+                    return self.set_timer(core, now + UNPARK_RETRY_MS, retry);
+                }
                 let Some(running) = core.running.get_mut(&execution) else { return };
                 running.stop(
                     ExecutionStatus::TimedOut,

@@ -6,8 +6,11 @@ use serde_json::json;
 use stepwise_engine::clock::ManualClock;
 use stepwise_engine::history::HistoryEvent;
 use stepwise_engine::model::ExecutionStatus;
+use stepwise_engine::model::{ActivityRecord, ExecutionRecord, StateMachineRecord};
 use stepwise_engine::store::memory::MemoryStore;
+use stepwise_engine::store::{Batch, Store};
 use stepwise_engine::{Engine, NewStateMachine, Options, Residency};
+use stepwise_engine::{Error, Result};
 
 const START_MS: i64 = 1_700_000_000_000;
 
@@ -135,4 +138,122 @@ async fn sleeping_executions_leave_memory_and_come_back_unchanged() {
         assert_eq!(history, &stayed.2, "e{i}: the same history as without parking");
     }
     assert_eq!(parked[0].2, resident[0].2, "the aborted history too");
+}
+
+/// A memory store whose `snapshot` fails while `broken` is set (a disk error, say).
+#[derive(Default)]
+struct FlakyStore {
+    inner: MemoryStore,
+    broken: std::sync::atomic::AtomicBool,
+}
+
+impl Store for FlakyStore {
+    fn put_state_machine(&self, record: StateMachineRecord) -> Result<()> {
+        self.inner.put_state_machine(record)
+    }
+    fn get_state_machine(&self, arn: &str) -> Result<Option<StateMachineRecord>> {
+        self.inner.get_state_machine(arn)
+    }
+    fn list_state_machines(&self) -> Result<Vec<StateMachineRecord>> {
+        self.inner.list_state_machines()
+    }
+    fn delete_state_machine(&self, arn: &str) -> Result<()> {
+        self.inner.delete_state_machine(arn)
+    }
+    fn put_activity(&self, record: ActivityRecord) -> Result<()> {
+        self.inner.put_activity(record)
+    }
+    fn get_activity(&self, arn: &str) -> Result<Option<ActivityRecord>> {
+        self.inner.get_activity(arn)
+    }
+    fn list_activities(&self) -> Result<Vec<ActivityRecord>> {
+        self.inner.list_activities()
+    }
+    fn delete_activity(&self, arn: &str) -> Result<()> {
+        self.inner.delete_activity(arn)
+    }
+    fn commit(&self, batch: Batch) -> Result<()> {
+        self.inner.commit(batch)
+    }
+    fn get_execution(&self, arn: &str) -> Result<Option<ExecutionRecord>> {
+        self.inner.get_execution(arn)
+    }
+    fn list_executions(
+        &self,
+        state_machine_arn: &str,
+        status: Option<ExecutionStatus>,
+    ) -> Result<Vec<ExecutionRecord>> {
+        self.inner.list_executions(state_machine_arn, status)
+    }
+    fn history(&self, arn: &str) -> Result<Vec<HistoryEvent>> {
+        self.inner.history(arn)
+    }
+    fn snapshot(&self, arn: &str) -> Result<Option<Vec<u8>>> {
+        if self.broken.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(Error::Internal("disk error".into()));
+        }
+        self.inner.snapshot(arn)
+    }
+    fn running_snapshots(&self) -> Result<Vec<(ExecutionRecord, Vec<u8>)>> {
+        self.inner.running_snapshots()
+    }
+    fn get_setting(&self, key: &str) -> Result<Option<Vec<u8>>> {
+        self.inner.get_setting(key)
+    }
+    fn put_setting(&self, key: &str, value: &[u8]) -> Result<()> {
+        self.inner.put_setting(key, value)
+    }
+    fn remove_ended_before(&self, ended_before_ms: i64) -> Result<usize> {
+        self.inner.remove_ended_before(ended_before_ms)
+    }
+}
+
+/// A parked execution whose snapshot cannot be read when its timer fires stays parked
+/// and is tried again a second later; it is never lost.
+#[tokio::test]
+async fn a_failed_load_is_retried() {
+    let clock = Arc::new(ManualClock::new(START_MS));
+    let store = Arc::new(FlakyStore::default());
+    let engine = Engine::new(Options {
+        scope: Default::default(),
+        clock: clock.clone(),
+        store: store.clone(),
+        token_key: Some([5; 32]),
+        durable: true,
+        mocks: None,
+        seed: Some(1),
+    })
+    .unwrap();
+    let machine = engine
+        .create_state_machine(NewStateMachine {
+            name: "nap".into(),
+            definition: json!({"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 60, "End": true}}})
+                .to_string(),
+            role_arn: "arn:aws:iam::123456789012:role/r".into(),
+            ..Default::default()
+        })
+        .unwrap()
+        .arn;
+    let arn = engine.start_execution(&machine, None, Some("{\"k\":1}".into())).await.unwrap().arn;
+    engine.tick();
+    assert_eq!(engine.residency(), Residency { resident: 0, parked: 1 });
+
+    store.broken.store(true, std::sync::atomic::Ordering::SeqCst);
+    clock.advance(60_000);
+    engine.tick();
+    assert_eq!(engine.residency(), Residency { resident: 0, parked: 1 }, "still parked");
+    assert_eq!(engine.describe_execution(&arn).unwrap().status, ExecutionStatus::Running);
+
+    store.broken.store(false, std::sync::atomic::Ordering::SeqCst);
+    clock.advance(1_000);
+    engine.tick();
+    for _ in 0..400 {
+        if engine.describe_execution(&arn).unwrap().status != ExecutionStatus::Running {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    let done = engine.describe_execution(&arn).unwrap();
+    assert_eq!(done.status, ExecutionStatus::Succeeded);
+    assert_eq!(done.output.as_deref(), Some("{\"k\":1}"));
 }
