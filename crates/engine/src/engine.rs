@@ -724,16 +724,6 @@ impl Engine {
         self.store().list_executions_page(state_machine_arn, status, offset, limit)
     }
 
-    /// `ListExecutions`, newest first.
-    pub fn list_executions(
-        &self,
-        state_machine_arn: &str,
-        status: Option<ExecutionStatus>,
-    ) -> Result<Vec<ExecutionRecord>> {
-        self.describe_state_machine(state_machine_arn)?;
-        self.store().list_executions(state_machine_arn, status)
-    }
-
     /// `GetExecutionHistory`, in id order.
     pub fn history(&self, arn: &str) -> Result<Vec<HistoryEvent>> {
         self.describe_execution(arn)?;

@@ -40,18 +40,36 @@ impl<T: Clone> RowCache<T> {
     }
 
     /// The row of `arn`, if cached.
-    pub(crate) fn get(&self, arn: &str) -> Option<T> {
+    fn get(&self, arn: &str) -> Option<T> {
         self.inner.lock().rows.get(arn).cloned()
     }
 
+    /// The row of `arn` from the cache, or from `load` (the database), which then fills
+    /// the cache unless a write happened meanwhile.
+    pub(crate) fn get_or_load<E>(
+        &self,
+        arn: &str,
+        load: impl FnOnce() -> Result<Option<T>, E>,
+    ) -> Result<Option<T>, E> {
+        if let Some(row) = self.get(arn) {
+            return Ok(Some(row));
+        }
+        let seen = self.generation();
+        let row = load()?;
+        if let Some(row) = &row {
+            self.fill(arn, row.clone(), seen);
+        }
+        Ok(row)
+    }
+
     /// The write count, to pass to [`RowCache::fill`] after reading the database.
-    pub(crate) fn generation(&self) -> u64 {
+    fn generation(&self) -> u64 {
         self.inner.lock().generation
     }
 
     /// Caches a row read from the database, unless a write happened since `generation`
     /// (the row read may be older than that write).
-    pub(crate) fn fill(&self, arn: &str, row: T, generation: u64) {
+    fn fill(&self, arn: &str, row: T, generation: u64) {
         let mut inner = self.inner.lock();
         if inner.generation == generation && !inner.rows.contains_key(arn) {
             inner.insert(arn, row, self.capacity);

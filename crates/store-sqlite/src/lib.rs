@@ -389,21 +389,14 @@ impl Store for SqliteStore {
         Ok(())
     }
     fn get_state_machine(&self, arn: &str) -> Result<Option<StateMachineRecord>> {
-        if let Some(record) = self.state_machines.get(arn) {
-            return Ok(Some(record));
-        }
-        let seen = self.state_machines.generation();
-        let json = self.read(|conn| {
-            conn.prepare_cached("SELECT record FROM state_machines WHERE arn = ?1")?
-                .query_row([arn], |row| row.get::<_, String>(0))
-                .optional()
-        })?;
-        let record: Option<StateMachineRecord> =
-            json.map(|json| decode("state_machines", &json)).transpose()?;
-        if let Some(record) = &record {
-            self.state_machines.fill(arn, record.clone(), seen);
-        }
-        Ok(record)
+        self.state_machines.get_or_load(arn, || {
+            let json = self.read(|conn| {
+                conn.prepare_cached("SELECT record FROM state_machines WHERE arn = ?1")?
+                    .query_row([arn], |row| row.get::<_, String>(0))
+                    .optional()
+            })?;
+            json.map(|json| decode("state_machines", &json)).transpose()
+        })
     }
     fn list_state_machines(&self) -> Result<Vec<StateMachineRecord>> {
         // By name, as the memory store (and AWS) list them.
@@ -435,21 +428,14 @@ impl Store for SqliteStore {
         Ok(())
     }
     fn get_activity(&self, arn: &str) -> Result<Option<ActivityRecord>> {
-        if let Some(record) = self.activities.get(arn) {
-            return Ok(Some(record));
-        }
-        let seen = self.activities.generation();
-        let json = self.read(|conn| {
-            conn.prepare_cached("SELECT record FROM activities WHERE arn = ?1")?
-                .query_row([arn], |row| row.get::<_, String>(0))
-                .optional()
-        })?;
-        let record: Option<ActivityRecord> =
-            json.map(|json| decode("activities", &json)).transpose()?;
-        if let Some(record) = &record {
-            self.activities.fill(arn, record.clone(), seen);
-        }
-        Ok(record)
+        self.activities.get_or_load(arn, || {
+            let json = self.read(|conn| {
+                conn.prepare_cached("SELECT record FROM activities WHERE arn = ?1")?
+                    .query_row([arn], |row| row.get::<_, String>(0))
+                    .optional()
+            })?;
+            json.map(|json| decode("activities", &json)).transpose()
+        })
     }
     fn list_activities(&self) -> Result<Vec<ActivityRecord>> {
         let rows = self.read(|conn| {
@@ -544,20 +530,14 @@ impl Store for SqliteStore {
         Ok(())
     }
     fn get_execution(&self, arn: &str) -> Result<Option<ExecutionRecord>> {
-        if let Some(record) = self.executions.get(arn) {
-            return Ok(Some(record));
-        }
-        let seen = self.executions.generation();
-        let row = self.read(|conn| {
-            conn.prepare_cached("SELECT record, definition_id FROM executions WHERE arn = ?1")?
-                .query_row([arn], StoredExecution::from_row)
-                .optional()
-        })?;
-        let record = row.map(|row| self.decode_execution(row)).transpose()?;
-        if let Some(record) = &record {
-            self.executions.fill(arn, record.clone(), seen);
-        }
-        Ok(record)
+        self.executions.get_or_load(arn, || {
+            let row = self.read(|conn| {
+                conn.prepare_cached("SELECT record, definition_id FROM executions WHERE arn = ?1")?
+                    .query_row([arn], StoredExecution::from_row)
+                    .optional()
+            })?;
+            row.map(|row| self.decode_execution(row)).transpose()
+        })
     }
     fn list_executions(
         &self,
