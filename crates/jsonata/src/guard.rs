@@ -227,8 +227,9 @@ fn bound_names(root: &mut AstNode) -> (Vec<String>, Vec<String>) {
     (names, regexes)
 }
 
-/// The direct children of a node, for the walks above.
-fn children(node: &mut AstNode) -> Vec<&mut AstNode> {
+/// The direct children of a node, for the walks above and `check`'s. Every variant is
+/// listed without a wildcard: a new one in an upgrade of `jsonata-core` must be looked at.
+pub(crate) fn children(node: &mut AstNode) -> Vec<&mut AstNode> {
     use jsonata_core::ast::Stage;
     let mut out: Vec<&mut AstNode> = Vec::new();
     match node {

@@ -231,7 +231,7 @@ impl Expr {
             };
             Error::from_text(&e.to_string(), fallback)
         })?;
-        check::refuse_unsupported(&ast)?;
+        check::refuse_unsupported(&mut ast)?;
         let names = guard::route_calls(&mut ast);
         Ok(Expr { ast, names })
     }
