@@ -28,7 +28,6 @@
 //! One process should open a directory at a time: a second one would work (SQLite locks)
 //! but would run executions the first one also runs.
 mod cache;
-mod checkpoint;
 mod codec;
 mod schema;
 
@@ -38,7 +37,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use cache::RowCache;
-use checkpoint::Checkpointer;
 use parking_lot::Mutex;
 use rusqlite::types::ValueRef;
 use rusqlite::{params, Connection, OptionalExtension, Row, TransactionBehavior};
@@ -85,7 +83,6 @@ pub struct SqliteStore {
     path: PathBuf,
     /// Definition ids both ways, of committed `definitions` rows only.
     definitions: Mutex<Definitions>,
-    checkpointer: Checkpointer,
     state_machines: RowCache<StateMachineRecord>,
     activities: RowCache<ActivityRecord>,
     /// The executions written or read most recently.
@@ -151,7 +148,6 @@ impl SqliteStore {
         };
         writer.pragma_update(None, "synchronous", synchronous).map_err(sql)?;
         schema::migrate(&mut writer)?;
-        let checkpointer = Checkpointer::start(&path)?;
 
         let reader = connect(&path)?;
         // A guard: nothing writes through the read connection.
@@ -165,7 +161,6 @@ impl SqliteStore {
             reader: Mutex::new(reader),
             path,
             definitions: Mutex::new(Definitions::default()),
-            checkpointer,
             state_machines: RowCache::new(CACHED_STATE_MACHINES),
             activities: RowCache::new(CACHED_ACTIVITIES),
             executions: RowCache::new(CACHED_EXECUTIONS),
@@ -273,7 +268,6 @@ impl SqliteStore {
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(sql)?;
         let value = f(&tx)?;
         tx.commit().map_err(sql)?;
-        self.checkpointer.committed();
         Ok(value)
     }
 }

@@ -176,35 +176,6 @@ fn corrupt_rows_are_errors_not_panics() {
     internal(store.get_execution(&b.arn).map(drop));
 }
 
-/// The writer never checkpoints; the checkpointer thread copies the WAL into the database
-/// file shortly after commits, so the database file grows while the WAL is reused.
-#[test]
-fn the_checkpointer_moves_the_wal_into_the_database() {
-    let dir = common::TempDir::new("checkpoint");
-    let store = SqliteStore::open(dir.path(), Durability::Full).unwrap();
-    let db_size = || std::fs::metadata(dir.path().join(DB_FILE)).unwrap().len();
-    let before = db_size();
-    for i in 0..300 {
-        store.commit(create(&execution("m", &format!("e{i}"), i), 20)).unwrap();
-    }
-    let mut after = db_size();
-    for _ in 0..50 {
-        if after > before + 100_000 {
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(20));
-        after = db_size();
-    }
-    assert!(after > before + 100_000, "database file {before} -> {after} bytes: no checkpoint ran");
-    assert_eq!(
-        store
-            .list_executions("arn:aws:states:us-east-1:123456789012:stateMachine:m", None)
-            .unwrap()
-            .len(),
-        300
-    );
-}
-
 /// Commits that never pause still let the WAL restart from its beginning: its file stays
 /// near SQLite's 1,000-page checkpoint threshold instead of holding every commit.
 #[test]
