@@ -115,6 +115,10 @@ struct Frame {
     state: StateId,
     /// The state's raw input.
     input: Value,
+    /// `input` as JSON text, when the previous state's StateExited event already wrote it
+    /// out: the next StateEntered event reuses it instead of serializing `input` again.
+    #[serde(skip)]
+    input_text: Option<String>,
     phase: Phase,
     /// Retries made per Retry entry of the current state.
     attempts: Vec<u32>,
@@ -220,6 +224,12 @@ pub(crate) enum Pending {
     Service { frame: FrameId, generation: u64, action: String, parameters: Value },
 }
 
+/// Compact JSON text of a value, as history events record it. Written to a byte buffer:
+/// `Value`'s `Display` goes through `fmt::Write` a token at a time, several times slower.
+fn json(value: &Value) -> String {
+    serde_json::to_string(value).expect("a JSON value always serializes")
+}
+
 ///
 /// Formatted by hand: this runs at every state entry (the Context object's `EnteredTime`),
 /// and chrono's strftime parses its pattern on every call.
@@ -294,6 +304,7 @@ impl Running {
             parent: None,
             state: start,
             input,
+            input_text: None,
             phase: Phase::Enter { retry: false },
             attempts: Vec::new(),
             retry_count: 0,
@@ -560,7 +571,8 @@ impl Running {
         let (kind, name) = (state.kind, state.name.clone());
         if !retry {
             self.frames[frame].entered_ms = now;
-            let input = self.frames[frame].input.to_string();
+            let f = &mut self.frames[frame];
+            let input = f.input_text.take().unwrap_or_else(|| json(&f.input));
             let previous = self.frames[frame].last_event;
             let id =
                 self.frame_event(frame, now, EventKind::StateEntered { state: kind, name, input });
@@ -680,7 +692,7 @@ impl Running {
             return self.fault(frame, fault, now);
         }
         let task = services.new_task();
-        let input = parameters.to_string();
+        let input = json(&parameters);
         self.frame_event(
             frame,
             now,
@@ -722,7 +734,7 @@ impl Running {
             resource_type: resource_type.clone(),
             resource: action.clone(),
             region,
-            parameters: parameters.to_string(),
+            parameters: json(&parameters),
         };
         self.frame_event(frame, now, scheduled);
         self.frame_event(
@@ -735,7 +747,7 @@ impl Running {
         );
         match response {
             crate::mock::MockResponse::Return(output) => {
-                let text = output.to_string();
+                let text = json(&output);
                 self.frame_event(
                     frame,
                     now,
@@ -777,7 +789,7 @@ impl Running {
                 resource_type: resource_type.into(),
                 resource: action.clone(),
                 region,
-                parameters: parameters.to_string(),
+                parameters: json(&parameters),
             },
         );
         self.frame_event(
@@ -827,7 +839,7 @@ impl Running {
     ) {
         let Some((resource_type, resource)) = self.service_phase(frame, generation) else { return };
         self.frames[frame].phase = Phase::Done;
-        let text = output.to_string();
+        let text = json(&output);
         self.frame_event(
             frame,
             now,
@@ -901,6 +913,7 @@ impl Running {
             parent: Some((parent, slot)),
             state: start,
             input,
+            input_text: None,
             phase: Phase::Enter { retry: false },
             attempts: Vec::new(),
             retry_count: 0,
@@ -922,7 +935,7 @@ impl Running {
         let state = self.machine.state(self.frames[frame].state);
         let (kind, name) = (state.kind, state.name.clone());
         let text = match &outcome {
-            Outcome::Next { output, .. } | Outcome::End { output, .. } => output.to_string(),
+            Outcome::Next { output, .. } | Outcome::End { output, .. } => json(output),
             Outcome::Fail(_) => String::new(),
         };
         // AWS's payload quota: a state's output over 256 KiB fails the state (not catchable by States.ALL).
@@ -938,11 +951,12 @@ impl Running {
                 self.frame_event(
                     frame,
                     now,
-                    EventKind::StateExited { state: kind, name, output: text, assigned },
+                    EventKind::StateExited { state: kind, name, output: text.clone(), assigned },
                 );
                 let f = &mut self.frames[frame];
                 f.state = next;
                 f.input = output;
+                f.input_text = Some(text);
                 f.attempts.clear();
                 f.retry_count = 0;
                 f.phase = Phase::Enter { retry: false };
@@ -950,13 +964,18 @@ impl Running {
             }
             Outcome::End { output, assigned } => {
                 let assigned = self.assign(frame, assigned);
+                // The root frame's output is the execution's: reuse its text.
+                let execution_output = self.frames[frame].parent.is_none().then(|| text.clone());
                 self.frame_event(
                     frame,
                     now,
                     EventKind::StateExited { state: kind, name, output: text, assigned },
                 );
                 self.frames[frame].phase = Phase::Done;
-                self.end_frame(frame, Ok(output), now);
+                match execution_output {
+                    Some(text) => self.end(Ending::Succeeded(text), now),
+                    None => self.end_frame(frame, Ok(output), now),
+                }
             }
             Outcome::Fail(fault) => {
                 self.frames[frame].phase = Phase::Done;
@@ -973,7 +992,7 @@ impl Running {
     ) -> Option<Vec<(String, String)>> {
         // AWS records nothing for an empty `Assign: {}`.
         let assigned = assigned.filter(|a| !a.is_empty())?;
-        let recorded = assigned.iter().map(|(k, v)| (k.clone(), v.to_string())).collect();
+        let recorded = assigned.iter().map(|(k, v)| (k.clone(), json(v))).collect();
         self.frames[frame].vars.extend(assigned);
         Some(recorded)
     }
@@ -982,7 +1001,7 @@ impl Running {
     fn end_frame(&mut self, frame: FrameId, result: Result<Value, Fault>, now: i64) {
         let Some((parent, slot)) = self.frames[frame].parent else {
             return match result {
-                Ok(output) => self.end(Ending::Succeeded(output.to_string()), now),
+                Ok(output) => self.end(Ending::Succeeded(json(&output)), now),
                 Err(fault) => self.end(Ending::Failed(fault), now),
             };
         };
