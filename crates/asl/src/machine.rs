@@ -120,6 +120,8 @@ pub struct Machine {
     /// Start state of each graph, indexed by [`GraphId`].
     pub(crate) graph_starts: Vec<StateId>,
     pub(crate) comment: Option<String>,
+    /// Whether any field may read the Context object (see [`Machine::reads_context`]).
+    pub(crate) reads_context: bool,
 }
 
 /// One state of a machine.
@@ -303,6 +305,12 @@ impl Machine {
     /// The top-level `Comment`.
     pub fn comment(&self) -> Option<&str> {
         self.comment.as_deref()
+    }
+    /// False when no field of the definition can read the Context object (`$$` in
+    /// JSONPath, `$states.context` in JSONata): the interpreter may then pass an empty one
+    /// instead of building it at every state.
+    pub fn reads_context(&self) -> bool {
+        self.reads_context
     }
     /// Number of states, all graphs included.
     pub fn len(&self) -> usize {

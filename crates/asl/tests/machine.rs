@@ -550,3 +550,28 @@ fn parallel_and_map() {
     );
     assert!(m.state(mid).is_end());
 }
+
+/// The engine skips building the Context object for machines that cannot read it, so
+/// every way of reading it must be seen.
+#[test]
+fn reads_context_sees_every_way_to_the_context_object() {
+    let reads = |definition: &str| {
+        Machine::parse(definition).machine.expect("a valid definition").reads_context()
+    };
+    let pass = |fields: &str| {
+        format!(r#"{{"StartAt": "A", "States": {{"A": {{"Type": "Pass", {fields} "End": true}}}}}}"#)
+    };
+    assert!(!reads(&pass(r#""Parameters": {"i.$": "$.i"}, "ResultPath": "$.r","#)));
+    assert!(reads(&pass(r#""Parameters": {"id.$": "$$.Execution.Id"},"#)));
+    assert!(reads(&pass(r#""Parameters": {"s.$": "States.Format('{}', $$.State.Name)"},"#)));
+    // An escaped dollar is still a dollar once the JSON is parsed.
+    assert!(reads(&pass(r#""Parameters": {"id.$": "\u0024$.Execution.Id"},"#)));
+    assert!(reads(&pass(r#""InputPath": "$$.Execution.Input","#)));
+    assert!(reads(&pass(
+        r#""QueryLanguage": "JSONata", "Output": "{% $states.context.Execution.Id %}","#
+    )));
+    let map = r#"{"StartAt": "M", "States": {"M": {"Type": "Map", "End": true,
+        "ItemSelector": {"index.$": "$$.Map.Item.Index"},
+        "ItemProcessor": {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}}}}"#;
+    assert!(reads(map));
+}

@@ -289,7 +289,6 @@ impl Running {
             invocations: Default::default(),
             record,
         };
-        run.context = run.fixed_context();
         let started = EventKind::ExecutionStarted {
             input: run.record.input.to_string(),
             role_arn: run.record.role_arn.clone(),
@@ -370,7 +369,7 @@ impl Running {
             s.record.definition = definition.clone();
         }
         let machine = machine_for(&s.record.definition)?;
-        let mut run = Running {
+        let run = Running {
             record: s.record,
             machine,
             state_machine_name: s.state_machine_name,
@@ -388,7 +387,6 @@ impl Running {
             test_case: s.test_case,
             invocations: s.invocations,
         };
-        run.context = run.fixed_context();
         let mut waits = Vec::new();
         for (frame, f) in run.frames.iter().enumerate() {
             match &f.phase {
@@ -492,8 +490,12 @@ impl Running {
 
     /// The Context object (`$$`) for the frame's state. The Execution and StateMachine
     /// parts are built once per execution; only State changes per entry. Give it back
-    /// with [`Running::restore_context`] so the next entry reuses it.
+    /// with [`Running::restore_context`] so the next entry reuses it. A machine that never
+    /// reads it gets `null`.
     fn take_context(&mut self, frame: FrameId) -> Value {
+        if !self.machine.reads_context() {
+            return Value::Null;
+        }
         let mut ctx = std::mem::take(&mut self.context);
         if ctx.is_null() {
             ctx = self.fixed_context();

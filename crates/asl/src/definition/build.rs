@@ -320,6 +320,7 @@ impl<'v> Builder<'v> {
             timeout_seconds: timeout,
             graph_starts: std::mem::take(&mut self.graph_starts),
             comment: obj.get("Comment").and_then(Value::as_str).map(str::to_owned),
+            reads_context: obj.iter().any(|(key, value)| mentions_context(key, value)),
         })
     }
 
@@ -1230,4 +1231,19 @@ pub(crate) fn parse_timestamp(s: &str) -> Option<i64> {
         return None;
     }
     chrono::DateTime::parse_from_rfc3339(s).ok().map(|d| d.timestamp_millis())
+}
+
+/// Whether a field may read the Context object: JSONPath reaches it only through a path
+/// or intrinsic argument that starts with `$$`, JSONata only inside `{% %}` (where
+/// `$states.context` lives). Keys count too (`"Id.$": "$$.Execution.Id"` has it in the
+/// value, but a key is cheap to check and keeps the test conservative).
+fn mentions_context(key: &str, value: &Value) -> bool {
+    let marks = |s: &str| s.contains("$$") || s.contains("{%") || s.contains("$states");
+    marks(key)
+        || match value {
+            Value::String(s) => marks(s),
+            Value::Array(items) => items.iter().any(|v| mentions_context("", v)),
+            Value::Object(fields) => fields.iter().any(|(k, v)| mentions_context(k, v)),
+            _ => false,
+        }
 }
