@@ -1408,47 +1408,109 @@ impl Engine {
     }
 }
 
-/// The committer thread: merges whatever batches are waiting into one store
-/// transaction, then tells each sender. One thread, first in first out, so batches
-/// reach the store in the order they were decided.
+/// The group commit: two threads in a pipeline, so that encoding one group overlaps
+/// writing (and fsyncing) the one before.
+///
+/// - `stepwise-committer` merges whatever batches are waiting and has the store encode
+///   them ([`Store::prepare`]);
+/// - `stepwise-writer` takes every encoded group that is ready and writes them in one
+///   transaction ([`Store::commit_prepared`]), then tells each sender.
+///
+/// Both are first in first out, so batches reach the store in the order they were decided.
 fn spawn_committer(
     store: Arc<dyn Store>,
     durable_seq: Arc<AtomicU64>,
 ) -> std::sync::mpsc::Sender<Commit> {
     let (tx, rx) = std::sync::mpsc::channel::<Commit>();
+    let (to_writer, prepared) = std::sync::mpsc::channel::<Group>();
     std::thread::Builder::new()
         .name("stepwise-committer".into())
-        .spawn(move || {
-            while let Ok(first) = rx.recv() {
-                let (mut merged, mut last_seq, first_waiter) = first;
-                let mut waiters = vec![first_waiter];
-                while waiters.len() < 4096 {
-                    let Ok((batch, seq, waiter)) = rx.try_recv() else { break };
-                    merged.executions.extend(batch.executions);
-                    merged.events.extend(batch.events);
-                    merged.snapshots.extend(batch.snapshots);
-                    last_seq = seq;
-                    waiters.push(waiter);
-                }
-                let started = std::time::Instant::now();
-                let result = store.commit(merged);
-                tracing::trace!(
-                    batches = waiters.len(),
-                    micros = started.elapsed().as_micros() as u64,
-                    "group commit"
-                );
-                match &result {
-                    // Batches arrive in sequence order: all up to `last_seq` are durable.
-                    Ok(()) => durable_seq.store(last_seq, Ordering::Release),
-                    Err(e) => tracing::error!("commit failed: {e}"),
-                }
-                for waiter in waiters {
-                    let _ = waiter.send(result.clone());
+        .spawn({
+            let store = store.clone();
+            move || {
+                while let Ok(first) = rx.recv() {
+                    let (mut merged, mut last_seq, first_waiter) = first;
+                    let mut waiters = vec![first_waiter];
+                    while waiters.len() < 4096 {
+                        let Ok((batch, seq, waiter)) = rx.try_recv() else { break };
+                        merged.extend(batch);
+                        last_seq = seq;
+                        waiters.push(waiter);
+                    }
+                    let group = Group { prepared: store.prepare(merged), last_seq, waiters };
+                    if to_writer.send(group).is_err() {
+                        return;
+                    }
                 }
             }
         })
         .expect("spawning the committer thread");
+    std::thread::Builder::new()
+        .name("stepwise-writer".into())
+        .spawn(move || {
+            while let Ok(first) = prepared.recv() {
+                let mut groups = vec![first];
+                while let Ok(group) = prepared.try_recv() {
+                    groups.push(group);
+                }
+                write_groups(&*store, groups, &durable_seq);
+            }
+        })
+        .expect("spawning the writer thread");
     tx
+}
+
+/// Merged batches on their way from the committer thread to the writer thread.
+struct Group {
+    prepared: Result<crate::store::Prepared>,
+    /// The sequence number of the group's last batch.
+    last_seq: u64,
+    waiters: Vec<oneshot::Sender<Result<()>>>,
+}
+
+/// Writes groups in one commit and answers their senders. A group that could not be
+/// encoded fails alone; the others are still written.
+fn write_groups(store: &dyn Store, groups: Vec<Group>, durable_seq: &AtomicU64) {
+    let mut batches = Vec::with_capacity(groups.len());
+    let mut last_seq = None;
+    let mut answers = Vec::with_capacity(groups.len());
+    for group in groups {
+        match group.prepared {
+            Ok(prepared) => {
+                batches.push(prepared);
+                last_seq = Some(group.last_seq);
+                answers.push((group.waiters, None));
+            }
+            Err(e) => {
+                tracing::error!("encoding a commit failed: {e}");
+                answers.push((group.waiters, Some(e)));
+            }
+        }
+    }
+    let written = batches.len();
+    let started = std::time::Instant::now();
+    let result = if batches.is_empty() { Ok(()) } else { store.commit_prepared(batches) };
+    tracing::trace!(
+        groups = written,
+        batches = answers.iter().map(|(w, _)| w.len()).sum::<usize>(),
+        micros = started.elapsed().as_micros() as u64,
+        "group commit"
+    );
+    match (&result, last_seq) {
+        // Batches arrive in sequence order: all up to `last_seq` are durable.
+        (Ok(()), Some(seq)) => durable_seq.store(seq, Ordering::Release),
+        (Ok(()), None) => {}
+        (Err(e), _) => tracing::error!("commit failed: {e}"),
+    }
+    for (waiters, failure) in answers {
+        let answer = match failure {
+            Some(e) => Err(e),
+            None => result.clone(),
+        };
+        for waiter in waiters {
+            let _ = waiter.send(answer.clone());
+        }
+    }
 }
 
 /// The task-token key: from the store, or made and stored on first start.

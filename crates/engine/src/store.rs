@@ -33,7 +33,17 @@ impl Batch {
     pub fn is_empty(&self) -> bool {
         self.executions.is_empty() && self.events.is_empty() && self.snapshots.is_empty()
     }
+
+    /// Appends `other`'s changes after this batch's.
+    pub fn extend(&mut self, other: Batch) {
+        self.executions.extend(other.executions);
+        self.events.extend(other.events);
+        self.snapshots.extend(other.snapshots);
+    }
 }
+
+/// A batch a store has encoded for writing ([`Store::prepare`]); only that store reads it.
+pub type Prepared = Box<dyn std::any::Any + Send>;
 
 /// Persistent storage for state machines, activities, executions and histories.
 pub trait Store: Send + Sync + 'static {
@@ -57,6 +67,24 @@ pub trait Store: Send + Sync + 'static {
 
     /// Applies a batch atomically.
     fn commit(&self, batch: Batch) -> Result<()>;
+    /// Encodes a batch for [`Store::commit_prepared`]. The engine's group commit calls it
+    /// on one thread while another writes the previous group, so a store that encodes
+    /// rows does it here, off the writing thread. By default the batch stays as it is.
+    fn prepare(&self, batch: Batch) -> Result<Prepared> {
+        Ok(Box::new(batch))
+    }
+    /// Applies batches returned by this store's [`Store::prepare`], in order, in one
+    /// atomic commit.
+    fn commit_prepared(&self, batches: Vec<Prepared>) -> Result<()> {
+        let mut merged = Batch::default();
+        for prepared in batches {
+            let batch = prepared
+                .downcast::<Batch>()
+                .map_err(|_| crate::Error::Internal("a batch prepared by another store".into()))?;
+            merged.extend(*batch);
+        }
+        self.commit(merged)
+    }
     /// An execution's row.
     fn get_execution(&self, arn: &str) -> Result<Option<ExecutionRecord>>;
     /// Executions of a state machine, newest first, optionally of one status.

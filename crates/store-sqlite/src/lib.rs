@@ -28,6 +28,7 @@
 //! One process should open a directory at a time: a second one would work (SQLite locks)
 //! but would run executions the first one also runs.
 mod cache;
+mod checkpoint;
 mod codec;
 mod schema;
 
@@ -37,6 +38,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use cache::RowCache;
+use checkpoint::Checkpointer;
 use parking_lot::Mutex;
 use rusqlite::types::ValueRef;
 use rusqlite::{params, Connection, OptionalExtension, Row, TransactionBehavior};
@@ -46,7 +48,7 @@ use stepwise_engine::history::HistoryEvent;
 use stepwise_engine::model::{
     ActivityRecord, ExecutionRecord, ExecutionStatus, StateMachineRecord,
 };
-use stepwise_engine::store::{Batch, Store};
+use stepwise_engine::store::{Batch, Prepared, Store};
 use stepwise_engine::{Error, Result};
 
 pub use schema::SCHEMA_VERSION;
@@ -78,7 +80,9 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The store: see the crate docs.
 pub struct SqliteStore {
-    writer: Mutex<Connection>,
+    writer: Arc<Mutex<Connection>>,
+    /// Copies the WAL into the database file off the commit path (`checkpoint.rs`).
+    checkpointer: Checkpointer,
     reader: Mutex<Connection>,
     path: PathBuf,
     /// Definition ids both ways, of committed `definitions` rows only.
@@ -148,6 +152,12 @@ impl SqliteStore {
         };
         writer.pragma_update(None, "synchronous", synchronous).map_err(sql)?;
         schema::migrate(&mut writer)?;
+        // The checkpointer's thread copies the WAL into the database, not the commits.
+        writer.pragma_update(None, "wal_autocheckpoint", 0).map_err(sql)?;
+        let writer = Arc::new(Mutex::new(writer));
+        let checkpoint_conn = connect(&path)?;
+        checkpoint_conn.pragma_update(None, "synchronous", synchronous).map_err(sql)?;
+        let checkpointer = Checkpointer::start(checkpoint_conn, writer.clone());
 
         let reader = connect(&path)?;
         // A guard: nothing writes through the read connection.
@@ -157,7 +167,8 @@ impl SqliteStore {
         reader.pragma_update(None, "mmap_size", READER_MMAP_BYTES).map_err(sql)?;
 
         Ok(SqliteStore {
-            writer: Mutex::new(writer),
+            writer,
+            checkpointer,
             reader: Mutex::new(reader),
             path,
             definitions: Mutex::new(Definitions::default()),
@@ -268,7 +279,94 @@ impl SqliteStore {
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(sql)?;
         let value = f(&tx)?;
         tx.commit().map_err(sql)?;
+        self.checkpointer.committed();
         Ok(value)
+    }
+}
+
+/// A batch with its rows encoded: what [`SqliteStore::prepare`] returns.
+struct Encoded {
+    /// Each execution row with its encoded record.
+    executions: Vec<(ExecutionRecord, Vec<u8>)>,
+    snapshots: Vec<(String, Option<Vec<u8>>)>,
+    /// History chunks: execution ARN, first and last event id, encoded events.
+    chunks: Vec<(String, i64, i64, Vec<u8>)>,
+}
+
+impl Encoded {
+    fn new(batch: Batch) -> Result<Encoded> {
+        let chunks = chunks(&batch.events)
+            .into_iter()
+            .map(|(arn, run)| {
+                let first = event_id(run[0])?;
+                let last = event_id(run[run.len() - 1])?;
+                Ok((arn.to_owned(), first, last, codec::encode_events(&run)?))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let executions = batch
+            .executions
+            .into_iter()
+            .map(|record| {
+                let bytes = codec::encode_execution(&record)?;
+                Ok((record, bytes))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Encoded { executions, snapshots: batch.snapshots, chunks })
+    }
+
+    fn is_empty(&self) -> bool {
+        self.executions.is_empty() && self.snapshots.is_empty() && self.chunks.is_empty()
+    }
+}
+
+impl SqliteStore {
+    /// Writes one encoded batch inside the transaction `tx`; definitions it inserted are
+    /// added to `fresh`.
+    fn write_encoded(
+        &self,
+        tx: &rusqlite::Transaction<'_>,
+        batch: &Encoded,
+        fresh: &mut Vec<(i64, Arc<str>)>,
+    ) -> Result<()> {
+        let mut upsert = tx.prepare_cached(UPSERT_EXECUTION).map_err(sql)?;
+        for (record, bytes) in &batch.executions {
+            let definition_id = self.definition_id(tx, &record.definition, fresh)?;
+            upsert
+                .execute(params![
+                    record.arn,
+                    record.state_machine_arn,
+                    record.status.as_str(),
+                    record.start_ms,
+                    record.stop_ms,
+                    bytes,
+                    definition_id
+                ])
+                .map_err(sql)?;
+        }
+        let mut put = tx.prepare_cached(PUT_SNAPSHOT).map_err(sql)?;
+        let mut delete = tx.prepare_cached(DELETE_SNAPSHOT).map_err(sql)?;
+        for (arn, snapshot) in &batch.snapshots {
+            match snapshot {
+                Some(bytes) => put.execute(params![arn, bytes]),
+                None => delete.execute([arn]),
+            }
+            .map_err(sql)?;
+        }
+        let mut insert = tx.prepare_cached(INSERT_CHUNK).map_err(sql)?;
+        let mut last_id = tx.prepare_cached(LAST_EVENT_ID).map_err(sql)?;
+        for (arn, first, last, bytes) in &batch.chunks {
+            // A history's first chunk needs no look-up: the primary key refuses a second.
+            if *first != 1 {
+                let recorded: i64 = last_id.query_row([arn], |row| row.get(0)).map_err(sql)?;
+                if recorded + 1 != *first {
+                    return Err(Error::Internal(format!(
+                        "{arn}: event {first} does not follow event {recorded}"
+                    )));
+                }
+            }
+            insert.execute(params![arn, first, last, bytes]).map_err(sql)?;
+        }
+        Ok(())
     }
 }
 
@@ -446,70 +544,36 @@ impl Store for SqliteStore {
         Ok(())
     }
 
-    /// One transaction for the whole batch, with cached statements; one fsync at COMMIT
+    fn commit(&self, batch: Batch) -> Result<()> {
+        self.commit_prepared(vec![self.prepare(batch)?])
+    }
+
+    /// Encodes the rows (bincode, LZ4) so that the writer is held only for SQLite's work.
+    fn prepare(&self, batch: Batch) -> Result<Prepared> {
+        Ok(Box::new(Encoded::new(batch)?))
+    }
+
+    /// One transaction for all the batches, with cached statements; one fsync at COMMIT
     /// under [`Durability::Full`], however many rows. Applied in the memory store's order:
     /// rows, then snapshots, then events. Each run of consecutive events of one execution
-    /// becomes one chunk, which must continue that execution's history: a duplicate or
-    /// missing event id fails the whole batch (it would be an engine bug: history is
-    /// append-only).
-    fn commit(&self, batch: Batch) -> Result<()> {
-        if batch.is_empty() {
-            return Ok(());
-        }
-        // Encode before taking the lock, so the writer is held only for SQLite's work.
-        let executions = batch
-            .executions
-            .iter()
-            .map(|record| Ok((record, codec::encode_execution(record)?)))
-            .collect::<Result<Vec<_>>>()?;
-        let chunks = chunks(&batch.events)
+    /// is one chunk, which must continue that execution's history: a duplicate or missing
+    /// event id fails the whole commit (it would be an engine bug: history is append-only).
+    fn commit_prepared(&self, batches: Vec<Prepared>) -> Result<()> {
+        let batches = batches
             .into_iter()
-            .map(|(arn, run)| {
-                let first = event_id(run[0])?;
-                let last = event_id(run[run.len() - 1])?;
-                Ok((arn, first, last, codec::encode_events(&run)?))
+            .map(|prepared| {
+                prepared.downcast::<Encoded>().map_err(|_| {
+                    Error::Internal("a batch prepared by another store".into())
+                })
             })
             .collect::<Result<Vec<_>>>()?;
-
+        if batches.iter().all(|batch| batch.is_empty()) {
+            return Ok(());
+        }
         let mut fresh = Vec::new();
         self.write(|tx| {
-            let mut upsert = tx.prepare_cached(UPSERT_EXECUTION).map_err(sql)?;
-            for (record, bytes) in &executions {
-                let definition_id = self.definition_id(tx, &record.definition, &mut fresh)?;
-                upsert
-                    .execute(params![
-                        record.arn,
-                        record.state_machine_arn,
-                        record.status.as_str(),
-                        record.start_ms,
-                        record.stop_ms,
-                        bytes,
-                        definition_id
-                    ])
-                    .map_err(sql)?;
-            }
-            let mut put = tx.prepare_cached(PUT_SNAPSHOT).map_err(sql)?;
-            let mut delete = tx.prepare_cached(DELETE_SNAPSHOT).map_err(sql)?;
-            for (arn, snapshot) in &batch.snapshots {
-                match snapshot {
-                    Some(bytes) => put.execute(params![arn, bytes]),
-                    None => delete.execute([arn]),
-                }
-                .map_err(sql)?;
-            }
-            let mut insert = tx.prepare_cached(INSERT_CHUNK).map_err(sql)?;
-            let mut last_id = tx.prepare_cached(LAST_EVENT_ID).map_err(sql)?;
-            for (arn, first, last, bytes) in &chunks {
-                // A history's first chunk needs no look-up: the primary key refuses a second.
-                if *first != 1 {
-                    let recorded: i64 = last_id.query_row([arn], |row| row.get(0)).map_err(sql)?;
-                    if recorded + 1 != *first {
-                        return Err(Error::Internal(format!(
-                            "{arn}: event {first} does not follow event {recorded}"
-                        )));
-                    }
-                }
-                insert.execute(params![arn, first, last, bytes]).map_err(sql)?;
+            for batch in &batches {
+                self.write_encoded(tx, batch, &mut fresh)?;
             }
             Ok(())
         })?;
@@ -518,8 +582,10 @@ impl Store for SqliteStore {
             definitions.remember(id, text);
         }
         drop(definitions);
-        for record in batch.executions {
-            self.executions.put(&record.arn.clone(), record);
+        for batch in batches {
+            for (record, _) in batch.executions {
+                self.executions.put(&record.arn.clone(), record);
+            }
         }
         Ok(())
     }
