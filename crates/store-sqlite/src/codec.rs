@@ -5,7 +5,8 @@
 //! (length-prefixed strings, no escaping) behind a one-byte format tag, so a later format
 //! can sit beside this one. Rows written as JSON text by v1 still read (see `lib.rs`).
 //!
-//! Blobs of [`COMPRESS_FROM`] bytes or more are LZ4-compressed: a history repeats itself
+//! History chunks of [`COMPRESS_FROM`] bytes or more (execution rows: of
+//! [`COMPRESS_EXECUTION_FROM`]) are LZ4-compressed: a history repeats itself
 //! (each state's input is the previous one's output), so a ten-state chunk shrinks about
 //! fourfold, and every byte not written is a byte SQLite does not copy into the WAL, fsync,
 //! and copy again at the checkpoint.
@@ -25,8 +26,13 @@ const FORMAT_BINCODE_1: u8 = 1;
 /// …or bincode in an LZ4 block, after the bincode's length (u32, little-endian).
 const FORMAT_BINCODE_LZ4: u8 = 2;
 
-/// Smaller blobs are not worth compressing.
+/// Smaller history chunks are not worth compressing.
 const COMPRESS_FROM: usize = 256;
+
+/// An execution row is compressed from this size only: a typical row (an ARN, a small
+/// input and output) shrinks by half at best, and every compression first zeroes an
+/// 8 KiB table; large inputs and outputs still shrink.
+const COMPRESS_EXECUTION_FROM: usize = 1024;
 
 /// An execution row without its definition (borrowed for writing).
 #[derive(Serialize)]
@@ -75,7 +81,7 @@ pub(crate) fn encode_execution(record: &ExecutionRecord) -> Result<Vec<u8>> {
         cause: record.cause.as_deref(),
         role_arn: &record.role_arn,
     };
-    encode(&row)
+    encode(&row, COMPRESS_EXECUTION_FROM)
 }
 
 /// Decodes an execution row, with the definition it references.
@@ -99,7 +105,7 @@ pub(crate) fn decode_execution(bytes: &[u8], definition: Arc<str>) -> Result<Exe
 
 /// Encodes a run of one execution's events (consecutive ids) as one chunk.
 pub(crate) fn encode_events(events: &[&HistoryEvent]) -> Result<Vec<u8>> {
-    encode(&events)
+    encode(&events, COMPRESS_FROM)
 }
 
 /// Decodes a chunk.
@@ -117,13 +123,14 @@ fn options() -> impl bincode::Options {
 /// 25,000 events, and a chunk holds one decision's events).
 const MAX_ROW_BYTES: u64 = 1 << 30;
 
-fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>> {
+/// Encodes `value`, in an LZ4 block if its bincode is `compress_from` bytes or more.
+fn encode<T: Serialize>(value: &T, compress_from: usize) -> Result<Vec<u8>> {
     let failed = |e: bincode::Error| Error::Internal(format!("encoding a row: {e}"));
     let size = options().serialized_size(value).map_err(failed)? as usize;
     let mut out = Vec::with_capacity(1 + size);
     out.push(FORMAT_BINCODE_1);
     options().serialize_into(&mut out, value).map_err(failed)?;
-    if size < COMPRESS_FROM {
+    if size < compress_from {
         return Ok(out);
     }
     let packed = lz4_flex::block::compress(&out[1..]);
@@ -236,6 +243,19 @@ mod tests {
         assert!(decode_events(&huge).is_err());
         assert!(decode_events(&bytes[..bytes.len() / 2]).is_err());
         assert!(decode_events(&bytes[..3]).is_err());
+    }
+
+    #[test]
+    fn execution_rows_are_compressed_only_when_large() {
+        let small = record();
+        assert_eq!(encode_execution(&small).unwrap()[0], FORMAT_BINCODE_1);
+        let mut large = record();
+        large.input = format!("[{}0]", "1234567890,".repeat(200)).into();
+        let bytes = encode_execution(&large).unwrap();
+        assert_eq!(bytes[0], FORMAT_BINCODE_LZ4);
+        assert!(bytes.len() < large.input.len() / 4, "{} bytes", bytes.len());
+        let back = decode_execution(&bytes, large.definition.clone()).unwrap();
+        assert_eq!(format!("{back:?}"), format!("{large:?}"));
     }
 
     #[test]
