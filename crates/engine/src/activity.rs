@@ -1,10 +1,11 @@
 //! Activity task queues and the workers long-polling them.
 //!
 //! A scheduled task goes to the longest-waiting poller, or waits in the queue.
-//! Delivery hands over only a [`TaskId`]; the poller then *claims* it, which
-//! records `ActivityStarted`. A poller that goes away after a task was handed
-//! to it but before claiming gives the task back ([`PollGuard`]), so a
-//! disconnecting worker never swallows a task.
+//! A handover is a [`Handover`] for the engine to complete in the same decision:
+//! it *claims* the task (records `ActivityStarted`) in the batch that scheduled it,
+//! so a worker already waiting costs no commit of its own, then sends the worker
+//! its task. A poller whose request is gone is skipped, so a disconnected worker
+//! never swallows a task; a queued task is claimed by the next poll.
 use std::collections::{HashMap, VecDeque};
 
 use tokio::sync::oneshot;
@@ -15,9 +16,33 @@ use crate::token::TaskId;
 #[derive(Debug)]
 pub(crate) enum Waiter {
     /// A worker's HTTP request.
-    Remote(oneshot::Sender<TaskId>),
+    Remote(RemotePoller),
     /// An execution's `aws-sdk:sfn:getActivityTask` Task state.
     Local(LocalPoller),
+}
+
+/// A worker's `GetActivityTask` request waiting for a task.
+#[derive(Debug)]
+pub(crate) struct RemotePoller {
+    /// Where the claimed task goes.
+    pub(crate) reply: oneshot::Sender<Delivered>,
+    /// Recorded in `ActivityStarted`.
+    pub(crate) worker: Option<String>,
+}
+
+/// What a remote poller receives: its task, claimed, and the durability of the batch
+/// that claimed it (the poller answers only once that batch is durable).
+#[derive(Debug)]
+pub(crate) struct Delivered {
+    pub(crate) task: crate::engine::ActivityTask,
+    pub(crate) durable: oneshot::Receiver<crate::Result<()>>,
+}
+
+/// A task handed to a poller, for the engine to claim in the current decision.
+#[derive(Debug)]
+pub(crate) enum Handover {
+    Remote(TaskId, RemotePoller),
+    Local(TaskId, LocalPoller),
 }
 
 /// A Task state of an execution polling an activity through `aws-sdk:sfn`.
@@ -39,20 +64,16 @@ pub(crate) struct Queue {
 
 impl Queue {
     /// Hands `task` to the longest-waiting live poller; returns it if there is none.
-    /// A local poller's handover is returned for the engine to complete.
-    fn hand_to_waiter(
-        &mut self,
-        mut task: TaskId,
-        local: &mut Vec<(TaskId, LocalPoller)>,
-    ) -> Option<TaskId> {
+    fn hand_to_waiter(&mut self, task: TaskId, handovers: &mut Vec<Handover>) -> Option<TaskId> {
         while let Some(waiter) = self.waiters.pop_front() {
             match waiter {
-                Waiter::Remote(tx) => match tx.send(task) {
-                    Ok(()) => return None,
-                    Err(back) => task = back,
-                },
+                Waiter::Remote(poller) if poller.reply.is_closed() => continue,
+                Waiter::Remote(poller) => {
+                    handovers.push(Handover::Remote(task, poller));
+                    return None;
+                }
                 Waiter::Local(poller) => {
-                    local.push((task, poller));
+                    handovers.push(Handover::Local(task, poller));
                     return None;
                 }
             }
@@ -69,14 +90,9 @@ pub(crate) struct Queues {
 
 impl Queues {
     /// Offers `task` to a waiting poller, else queues it at the back.
-    pub(crate) fn offer(
-        &mut self,
-        activity: &str,
-        task: TaskId,
-        local: &mut Vec<(TaskId, LocalPoller)>,
-    ) {
+    pub(crate) fn offer(&mut self, activity: &str, task: TaskId, handovers: &mut Vec<Handover>) {
         let queue = self.by_activity.entry(activity.to_owned()).or_default();
-        if let Some(task) = queue.hand_to_waiter(task, local) {
+        if let Some(task) = queue.hand_to_waiter(task, handovers) {
             queue.tasks.push_back(task);
         }
     }
@@ -87,23 +103,27 @@ impl Queues {
         &mut self,
         activity: &str,
         task: TaskId,
-        local: &mut Vec<(TaskId, LocalPoller)>,
+        handovers: &mut Vec<Handover>,
     ) {
         let queue = self.by_activity.entry(activity.to_owned()).or_default();
-        if let Some(task) = queue.hand_to_waiter(task, local) {
+        if let Some(task) = queue.hand_to_waiter(task, handovers) {
             queue.tasks.push_front(task);
         }
     }
 
     /// Takes a queued task, or registers a waiter and returns its receiver.
-    pub(crate) fn poll(&mut self, activity: &str) -> Result<TaskId, oneshot::Receiver<TaskId>> {
+    pub(crate) fn poll(
+        &mut self,
+        activity: &str,
+        worker: &Option<String>,
+    ) -> Result<TaskId, oneshot::Receiver<Delivered>> {
         let queue = self.by_activity.entry(activity.to_owned()).or_default();
         if let Some(task) = queue.tasks.pop_front() {
             return Ok(task);
         }
-        queue.waiters.retain(|w| !matches!(w, Waiter::Remote(tx) if tx.is_closed()));
-        let (tx, rx) = oneshot::channel();
-        queue.waiters.push_back(Waiter::Remote(tx));
+        queue.waiters.retain(|w| !matches!(w, Waiter::Remote(p) if p.reply.is_closed()));
+        let (reply, rx) = oneshot::channel();
+        queue.waiters.push_back(Waiter::Remote(RemotePoller { reply, worker: worker.clone() }));
         Err(rx)
     }
 

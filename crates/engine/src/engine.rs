@@ -15,7 +15,7 @@ use serde_json::Value;
 use stepwise_asl::Machine;
 use tokio::sync::{oneshot, Notify};
 
-use crate::activity::{LocalPoller, Queues};
+use crate::activity::{Delivered, Handover, LocalPoller, Queues};
 use crate::arn::{self, Kind, Scope};
 use crate::clock::Clock;
 use crate::error::{Error, Result};
@@ -109,7 +109,7 @@ pub struct Residency {
 }
 
 /// A batch on its way to the committer: its sequence number and who waits for it.
-type Commit = (Batch, u64, oneshot::Sender<Result<()>>);
+type Commit = (Batch, u64, Vec<oneshot::Sender<Result<()>>>);
 
 /// A commit on its way to the store; wait on it before acknowledging.
 #[must_use = "a commit must be awaited before the operation answers"]
@@ -157,9 +157,11 @@ struct Core {
     timer_seq: u64,
     ready: VecDeque<Arc<str>>,
     next_task: u128,
-    /// Tasks handed to `aws-sdk:sfn:getActivityTask` pollers, to claim before committing.
-    handovers: Vec<(TaskId, LocalPoller)>,
-    /// Executions starting, by ARN: the start's name+input for idempotency.
+    /// Tasks handed to pollers while deciding, to claim in the same batch (`settle`).
+    handovers: Vec<Handover>,
+    /// Pollers waiting for the batch being built to be durable before they answer.
+    listeners: Vec<oneshot::Sender<Result<()>>>,
+    /// The seeded generator's state (execution seeds, generated names).
     seed: u64,
     /// The sequence number of the last batch handed to the committer.
     batch_seq: u64,
@@ -788,7 +790,7 @@ impl Engine {
         loop {
             let polled = {
                 let mut core = self.inner.core.lock();
-                match core.queues.poll(activity_arn) {
+                match core.queues.poll(activity_arn, &worker) {
                     Ok(task) => Ok(self.claim(&mut core, task, &worker)?),
                     Err(rx) => Err(rx),
                 }
@@ -801,21 +803,15 @@ impl Engine {
                 Ok(None) => continue,
                 Err(rx) => rx,
             };
-            let mut guard = PollGuard { engine: self, activity: activity_arn, rx: Some(rx) };
-            let received =
-                tokio::time::timeout_at(deadline, guard.rx.as_mut().expect("set above")).await;
-            guard.rx = None;
-            match received {
-                Ok(Ok(task)) => {
-                    let claimed = {
-                        let mut core = self.inner.core.lock();
-                        self.claim(&mut core, task, &worker)?
-                    };
-                    if let Some((delivered, ticket)) = claimed {
-                        ticket.durable().await?;
-                        return Ok(Some(delivered));
-                    }
+            // A task scheduled while this poll waits arrives claimed, in the batch that
+            // scheduled it (see `Engine::settle`). Should this request go away before
+            // then, its dropped receiver tells the engine to pick another poller.
+            match tokio::time::timeout_at(deadline, rx).await {
+                Ok(Ok(Delivered { task, durable })) => {
+                    Ticket(Some(durable)).durable().await?;
+                    return Ok(Some(task));
                 }
+                // The task ended before it was claimed: poll again.
                 Ok(Err(_)) => {}
                 Err(_elapsed) => return Ok(None),
             }
@@ -1160,16 +1156,27 @@ impl Engine {
     /// core lock, and the committer is one FIFO thread); the ticket resolves once durable.
     fn commit(&self, core: &mut Core, mut batch: Batch) -> Result<Ticket> {
         self.settle(core, &mut batch);
+        let mut listeners = std::mem::take(&mut core.listeners);
         if batch.is_empty() {
+            for listener in listeners {
+                let _ = listener.send(Ok(()));
+            }
             return Ok(Ticket::done());
         }
         match &self.inner.committer {
-            None => self.store().commit(batch).map(|()| Ticket::done()),
+            None => {
+                let result = self.store().commit(batch);
+                for listener in listeners {
+                    let _ = listener.send(result.clone());
+                }
+                result.map(|()| Ticket::done())
+            }
             Some(queue) => {
                 let (tx, rx) = oneshot::channel();
+                listeners.push(tx);
                 core.batch_seq += 1;
                 queue
-                    .send((batch, core.batch_seq, tx))
+                    .send((batch, core.batch_seq, listeners))
                     .map_err(|_| Error::Internal("the committer stopped".into()))?;
                 self.park_sleepers(core);
                 Ok(Ticket(Some(rx)))
@@ -1265,38 +1272,76 @@ impl Engine {
         Some(result)
     }
 
-    /// Completes handovers to `aws-sdk:sfn:getActivityTask` pollers made while deciding.
+    /// Completes the handovers made while deciding: each task is claimed in `batch`, so a
+    /// poller that was already waiting costs no commit of its own. A worker's request
+    /// gets its task with the durability of `batch`, and answers once that is durable.
     fn settle(&self, core: &mut Core, batch: &mut Batch) {
-        while let Some((task, poller)) = core.handovers.pop() {
-            let waiting = core
-                .running
-                .get(&poller.execution)
-                .is_some_and(|r| r.awaits_service(poller.frame, poller.generation));
-            if !waiting {
-                if core.tasks.contains_key(&task) {
-                    core.queues.give_back(&poller.activity, task, &mut core.handovers);
-                }
-                continue;
+        while let Some(handover) = core.handovers.pop() {
+            match handover {
+                Handover::Remote(task, poller) => self.settle_remote(core, task, poller, batch),
+                Handover::Local(task, poller) => self.settle_local(core, task, poller, batch),
             }
-            let now = self.now();
-            match self.claim_into(core, task, &poller.worker, now, batch) {
-                Some(delivered) => {
-                    if let Some(running) = core.running.get_mut(&poller.execution) {
-                        running.service_succeeded(
-                            poller.frame,
-                            poller.generation,
-                            json_task(&delivered),
-                            now,
-                        );
-                    }
-                    self.advance(core, &poller.execution, now, batch);
+        }
+    }
+
+    fn settle_remote(
+        &self,
+        core: &mut Core,
+        task: TaskId,
+        poller: crate::activity::RemotePoller,
+        batch: &mut Batch,
+    ) {
+        if poller.reply.is_closed() {
+            // The worker went away since it was chosen: the next poller gets the task.
+            if let Some(record) = core.tasks.get(&task) {
+                let activity = record.activity.clone();
+                core.queues.give_back(&activity, task, &mut core.handovers);
+            }
+            return;
+        }
+        // None: the task ended before it was claimed; dropping `reply` makes the poller
+        // poll again.
+        if let Some(delivered) = self.claim_into(core, task, &poller.worker, self.now(), batch) {
+            let (listener, durable) = oneshot::channel();
+            core.listeners.push(listener);
+            if poller.reply.send(Delivered { task: delivered, durable }).is_err() {
+                // Gone between the check and now: like a response lost on the network,
+                // the task is started and waits for its timeouts.
+                tracing::debug!("a worker left as its task was delivered");
+            }
+        }
+    }
+
+    /// An `aws-sdk:sfn:getActivityTask` Task state's handover.
+    fn settle_local(&self, core: &mut Core, task: TaskId, poller: LocalPoller, batch: &mut Batch) {
+        let waiting = core
+            .running
+            .get(&poller.execution)
+            .is_some_and(|r| r.awaits_service(poller.frame, poller.generation));
+        if !waiting {
+            if core.tasks.contains_key(&task) {
+                core.queues.give_back(&poller.activity, task, &mut core.handovers);
+            }
+            return;
+        }
+        let now = self.now();
+        match self.claim_into(core, task, &poller.worker, now, batch) {
+            Some(delivered) => {
+                if let Some(running) = core.running.get_mut(&poller.execution) {
+                    running.service_succeeded(
+                        poller.frame,
+                        poller.generation,
+                        json_task(&delivered),
+                        now,
+                    );
                 }
-                None => {
-                    // The task ended before the poller took it: keep polling.
-                    let activity = poller.activity.clone();
-                    if let Some(task) = core.queues.poll_local(&activity, poller.clone()) {
-                        core.handovers.push((task, poller));
-                    }
+                self.advance(core, &poller.execution, now, batch);
+            }
+            None => {
+                // The task ended before the poller took it: keep polling.
+                let activity = poller.activity.clone();
+                if let Some(task) = core.queues.poll_local(&activity, poller.clone()) {
+                    core.handovers.push(Handover::Local(task, poller));
                 }
             }
         }
@@ -1429,13 +1474,14 @@ fn spawn_committer(
             let store = store.clone();
             move || {
                 while let Ok(first) = rx.recv() {
-                    let (mut merged, mut last_seq, first_waiter) = first;
-                    let mut waiters = vec![first_waiter];
-                    while waiters.len() < 4096 {
-                        let Ok((batch, seq, waiter)) = rx.try_recv() else { break };
+                    let (mut merged, mut last_seq, mut waiters) = first;
+                    let mut batches = 1;
+                    while batches < 4096 {
+                        let Ok((batch, seq, more)) = rx.try_recv() else { break };
                         merged.extend(batch);
                         last_seq = seq;
-                        waiters.push(waiter);
+                        waiters.extend(more);
+                        batches += 1;
                     }
                     let group = Group { prepared: store.prepare(merged), last_seq, waiters };
                     if to_writer.send(group).is_err() {
@@ -1578,32 +1624,6 @@ fn lower_first(s: &str) -> String {
 enum Tagged {
     Machine(StateMachineRecord),
     Activity(ActivityRecord),
-}
-
-/// Gives a handed-over but unclaimed task back when a poller goes away.
-struct PollGuard<'a> {
-    engine: &'a Engine,
-    activity: &'a str,
-    rx: Option<oneshot::Receiver<TaskId>>,
-}
-
-impl Drop for PollGuard<'_> {
-    fn drop(&mut self) {
-        let Some(mut rx) = self.rx.take() else { return };
-        rx.close();
-        if let Ok(task) = rx.try_recv() {
-            let mut core = self.engine.inner.core.lock();
-            if core.tasks.contains_key(&task) {
-                let core = &mut *core;
-                core.queues.give_back(self.activity, task, &mut core.handovers);
-                let mut batch = Batch::default();
-                self.engine.settle(core, &mut batch);
-                if let Err(e) = self.engine.commit(core, batch).map(drop) {
-                    tracing::error!("commit failed: {e}");
-                }
-            }
-        }
-    }
 }
 
 fn validate_role(role: &str) -> Result<()> {
