@@ -16,6 +16,8 @@
 mod io;
 mod ja;
 
+use std::borrow::Cow;
+
 use serde_json::Value;
 
 use crate::machine::{Body, Num, State, Text, Transition, WaitSpec};
@@ -153,6 +155,33 @@ impl Machine {
         let st = self.state(id);
         match self.enter_inner(st, env) {
             Ok(e) => e,
+            Err(f) => Entered::Failed(f),
+        }
+    }
+
+    /// [`Machine::enter`] with the raw input lent mutably: a JSONPath Pass state, which
+    /// cannot need its input again (it has no Retry or Catch), takes it and builds its
+    /// output from it in place rather than from a copy, leaving `null`. Any other state
+    /// leaves `input` as it was. The result is the same as `enter`'s.
+    pub fn enter_taking(&self, id: StateId, input: &mut Value, scope: Env<'_>) -> Entered {
+        let st = self.state(id);
+        let Body::Pass { result } = &st.body else {
+            return self.enter(id, &scope.with_input(input));
+        };
+        if st.ja.is_some() {
+            return self.enter(id, &scope.with_input(input));
+        }
+        let result = match result {
+            Some(r) => r.clone(),
+            None => match io::effective_input(st, &scope.with_input(input)) {
+                Ok(v) => v,
+                Err(f) => return Entered::Failed(f),
+            },
+        };
+        static NO_INPUT: Value = Value::Null;
+        let raw = std::mem::take(input);
+        match io::finish_taking(st, &scope.with_input(&NO_INPUT), raw, result) {
+            Ok(outcome) => Entered::Done(outcome),
             Err(f) => Entered::Failed(f),
         }
     }
@@ -298,7 +327,7 @@ impl Machine {
         let Ok(assigned) = io::assign(st, c.assign.as_ref(), env, &err) else {
             return ErrorDecision::Fail;
         };
-        match io::result_path(st, &c.result_path, env.input, err) {
+        match io::result_path(st, &c.result_path, Cow::Borrowed(env.input), err) {
             Ok(output) => ErrorDecision::Catch { next: c.next(), output, assigned },
             Err(_) => ErrorDecision::Fail,
         }

@@ -584,9 +584,10 @@ impl Running {
         let ctx = self.take_context(frame);
         let seed = self.next_seed();
         let machine = self.machine.clone();
-        let f = &self.frames[frame];
-        let env = Env { input: &f.input, context: &ctx, vars: &f.vars, seed };
-        let entered = machine.enter(state_id, &env);
+        let Frame { input, vars, .. } = &mut self.frames[frame];
+        // A Pass state takes its input (it builds its output in it); others leave it.
+        let env = Env { input: &Value::Null, context: &ctx, vars, seed };
+        let entered = machine.enter_taking(state_id, input, env);
         self.restore_context(ctx);
         match entered {
             Entered::Done(outcome) => self.finish_state(frame, outcome, now),

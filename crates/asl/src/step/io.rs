@@ -149,14 +149,14 @@ pub(crate) fn effective_input(st: &State, env: &Env<'_>) -> Result<Value, Fault>
 pub(crate) fn result_path(
     st: &State,
     spec: &PathSpec,
-    raw: &Value,
+    raw: Cow<'_, Value>,
     result: Value,
 ) -> Result<Value, Fault> {
     match spec {
         PathSpec::Whole => Ok(result),
-        PathSpec::Null => Ok(raw.clone()),
+        PathSpec::Null => Ok(raw.into_owned()),
         PathSpec::Path(p) => p
-            .assign(raw.clone(), result)
+            .assign(raw.into_owned(), result)
             .map_err(|cause| Fault::new(names::RESULT_PATH_MATCH_FAILURE, with_prefix(st, cause))),
     }
 }
@@ -202,7 +202,22 @@ pub(crate) fn assign(
 /// `Assign` (on `result`) → `ResultPath` → `OutputPath` → transition.
 pub(crate) fn finish(st: &State, env: &Env<'_>, result: Value) -> Result<Outcome, Fault> {
     let assigned = assign(st, st.assign.as_ref(), env, &result)?;
-    let combined = result_path(st, &st.io.result_path, env.input, result)?;
+    let combined = result_path(st, &st.io.result_path, Cow::Borrowed(env.input), result)?;
+    let output = output_path(st, env, combined)?;
+    Ok(transition(st, output, assigned))
+}
+
+/// [`finish`] for a state that no longer needs its raw input, given as `raw`: the
+/// output is built from it in place (a ResultPath into the input copies nothing).
+/// `env.input` is not read.
+pub(crate) fn finish_taking(
+    st: &State,
+    env: &Env<'_>,
+    raw: Value,
+    result: Value,
+) -> Result<Outcome, Fault> {
+    let assigned = assign(st, st.assign.as_ref(), env, &result)?;
+    let combined = result_path(st, &st.io.result_path, Cow::Owned(raw), result)?;
     let output = output_path(st, env, combined)?;
     Ok(transition(st, output, assigned))
 }
