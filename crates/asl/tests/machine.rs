@@ -575,3 +575,33 @@ fn reads_context_sees_every_way_to_the_context_object() {
         "ItemProcessor": {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}}}}"#;
     assert!(reads(map));
 }
+
+/// `enter_taking` is `enter` without a copy: same outcome for every kind of Pass, and a
+/// state that may need its input again (a Task, for its Retry and Catch) keeps it.
+#[test]
+fn enter_taking_matches_enter() {
+    let input = json!({"a": {"b": 1}, "list": [1, 2, 3]});
+    let ctx = json!({"Execution": {"Id": "e"}});
+    let vars = serde_json::Map::new();
+    let passes = [
+        json!({"Type": "Pass", "End": true}),
+        json!({"Type": "Pass", "ResultPath": "$.r", "Parameters": {"x.$": "$.a.b"}, "End": true}),
+        json!({"Type": "Pass", "ResultPath": null, "Result": 5, "End": true}),
+        json!({"Type": "Pass", "Result": {"k": "v"}, "OutputPath": "$.k", "End": true}),
+        json!({"Type": "Pass", "InputPath": "$.a", "ResultPath": "$.c", "End": true}),
+        json!({"Type": "Pass", "ResultPath": "$.list.x", "End": true}),
+        json!({"Type": "Pass", "Assign": {"v.$": "$.a"}, "ResultPath": "$.r", "End": true}),
+        json!({"Type": "Task", "Resource": "arn:aws:states:us-east-1:1:activity:a", "End": true}),
+    ];
+    for state in passes {
+        let m = machine(&json!({"StartAt": "S", "States": {"S": state}}));
+        let expected = format!("{:?}", m.enter(m.start_state(), &env(&input, &ctx, &vars)));
+        let mut lent = input.clone();
+        let scope = env(&Value::Null, &ctx, &vars);
+        let got = format!("{:?}", m.enter_taking(m.start_state(), &mut lent, scope));
+        assert_eq!(got, expected, "{state}");
+        if state["Type"] == "Task" {
+            assert_eq!(lent, input, "a Task keeps its input");
+        }
+    }
+}
