@@ -57,8 +57,11 @@ impl From<Error> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body =
-            serde_json::json!({ "__type": self.aws_type, "message": self.message }).to_string();
+        let body = serde_json::to_vec(&serde_json::json!({
+            "__type": self.aws_type,
+            "message": self.message
+        }))
+        .expect("a JSON value always serializes");
         let mut response = (self.status, body).into_response();
         let headers = response.headers_mut();
         headers

@@ -182,7 +182,9 @@ impl Connection {
             .header(HOST, &self.endpoint.authority)
             .header(CONTENT_TYPE, "application/x-amz-json-1.0")
             .header("x-amz-target", format!("AWSStepFunctions.{op}"))
-            .body(Full::new(Bytes::from(payload.to_string())))
+            .body(Full::new(Bytes::from(
+                serde_json::to_vec(payload).expect("a JSON value always serializes"),
+            )))
             .expect("a request built from valid constant parts");
         let sender = self.sender().await?;
         sender.ready().await.map_err(CallError::Transport)?;
