@@ -996,7 +996,7 @@ impl Engine {
             }
         }
         let changed = !running.pending.is_empty() || running.record_dirty;
-        batch.events.extend(running.pending.drain(..).map(|e| (key.to_string(), e)));
+        batch.events.extend(running.pending.drain(..).map(|e| (key.clone(), e)));
         if running.record_dirty {
             running.record_dirty = false;
             batch.executions.push(running.record.clone());

@@ -21,8 +21,8 @@ use crate::model::{ActivityRecord, ExecutionRecord, ExecutionStatus, StateMachin
 pub struct Batch {
     /// Executions created or updated (the whole row).
     pub executions: Vec<ExecutionRecord>,
-    /// Events to append, each with its execution's ARN.
-    pub events: Vec<(String, HistoryEvent)>,
+    /// Events to append, each with its execution's ARN (shared by all its events).
+    pub events: Vec<(std::sync::Arc<str>, HistoryEvent)>,
     /// The runtime state of running executions, opaque to the store, replacing the
     /// previous one; `None` deletes it (the execution ended). Recovery reads them back.
     pub snapshots: Vec<(String, Option<Vec<u8>>)>,

@@ -57,7 +57,7 @@ fn run(store: &SqliteStore, n: u64) -> (u64, Duration) {
         // A new execution per batch, so histories stay realistic in length.
         let row = record(n * 1_000_000 + commits);
         let batch = Batch {
-            events: (1..=n).map(|id| (row.arn.clone(), event(id))).collect(),
+            events: (1..=n).map(|id| (row.arn.as_str().into(), event(id))).collect(),
             snapshots: vec![(row.arn.clone(), Some(vec![7; 256]))],
             executions: vec![row],
         };

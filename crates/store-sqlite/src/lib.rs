@@ -440,12 +440,12 @@ const PUT_SNAPSHOT: &str =
 const DELETE_SNAPSHOT: &str = "DELETE FROM snapshots WHERE execution_arn = ?1";
 
 /// Splits a batch's events into runs of consecutive ids of one execution, in batch order.
-fn chunks(events: &[(String, HistoryEvent)]) -> Vec<(&str, Vec<&HistoryEvent>)> {
+fn chunks(events: &[(Arc<str>, HistoryEvent)]) -> Vec<(&str, Vec<&HistoryEvent>)> {
     let mut runs: Vec<(&str, Vec<&HistoryEvent>)> = Vec::new();
     for (arn, event) in events {
         match runs.last_mut() {
             Some((run_arn, run))
-                if *run_arn == arn.as_str() && run[run.len() - 1].id + 1 == event.id =>
+                if *run_arn == &**arn && run[run.len() - 1].id + 1 == event.id =>
             {
                 run.push(event)
             }

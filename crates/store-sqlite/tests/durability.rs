@@ -117,8 +117,8 @@ fn failed_batch_leaves_nothing() {
     let mut batch = create(&b, 3);
     batch.executions.push(ended(a.clone(), ExecutionStatus::Failed, 5));
     batch.snapshots.push((a.arn.clone(), Some(b"s".to_vec())));
-    batch.events.push((a.arn.clone(), event(3, 5)));
-    batch.events.push((a.arn.clone(), event(2, 5)));
+    batch.events.push((a.arn.as_str().into(), event(3, 5)));
+    batch.events.push((a.arn.as_str().into(), event(2, 5)));
     let err = store.commit(batch).unwrap_err();
     assert!(matches!(err, Error::Internal(_)), "{err:?}");
 
@@ -128,7 +128,7 @@ fn failed_batch_leaves_nothing() {
     assert_eq!(store.history(&a.arn).unwrap().len(), 2);
     assert!(store.running_snapshots().unwrap().is_empty());
     // The store still works after the failure.
-    store.commit(Batch { events: vec![(a.arn.clone(), event(3, 6))], ..Batch::default() }).unwrap();
+    store.commit(Batch { events: vec![(a.arn.as_str().into(), event(3, 6))], ..Batch::default() }).unwrap();
     assert_eq!(store.history(&a.arn).unwrap().len(), 3);
 }
 

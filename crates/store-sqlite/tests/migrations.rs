@@ -63,7 +63,7 @@ fn a_v1_history_continues_in_v2() {
     store
         .commit(Batch {
             executions: vec![row.clone()],
-            events: vec![(arn.to_owned(), later.clone())],
+            events: vec![(arn.into(), later.clone())],
             ..Batch::default()
         })
         .unwrap();
@@ -76,7 +76,7 @@ fn a_v1_history_continues_in_v2() {
     // A gap after the v1 events is refused.
     later.id = 5;
     let err = store
-        .commit(Batch { events: vec![(arn.to_owned(), later)], ..Batch::default() })
+        .commit(Batch { events: vec![(arn.into(), later)], ..Batch::default() })
         .unwrap_err();
     assert!(matches!(&err, Error::Internal(m) if m.contains("does not follow event 3")), "{err:?}");
 }

@@ -98,7 +98,7 @@ impl Store for MemoryStore {
             };
         }
         for (arn, event) in batch.events {
-            if let Some(entry) = inner.executions.get_mut(&arn) {
+            if let Some(entry) = inner.executions.get_mut(&*arn) {
                 debug_assert_eq!(
                     entry.events.len() as u64 + 1,
                     event.id,

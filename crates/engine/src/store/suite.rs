@@ -124,7 +124,9 @@ pub fn event(id: u64, timestamp_ms: i64) -> HistoryEvent {
 pub fn create(record: &ExecutionRecord, events: u64) -> Batch {
     Batch {
         executions: vec![record.clone()],
-        events: (1..=events).map(|id| (record.arn.clone(), event(id, record.start_ms))).collect(),
+        events: (1..=events)
+            .map(|id| (record.arn.as_str().into(), event(id, record.start_ms)))
+            .collect(),
         snapshots: Vec::new(),
     }
 }
@@ -201,7 +203,7 @@ pub fn commit_visible_whole(store: &dyn Store) {
     let two = execution("m", "two", 2);
     let mut batch = create(&one, 3);
     batch.executions.push(two.clone());
-    batch.events.extend((1..=2).map(|id| (two.arn.clone(), event(id, 2))));
+    batch.events.extend((1..=2).map(|id| (two.arn.as_str().into(), event(id, 2))));
     batch.snapshots.push((one.arn.clone(), Some(b"one".to_vec())));
     batch.snapshots.push((two.arn.clone(), Some(vec![0, 255, 1])));
     assert!(!batch.is_empty());
@@ -240,7 +242,7 @@ pub fn commit_last_write_wins(store: &dyn Store) {
     store
         .commit(Batch {
             executions: vec![done.clone()],
-            events: vec![(e.arn.clone(), event(2, 9))],
+            events: vec![(e.arn.as_str().into(), event(2, 9))],
             snapshots: vec![],
         })
         .unwrap();
@@ -262,13 +264,13 @@ pub fn events_in_id_order(store: &dyn Store) {
     // Interleaved appends to both executions, in one batch and in many.
     let mut batch = Batch::default();
     for id in 6..=12 {
-        batch.events.push((a.arn.clone(), event(id, 3)));
-        batch.events.push((b.arn.clone(), event(id - 4, 3)));
+        batch.events.push((a.arn.as_str().into(), event(id, 3)));
+        batch.events.push((b.arn.as_str().into(), event(id - 4, 3)));
     }
     store.commit(batch).unwrap();
     for id in 13..=40 {
         store
-            .commit(Batch { events: vec![(a.arn.clone(), event(id, 4))], ..Batch::default() })
+            .commit(Batch { events: vec![(a.arn.as_str().into(), event(id, 4))], ..Batch::default() })
             .unwrap();
     }
     assert_eq!(ids(&store.history(&a.arn).unwrap()), (1..=40).collect::<Vec<_>>());
@@ -316,7 +318,7 @@ pub fn snapshots(store: &dyn Store) {
     store
         .commit(Batch {
             executions: vec![ended(a.clone(), ExecutionStatus::Failed, 5)],
-            events: vec![(a.arn.clone(), event(2, 5))],
+            events: vec![(a.arn.as_str().into(), event(2, 5))],
             snapshots: vec![(a.arn.clone(), None), ("arn:never".into(), None)],
         })
         .unwrap();
@@ -457,7 +459,7 @@ pub fn concurrent_commits_read_back(store: Arc<dyn Store>) {
                     store
                         .commit(Batch {
                             executions: vec![row],
-                            events: vec![(record.arn.clone(), event(round + 1, round as i64))],
+                            events: vec![(record.arn.as_str().into(), event(round + 1, round as i64))],
                             snapshots: vec![(
                                 record.arn.clone(),
                                 Some(round.to_le_bytes().to_vec()),
