@@ -1153,7 +1153,8 @@ impl Engine {
     }
 
     /// Hands a batch to the store. Batches leave in decision order (this runs under the
-    /// core lock, and the group commit is a first-in-first-out pipeline); the ticket resolves once durable.
+    /// core lock, and the group commit is a first-in-first-out pipeline); the ticket
+    /// resolves once durable.
     fn commit(&self, core: &mut Core, mut batch: Batch) -> Result<Ticket> {
         self.settle(core, &mut batch);
         let mut listeners = std::mem::take(&mut core.listeners);
