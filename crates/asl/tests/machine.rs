@@ -559,7 +559,9 @@ fn reads_context_sees_every_way_to_the_context_object() {
         Machine::parse(definition).machine.expect("a valid definition").reads_context()
     };
     let pass = |fields: &str| {
-        format!(r#"{{"StartAt": "A", "States": {{"A": {{"Type": "Pass", {fields} "End": true}}}}}}"#)
+        format!(
+            r#"{{"StartAt": "A", "States": {{"A": {{"Type": "Pass", {fields} "End": true}}}}}}"#
+        )
     };
     assert!(!reads(&pass(r#""Parameters": {"i.$": "$.i"}, "ResultPath": "$.r","#)));
     assert!(reads(&pass(r#""Parameters": {"id.$": "$$.Execution.Id"},"#)));

@@ -444,9 +444,7 @@ fn chunks(events: &[(Arc<str>, HistoryEvent)]) -> Vec<(&str, Vec<&HistoryEvent>)
     let mut runs: Vec<(&str, Vec<&HistoryEvent>)> = Vec::new();
     for (arn, event) in events {
         match runs.last_mut() {
-            Some((run_arn, run))
-                if *run_arn == &**arn && run[run.len() - 1].id + 1 == event.id =>
-            {
+            Some((run_arn, run)) if *run_arn == &**arn && run[run.len() - 1].id + 1 == event.id => {
                 run.push(event)
             }
             _ => runs.push((arn, vec![event])),
@@ -562,9 +560,9 @@ impl Store for SqliteStore {
         let batches = batches
             .into_iter()
             .map(|prepared| {
-                prepared.downcast::<Encoded>().map_err(|_| {
-                    Error::Internal("a batch prepared by another store".into())
-                })
+                prepared
+                    .downcast::<Encoded>()
+                    .map_err(|_| Error::Internal("a batch prepared by another store".into()))
             })
             .collect::<Result<Vec<_>>>()?;
         if batches.iter().all(|batch| batch.is_empty()) {

@@ -128,7 +128,9 @@ fn failed_batch_leaves_nothing() {
     assert_eq!(store.history(&a.arn).unwrap().len(), 2);
     assert!(store.running_snapshots().unwrap().is_empty());
     // The store still works after the failure.
-    store.commit(Batch { events: vec![(a.arn.as_str().into(), event(3, 6))], ..Batch::default() }).unwrap();
+    store
+        .commit(Batch { events: vec![(a.arn.as_str().into(), event(3, 6))], ..Batch::default() })
+        .unwrap();
     assert_eq!(store.history(&a.arn).unwrap().len(), 3);
 }
 

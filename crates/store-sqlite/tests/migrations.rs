@@ -75,9 +75,8 @@ fn a_v1_history_continues_in_v2() {
 
     // A gap after the v1 events is refused.
     later.id = 5;
-    let err = store
-        .commit(Batch { events: vec![(arn.into(), later)], ..Batch::default() })
-        .unwrap_err();
+    let err =
+        store.commit(Batch { events: vec![(arn.into(), later)], ..Batch::default() }).unwrap_err();
     assert!(matches!(&err, Error::Internal(m) if m.contains("does not follow event 3")), "{err:?}");
 }
 

@@ -270,7 +270,10 @@ pub fn events_in_id_order(store: &dyn Store) {
     store.commit(batch).unwrap();
     for id in 13..=40 {
         store
-            .commit(Batch { events: vec![(a.arn.as_str().into(), event(id, 4))], ..Batch::default() })
+            .commit(Batch {
+                events: vec![(a.arn.as_str().into(), event(id, 4))],
+                ..Batch::default()
+            })
             .unwrap();
     }
     assert_eq!(ids(&store.history(&a.arn).unwrap()), (1..=40).collect::<Vec<_>>());
@@ -459,7 +462,10 @@ pub fn concurrent_commits_read_back(store: Arc<dyn Store>) {
                     store
                         .commit(Batch {
                             executions: vec![row],
-                            events: vec![(record.arn.as_str().into(), event(round + 1, round as i64))],
+                            events: vec![(
+                                record.arn.as_str().into(),
+                                event(round + 1, round as i64),
+                            )],
                             snapshots: vec![(
                                 record.arn.clone(),
                                 Some(round.to_le_bytes().to_vec()),
