@@ -126,18 +126,23 @@ const MAX_ROW_BYTES: u64 = 1 << 30;
 /// Encodes `value`, in an LZ4 block if its bincode is `compress_from` bytes or more.
 fn encode<T: Serialize>(value: &T, compress_from: usize) -> Result<Vec<u8>> {
     let failed = |e: bincode::Error| Error::Internal(format!("encoding a row: {e}"));
-    let size = options().serialized_size(value).map_err(failed)? as usize;
-    let mut out = Vec::with_capacity(1 + size);
+    let mut out = Vec::with_capacity(512);
     out.push(FORMAT_BINCODE_1);
-    options().serialize_into(&mut out, value).map_err(failed)?;
+    // One pass: with a size limit, bincode would first walk the value to measure it. The
+    // limit guards decoding against corrupt lengths; what the engine writes is far below.
+    bincode::DefaultOptions::new().serialize_into(&mut out, value).map_err(failed)?;
+    let size = out.len() - 1;
     if size < compress_from {
         return Ok(out);
     }
-    let packed = lz4_flex::block::compress(&out[1..]);
-    let mut compressed = Vec::with_capacity(5 + packed.len());
-    compressed.push(FORMAT_BINCODE_LZ4);
-    compressed.extend_from_slice(&(size as u32).to_le_bytes());
-    compressed.extend_from_slice(&packed);
+    let size_prefix = u32::try_from(size)
+        .map_err(|_| Error::Internal(format!("encoding a row: {size} bytes is too large")))?;
+    let mut compressed = vec![0; 5 + lz4_flex::block::get_maximum_output_size(size)];
+    compressed[0] = FORMAT_BINCODE_LZ4;
+    compressed[1..5].copy_from_slice(&size_prefix.to_le_bytes());
+    let packed = lz4_flex::block::compress_into(&out[1..], &mut compressed[5..])
+        .map_err(|e| Error::Internal(format!("encoding a row: {e}")))?;
+    compressed.truncate(5 + packed);
     Ok(compressed)
 }
 
