@@ -161,6 +161,9 @@ struct Core {
     handovers: Vec<Handover>,
     /// Pollers waiting for the batch being built to be durable before they answer.
     listeners: Vec<oneshot::Sender<Result<()>>>,
+    /// Running executions whose snapshot the batch being built must carry: written once
+    /// per batch at `commit`, however many times the decision advanced them.
+    to_snapshot: Vec<Arc<str>>,
     /// The seeded generator's state (execution seeds, generated names).
     seed: u64,
     /// The sequence number of the last batch handed to the committer.
@@ -1005,7 +1008,9 @@ impl Engine {
         // an ended one's is deleted. (A Pass chain that ends in one go never writes one.)
         if self.inner.committer.is_some() && changed {
             if running.is_running() {
-                batch.snapshots.push((key.to_string(), Some(self.snapshot_of(core, &running))));
+                if !core.to_snapshot.contains(key) {
+                    core.to_snapshot.push(key.clone());
+                }
                 running.persisted = true;
                 // The batch being built goes to the committer next, under this same lock.
                 running.snapshot_seq = core.batch_seq + 1;
@@ -1157,6 +1162,14 @@ impl Engine {
     /// resolves once durable.
     fn commit(&self, core: &mut Core, mut batch: Batch) -> Result<Ticket> {
         self.settle(core, &mut batch);
+        // Snapshots last, once each: an execution advanced twice in this decision (a task
+        // scheduled and at once claimed) is written once, with its task records as final.
+        for key in std::mem::take(&mut core.to_snapshot) {
+            if let Some(running) = core.running.get(&key).filter(|r| r.is_running()) {
+                let bytes = self.snapshot_of(core, running);
+                batch.snapshots.push((key.to_string(), Some(bytes)));
+            }
+        }
         let mut listeners = std::mem::take(&mut core.listeners);
         if batch.is_empty() {
             for listener in listeners {
