@@ -919,21 +919,18 @@ impl Engine {
             let mut core = self.inner.core.lock();
             let task = self.task_for_token(&core, token)?;
             let now = self.now();
-            let mut batch = Batch::default();
+            let mut rearmed = None;
             if let Some(record) = core.tasks.get_mut(&task) {
                 if let Some(secs) = record.heartbeat_seconds {
                     record.heartbeat_deadline = Some(now + secs as i64 * 1000);
-                    // The new deadline must survive a restart: record the snapshot again.
-                    let execution = record.execution.clone();
-                    if let Some(running) = core.running.get(&execution) {
-                        if self.inner.committer.is_some() {
-                            let bytes = self.snapshot_of(&core, running);
-                            batch.snapshots.push((execution.to_string(), Some(bytes)));
-                        }
-                    }
+                    rearmed = Some(record.execution.clone());
                 }
             }
-            self.commit(&mut core, batch)?
+            // The new deadline must survive a restart: record the snapshot again.
+            if let Some(execution) = rearmed.filter(|_| self.inner.committer.is_some()) {
+                snapshot_at_commit(&mut core, &execution);
+            }
+            self.commit(&mut core, Batch::default())?
         };
         ticket.durable().await
     }
@@ -1008,9 +1005,7 @@ impl Engine {
         // an ended one's is deleted. (A Pass chain that ends in one go never writes one.)
         if self.inner.committer.is_some() && changed {
             if running.is_running() {
-                if !core.to_snapshot.contains(key) {
-                    core.to_snapshot.push(key.clone());
-                }
+                snapshot_at_commit(core, key);
                 running.persisted = true;
                 // The batch being built goes to the committer next, under this same lock.
                 running.snapshot_seq = core.batch_seq + 1;
@@ -1570,6 +1565,14 @@ fn write_groups(store: &dyn Store, groups: Vec<Group>, durable_seq: &AtomicU64) 
         for waiter in waiters {
             let _ = waiter.send(answer.clone());
         }
+    }
+}
+
+/// Has the batch being built carry `key`'s snapshot: written once, at `Engine::commit`,
+/// however many times the decision touches the execution.
+fn snapshot_at_commit(core: &mut Core, key: &Arc<str>) {
+    if !core.to_snapshot.contains(key) {
+        core.to_snapshot.push(key.clone());
     }
 }
 
