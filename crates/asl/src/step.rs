@@ -165,12 +165,9 @@ impl Machine {
     /// leaves `input` as it was. The result is the same as `enter`'s.
     pub fn enter_taking(&self, id: StateId, input: &mut Value, scope: Env<'_>) -> Entered {
         let st = self.state(id);
-        let Body::Pass { result } = &st.body else {
+        let (Body::Pass { result }, None) = (&st.body, &st.ja) else {
             return self.enter(id, &scope.with_input(input));
         };
-        if st.ja.is_some() {
-            return self.enter(id, &scope.with_input(input));
-        }
         let result = match result {
             Some(r) => r.clone(),
             None => match io::effective_input(st, &scope.with_input(input)) {

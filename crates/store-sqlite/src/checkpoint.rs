@@ -26,7 +26,7 @@ use rusqlite::Connection;
 
 /// From this many frames in the WAL (4 KiB pages: 4 MiB), the checkpointer finishes
 /// under the writer's lock so that the WAL restarts. SQLite's own threshold is 1,000.
-pub(crate) const FINISH_FROM_FRAMES: i64 = 1000;
+const FINISH_FROM_FRAMES: i64 = 1000;
 
 /// At most one background pass per this interval: each pass fsyncs the database file,
 /// and fewer passes copy a page written by many commits fewer times.

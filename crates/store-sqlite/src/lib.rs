@@ -193,6 +193,15 @@ impl SqliteStore {
         f(&self.reader.lock()).map_err(sql)
     }
 
+    /// The JSON record of `arn` in `table` (`state_machines` or `activities`), if any.
+    fn read_record<T: DeserializeOwned>(&self, table: &str, arn: &str) -> Result<Option<T>> {
+        let query = format!("SELECT record FROM {table} WHERE arn = ?1");
+        let json = self.read(|conn| {
+            conn.prepare_cached(&query)?.query_row([arn], |row| row.get::<_, String>(0)).optional()
+        })?;
+        json.map(|json| decode(table, &json)).transpose()
+    }
+
     /// Reads execution rows selected by `query` (columns `record, definition_id`).
     fn read_executions(
         &self,
@@ -479,14 +488,7 @@ impl Store for SqliteStore {
         Ok(())
     }
     fn get_state_machine(&self, arn: &str) -> Result<Option<StateMachineRecord>> {
-        self.state_machines.get_or_load(arn, || {
-            let json = self.read(|conn| {
-                conn.prepare_cached("SELECT record FROM state_machines WHERE arn = ?1")?
-                    .query_row([arn], |row| row.get::<_, String>(0))
-                    .optional()
-            })?;
-            json.map(|json| decode("state_machines", &json)).transpose()
-        })
+        self.state_machines.get_or_load(arn, || self.read_record("state_machines", arn))
     }
     fn list_state_machines(&self) -> Result<Vec<StateMachineRecord>> {
         // By name, as the memory store (and AWS) list them.
@@ -518,14 +520,7 @@ impl Store for SqliteStore {
         Ok(())
     }
     fn get_activity(&self, arn: &str) -> Result<Option<ActivityRecord>> {
-        self.activities.get_or_load(arn, || {
-            let json = self.read(|conn| {
-                conn.prepare_cached("SELECT record FROM activities WHERE arn = ?1")?
-                    .query_row([arn], |row| row.get::<_, String>(0))
-                    .optional()
-            })?;
-            json.map(|json| decode("activities", &json)).transpose()
-        })
+        self.activities.get_or_load(arn, || self.read_record("activities", arn))
     }
     fn list_activities(&self) -> Result<Vec<ActivityRecord>> {
         let rows = self.read(|conn| {
