@@ -187,6 +187,10 @@ pub async fn run(spec: RunSpec) -> anyhow::Result<RunResult> {
         .map_err(|e| anyhow!("{}", e.message()))?;
     let (mut idle, mut events) = (0, 0);
     for _ in 0..MAX_TICKS {
+        // Service calls run on tasks of their own: let them answer before looking.
+        for _ in 0..8 {
+            tokio::task::yield_now().await;
+        }
         let next = engine.tick();
         let record = engine.describe_execution(&execution.arn).map_err(|e| anyhow!("{e}"))?;
         if record.status != ExecutionStatus::Running {

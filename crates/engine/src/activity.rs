@@ -6,22 +6,17 @@
 //! so a worker already waiting costs no commit of its own, then sends the worker
 //! its task. A poller whose request is gone is skipped, so a disconnected worker
 //! never swallows a task; a queued task is claimed by the next poll.
+//!
+//! The queues are shared by all executions behind one short-held lock: nothing here
+//! decides, reads the store or waits.
 use std::collections::{HashMap, VecDeque};
 
 use tokio::sync::oneshot;
 
 use crate::token::TaskId;
 
-/// One poller waiting in `GetActivityTask`.
-#[derive(Debug)]
-pub(crate) enum Waiter {
-    /// A worker's HTTP request.
-    Remote(RemotePoller),
-    /// An execution's `aws-sdk:sfn:getActivityTask` Task state.
-    Local(LocalPoller),
-}
-
-/// A worker's `GetActivityTask` request waiting for a task.
+/// A worker's `GetActivityTask` request waiting for a task (a worker's HTTP request,
+/// or an execution's `aws-sdk:sfn:getActivityTask` call, which polls the same way).
 #[derive(Debug)]
 pub(crate) struct RemotePoller {
     /// Where the claimed task goes.
@@ -30,8 +25,8 @@ pub(crate) struct RemotePoller {
     pub(crate) worker: Option<String>,
 }
 
-/// What a remote poller receives: its task, claimed, and the durability of the batch
-/// that claimed it (the poller answers only once that batch is durable).
+/// What a poller receives: its task, claimed, and the durability of the batch that
+/// claimed it (the poller answers only once that batch is durable).
 #[derive(Debug)]
 pub(crate) struct Delivered {
     pub(crate) task: crate::engine::ActivityTask,
@@ -40,43 +35,27 @@ pub(crate) struct Delivered {
 
 /// A task handed to a poller, for the engine to claim in the current decision.
 #[derive(Debug)]
-pub(crate) enum Handover {
-    Remote(TaskId, RemotePoller),
-    Local(TaskId, LocalPoller),
-}
-
-/// A Task state of an execution polling an activity through `aws-sdk:sfn`.
-#[derive(Debug, Clone)]
-pub(crate) struct LocalPoller {
-    pub(crate) activity: String,
-    pub(crate) execution: std::sync::Arc<str>,
-    pub(crate) frame: usize,
-    pub(crate) generation: u64,
-    pub(crate) worker: Option<String>,
+pub(crate) struct Handover {
+    pub(crate) task: TaskId,
+    pub(crate) poller: RemotePoller,
 }
 
 /// The tasks and pollers of one activity.
 #[derive(Debug, Default)]
 pub(crate) struct Queue {
     tasks: VecDeque<TaskId>,
-    waiters: VecDeque<Waiter>,
+    waiters: VecDeque<RemotePoller>,
 }
 
 impl Queue {
     /// Hands `task` to the longest-waiting live poller; returns it if there is none.
     fn hand_to_waiter(&mut self, task: TaskId, handovers: &mut Vec<Handover>) -> Option<TaskId> {
-        while let Some(waiter) = self.waiters.pop_front() {
-            match waiter {
-                Waiter::Remote(poller) if poller.reply.is_closed() => continue,
-                Waiter::Remote(poller) => {
-                    handovers.push(Handover::Remote(task, poller));
-                    return None;
-                }
-                Waiter::Local(poller) => {
-                    handovers.push(Handover::Local(task, poller));
-                    return None;
-                }
+        while let Some(poller) = self.waiters.pop_front() {
+            if poller.reply.is_closed() {
+                continue;
             }
+            handovers.push(Handover { task, poller });
+            return None;
         }
         Some(task)
     }
@@ -121,20 +100,10 @@ impl Queues {
         if let Some(task) = queue.tasks.pop_front() {
             return Ok(task);
         }
-        queue.waiters.retain(|w| !matches!(w, Waiter::Remote(p) if p.reply.is_closed()));
+        queue.waiters.retain(|p| !p.reply.is_closed());
         let (reply, rx) = oneshot::channel();
-        queue.waiters.push_back(Waiter::Remote(RemotePoller { reply, worker: worker.clone() }));
+        queue.waiters.push_back(RemotePoller { reply, worker: worker.clone() });
         Err(rx)
-    }
-
-    /// Takes a queued task, or queues `poller` as a waiter.
-    pub(crate) fn poll_local(&mut self, activity: &str, poller: LocalPoller) -> Option<TaskId> {
-        let queue = self.by_activity.entry(activity.to_owned()).or_default();
-        if let Some(task) = queue.tasks.pop_front() {
-            return Some(task);
-        }
-        queue.waiters.push_back(Waiter::Local(poller));
-        None
     }
 
     /// Removes a task that ended before delivery (execution stopped, timed out).

@@ -50,9 +50,16 @@ const SFN_SDK_PREFIX: &str = "arn:aws:states:::aws-sdk:sfn:";
 /// A side effect a decision asks the engine to carry out after committing.
 #[derive(Debug)]
 pub(crate) enum Effect {
-    /// Call Step Functions' own API (`aws-sdk:sfn:<action>`); answer with
-    /// [`Running::service_succeeded`] or [`Running::service_failed`].
-    SfnCall { frame: FrameId, generation: u64, action: String, parameters: Value },
+    /// Call a service integration (`aws-sdk:sfn:<action>` today), outside the engine's
+    /// locks once this decision is durable; answer with [`Running::service_succeeded`]
+    /// or [`Running::service_failed`]. Made again after a restart (at least once).
+    Call {
+        frame: FrameId,
+        generation: u64,
+        resource_type: String,
+        action: String,
+        parameters: Value,
+    },
     /// Queue an activity task for workers.
     ScheduleActivity {
         task: TaskId,
@@ -161,16 +168,14 @@ pub(crate) struct Running {
     pub(crate) pending: Vec<HistoryEvent>,
     /// Effects produced and not yet carried out.
     pub(crate) effects: Vec<Effect>,
+    /// Frames whose timers became stale (their generation moved on) since the engine
+    /// last looked: the engine cancels those timers, so none outlives its state.
+    pub(crate) stale_frames: Vec<FrameId>,
     /// The row changed and must be committed.
     pub(crate) record_dirty: bool,
     seed: u64,
     /// The execution's TimeoutSeconds deadline.
     timeout_at: Option<i64>,
-    /// A snapshot of it is in the store (deleted when it ends).
-    pub(crate) persisted: bool,
-    /// The engine's sequence number of the batch holding its latest snapshot: once that
-    /// batch is durable, an execution that only sleeps may leave memory.
-    pub(crate) snapshot_seq: u64,
     /// The mock test case it runs (`StartExecution` on `<arn>#<TestCase>`).
     test_case: Option<String>,
     /// How often each Task state has been invoked (mocked responses are per invocation).
@@ -280,11 +285,10 @@ impl Running {
             context: Value::Null,
             pending: Vec::new(),
             effects: Vec::new(),
+            stale_frames: Vec::new(),
             record_dirty: true,
             seed,
             timeout_at: None,
-            persisted: false,
-            snapshot_seq: 0,
             test_case: None,
             invocations: Default::default(),
             record,
@@ -295,7 +299,7 @@ impl Running {
         };
         let id = run.push_event(now, 0, started);
         if let Some(secs) = run.machine.timeout_seconds() {
-            let at_ms = now + secs as i64 * 1000;
+            let at_ms = deadline_after(now, secs);
             run.timeout_at = Some(at_ms);
             run.effects.push(Effect::ExecutionTimeout { at_ms });
         }
@@ -379,11 +383,10 @@ impl Running {
             context: Value::Null,
             pending: Vec::new(),
             effects: Vec::new(),
+            stale_frames: Vec::new(),
             record_dirty: false,
             seed: s.seed,
             timeout_at: s.timeout_at,
-            persisted: true,
-            snapshot_seq: 0,
             test_case: s.test_case,
             invocations: s.invocations,
         };
@@ -429,7 +432,11 @@ impl Running {
         action: String,
         parameters: Value,
     ) {
-        self.effects.push(Effect::SfnCall { frame, generation, action, parameters });
+        let resource_type = match &self.frames.get(frame).map(|f| &f.phase) {
+            Some(Phase::Service { resource_type, .. }) => resource_type.clone(),
+            _ => "aws-sdk:sfn".to_owned(),
+        };
+        self.effects.push(Effect::Call { frame, generation, resource_type, action, parameters });
     }
 
     /// The execution's TimeoutSeconds deadline.
@@ -454,12 +461,6 @@ impl Running {
                 .frames
                 .iter()
                 .all(|f| matches!(f.phase, Phase::Sleeping { .. } | Phase::Fork(_) | Phase::Done))
-    }
-
-    /// True when frames are ready to advance.
-    pub(crate) fn has_work(&self) -> bool {
-        // Used by the engine to keep advancing after effects answered inline.
-        self.is_running() && !self.ready.is_empty()
     }
 
     fn push_event(&mut self, now: i64, previous: u64, kind: EventKind) -> u64 {
@@ -611,7 +612,7 @@ impl Running {
                 ),
             Entered::Wait(until) => {
                 let at_ms = match until {
-                    WaitUntil::Seconds(s) => now.saturating_add((s as i64).saturating_mul(1000)),
+                    WaitUntil::Seconds(s) => deadline_after(now, s),
                     WaitUntil::TimestampMillis(ms) => ms,
                 };
                 self.sleep(frame, at_ms, AfterSleep::CompleteWait);
@@ -707,8 +708,9 @@ impl Running {
             },
         );
         self.frames[frame].generation += 1;
+        self.stale_frames.push(frame);
         let generation = self.frames[frame].generation;
-        let timeout_at = timeout_seconds.map(|secs| now + secs as i64 * 1000);
+        let timeout_at = timeout_seconds.map(|secs| deadline_after(now, secs));
         self.frames[frame].phase = Phase::Task { task, timeout_at };
         if let Some(at_ms) = timeout_at {
             self.effects.push(Effect::Timer { at_ms, frame, generation });
@@ -805,6 +807,7 @@ impl Running {
         );
         let f = &mut self.frames[frame];
         f.generation += 1;
+        self.stale_frames.push(frame);
         let generation = f.generation;
         f.phase = Phase::Service {
             generation,
@@ -812,7 +815,8 @@ impl Running {
             action: action.clone(),
             parameters: parameters.clone(),
         };
-        self.effects.push(Effect::SfnCall { frame, generation, action, parameters });
+        let resource_type = resource_type.to_owned();
+        self.effects.push(Effect::Call { frame, generation, resource_type, action, parameters });
     }
 
     /// The frame's service call, if it is still waiting for that call.
@@ -869,6 +873,7 @@ impl Running {
     fn sleep(&mut self, frame: FrameId, at_ms: i64, then: AfterSleep) {
         let f = &mut self.frames[frame];
         f.generation += 1;
+        self.stale_frames.push(frame);
         let generation = f.generation;
         f.phase = Phase::Sleeping { then, at_ms };
         self.effects.push(Effect::Timer { at_ms, frame, generation });
@@ -1074,6 +1079,7 @@ impl Running {
         while let Some(child) = stack.pop() {
             let f = &mut self.frames[child];
             f.generation += 1;
+            self.stale_frames.push(child);
             match std::mem::replace(&mut f.phase, Phase::Done) {
                 Phase::Task { task, .. } => dropped.push(task),
                 Phase::Fork(fork) => stack.extend(fork.children),
@@ -1222,6 +1228,7 @@ impl Running {
     pub(crate) fn task_timed_out(&mut self, frame: FrameId, error: &str, now: i64) {
         let f = &mut self.frames[frame];
         f.generation += 1;
+        self.stale_frames.push(frame);
         f.phase = Phase::Done;
         let ec = ErrorCause { error: Some(error.to_owned()), cause: None };
         self.frame_event(frame, now, EventKind::ActivityTimedOut(ec));
@@ -1243,6 +1250,7 @@ impl Running {
     ) {
         let f = &mut self.frames[frame];
         f.generation += 1;
+        self.stale_frames.push(frame);
         f.phase = Phase::Done;
         self.frame_event(frame, now, EventKind::ActivitySucceeded { output: output_text });
         self.complete(frame, output, now);
@@ -1258,6 +1266,7 @@ impl Running {
     ) {
         let f = &mut self.frames[frame];
         f.generation += 1;
+        self.stale_frames.push(frame);
         f.phase = Phase::Done;
         self.frame_event(
             frame,
@@ -1265,6 +1274,16 @@ impl Running {
             EventKind::ActivityFailed(ErrorCause { error: error.clone(), cause: cause.clone() }),
         );
         self.fault(frame, Fault::new(error.unwrap_or_default(), cause.unwrap_or_default()), now);
+    }
+
+    /// The current generation of a frame's timers; `None` once the frame is gone.
+    pub(crate) fn frame_generation(&self, frame: FrameId) -> Option<u64> {
+        self.frames.get(frame).map(|f| f.generation)
+    }
+
+    /// How many frames the execution holds in memory (for tests of bounded memory).
+    pub(crate) fn frame_count(&self) -> usize {
+        self.frames.len()
     }
 
     /// The task of `frame`, if it is waiting on one.
@@ -1338,6 +1357,13 @@ impl Running {
             self.effects.push(Effect::DropTasks(tasks));
         }
     }
+}
+
+/// `now` plus `seconds`, saturating: a duration from any input (a path value near 2^64)
+/// never overflows, it only lands at the end of time.
+pub(crate) fn deadline_after(now: i64, seconds: u64) -> i64 {
+    let millis = i64::try_from(seconds).unwrap_or(i64::MAX).saturating_mul(1000);
+    now.saturating_add(millis)
 }
 
 /// AWS omits empty error/cause fields.

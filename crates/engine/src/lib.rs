@@ -45,7 +45,7 @@ pub mod store;
 pub mod token;
 
 pub use engine::{
-    ActivityTask, Engine, NewStateMachine, Options, Residency, StateMachineUpdate, LONG_POLL,
-    MAX_PAYLOAD_BYTES,
+    ActivityTask, CallFuture, CallResult, Engine, Holdings, Integration, NewStateMachine, Options,
+    Residency, ServiceCall, StateMachineUpdate, LONG_POLL, MAX_PAYLOAD_BYTES,
 };
 pub use error::{Error, Result};

@@ -183,7 +183,7 @@ impl Engine {
     pub fn delete_activity(&self, arn: &str) -> Result<()> {
         arn::parse(arn, Kind::Activity)?;
         self.store().delete_activity(arn)?;
-        self.inner.core.lock().queues.drop_activity(arn);
+        self.inner.queues.lock().drop_activity(arn);
         Ok(())
     }
 

@@ -1,0 +1,246 @@
+//! The execution operations: StartExecution, StopExecution and the reads.
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::Value;
+
+use super::commit::{unavailable, Ticket};
+use super::decide::Decision;
+use super::registry::{Cell, Life};
+use super::{Engine, MAX_PAYLOAD_BYTES};
+use crate::arn::{self, Kind};
+use crate::error::{Error, Result};
+use crate::execution::Running;
+use crate::history::{ErrorCause, HistoryEvent};
+use crate::model::{ExecutionRecord, ExecutionStatus};
+
+impl Engine {
+    /// `StartExecution`: idempotent for the same name and input while running.
+    pub async fn start_execution(
+        &self,
+        state_machine_arn: &str,
+        name: Option<String>,
+        input: Option<String>,
+    ) -> Result<ExecutionRecord> {
+        let (record, ticket) = self.start_execution_now(state_machine_arn, name, input)?;
+        ticket.durable().await?;
+        Ok(record)
+    }
+
+    fn start_execution_now(
+        &self,
+        state_machine_arn: &str,
+        name: Option<String>,
+        input: Option<String>,
+    ) -> Result<(ExecutionRecord, Ticket)> {
+        // Step Functions Local's convention: `<stateMachineArn>#<TestCase>` runs a mock test case.
+        let (state_machine_arn, test_case) = match state_machine_arn.split_once('#') {
+            Some((arn, case)) => (arn, Some(case.to_owned())),
+            None => (state_machine_arn, None),
+        };
+        let machine_record = self.describe_state_machine(state_machine_arn)?;
+        if let Some(case) = &test_case {
+            let known = self
+                .inner
+                .mocks
+                .as_ref()
+                .is_some_and(|m| m.has_test_case(&machine_record.name, case));
+            if !known {
+                return Err(Error::Validation(format!(
+                    "Test case '{case}' is not defined for state machine '{}' in the mock configuration",
+                    machine_record.name
+                )));
+            }
+        }
+        let input_text = input.unwrap_or_else(|| "{}".to_owned());
+        if input_text.len() > MAX_PAYLOAD_BYTES {
+            return Err(Error::Validation(format!(
+                "1 validation error detected: Value at 'input' failed to satisfy constraint: Member must have length less than or equal to {MAX_PAYLOAD_BYTES}"
+            )));
+        }
+        let input: Value = serde_json::from_str(&input_text).map_err(|e| {
+            let reason = if input_text.trim().is_empty() {
+                "Invalid execution input.".to_owned()
+            } else {
+                e.to_string()
+            };
+            Error::InvalidExecutionInput(format!(
+                "Invalid State Machine Execution Input: '{reason}'"
+            ))
+        })?;
+        let name = match name {
+            Some(name) => {
+                arn::validate_name(&name)?;
+                name
+            }
+            None => self.next_uuid(),
+        };
+        // The execution lives where its state machine does.
+        let arn =
+            format!("{}:{name}", machine_record.arn.replacen(":stateMachine:", ":execution:", 1));
+        let machine = self.machine_for(&machine_record.definition)?;
+        let key: Arc<str> = arn.as_str().into();
+
+        // Claim the name in memory first, locked, so a concurrent start of the same name
+        // waits for this one instead of reading the store beside it.
+        let cell = Cell::new(key.clone(), Life::Gone);
+        let mut slot = cell.slot.lock();
+        let existing_cell = {
+            let mut shard = self.inner.registry.shard(&key);
+            match shard.get(&key) {
+                Some(existing) => Some(existing.clone()),
+                None => {
+                    shard.insert(key.clone(), cell.clone());
+                    None
+                }
+            }
+        };
+        let existing = match existing_cell {
+            Some(existing) => {
+                drop(slot);
+                return self.start_again(&existing, &arn, &input_text);
+            }
+            None => match self.store().get_execution(&arn) {
+                Ok(found) => found,
+                Err(e) => {
+                    self.inner.registry.remove_cell(&cell);
+                    return Err(e);
+                }
+            },
+        };
+        if let Some(existing) = existing {
+            // The name is taken: the cell registered for this start is not needed.
+            self.inner.registry.remove_cell(&cell);
+            if existing.status == ExecutionStatus::Running && *existing.input == *input_text {
+                return Ok((existing, Ticket::done()));
+            }
+            return Err(already_exists(&arn));
+        }
+        let now = self.now();
+        let record = ExecutionRecord {
+            arn: arn.clone(),
+            state_machine_arn: machine_record.arn.clone(),
+            name,
+            status: ExecutionStatus::Running,
+            start_ms: now,
+            stop_ms: None,
+            input: input_text.into(),
+            output: None,
+            error: None,
+            cause: None,
+            definition: machine_record.definition.clone(),
+            role_arn: machine_record.role_arn.clone(),
+        };
+        let seed = self.inner.execution_seed.fetch_add(1, Ordering::Relaxed).wrapping_add(1);
+        let mut running = Running::start(record.clone(), machine, machine_record.name, input, seed);
+        running.set_test_case(test_case);
+        slot.life = Life::Resident(Box::new(running));
+        let mut d = Decision::default();
+        self.advance(&cell, &mut slot, now, &mut d);
+        let ticket = self.finish(&cell, &mut slot, d);
+        if ticket.is_err() {
+            self.inner.registry.remove_cell(&cell);
+        }
+        Ok((record, ticket?))
+    }
+
+    /// StartExecution of a name this engine holds: the same input while it runs is the
+    /// same start (AWS's idempotency); anything else conflicts.
+    fn start_again(
+        &self,
+        existing: &Arc<Cell>,
+        arn: &str,
+        input_text: &str,
+    ) -> Result<(ExecutionRecord, Ticket)> {
+        let slot = self.lock_for_decision(existing)?;
+        let record = match &slot.life {
+            Life::Resident(running) => running.record.clone(),
+            // Ended but not yet durable: it exists all the same.
+            _ if existing.ended.load(Ordering::SeqCst) => return Err(already_exists(arn)),
+            // A start whose batch failed, just reloaded away: the caller retries.
+            _ => self.store().get_execution(arn)?.ok_or_else(|| {
+                unavailable("the execution is being restored after a failed commit")
+            })?,
+        };
+        if record.status == ExecutionStatus::Running && *record.input == *input_text {
+            return Ok((record, Ticket::done()));
+        }
+        Err(already_exists(arn))
+    }
+
+    /// Removes executions that ended more than `retention` ago (AWS keeps them 90 days);
+    /// their names become free again. Returns how many were removed.
+    pub fn remove_expired(&self, retention: Duration) -> Result<usize> {
+        let retention = i64::try_from(retention.as_millis()).unwrap_or(i64::MAX);
+        let cutoff = self.now().saturating_sub(retention);
+        self.store().remove_ended_before(cutoff)
+    }
+
+    /// `DescribeExecution`.
+    pub fn describe_execution(&self, arn: &str) -> Result<ExecutionRecord> {
+        arn::parse(arn, Kind::Execution)?;
+        self.store().get_execution(arn)?.ok_or_else(|| {
+            Error::ExecutionDoesNotExist(format!("Execution Does Not Exist: '{arn}'"))
+        })
+    }
+
+    /// One page of `ListExecutions` (newest first), and whether more follow.
+    pub fn list_executions_page(
+        &self,
+        state_machine_arn: &str,
+        status: Option<ExecutionStatus>,
+        offset: usize,
+        limit: usize,
+    ) -> Result<(Vec<ExecutionRecord>, bool)> {
+        self.describe_state_machine(state_machine_arn)?;
+        self.store().list_executions_page(state_machine_arn, status, offset, limit)
+    }
+
+    /// `GetExecutionHistory`, in id order.
+    pub fn history(&self, arn: &str) -> Result<Vec<HistoryEvent>> {
+        self.describe_execution(arn)?;
+        self.store().history(arn)
+    }
+
+    /// `StopExecution`: returns the stop date (epoch ms).
+    pub async fn stop_execution(
+        &self,
+        arn: &str,
+        error: Option<String>,
+        cause: Option<String>,
+    ) -> Result<i64> {
+        arn::parse(arn, Kind::Execution)?;
+        let now = self.now();
+        let ticket = match self.inner.registry.get(arn) {
+            Some(cell) => {
+                let mut slot = self.lock_for_decision(&cell)?;
+                match slot.running() {
+                    Some(running) => {
+                        running.stop(ExecutionStatus::Aborted, ErrorCause { error, cause }, now);
+                        let mut d = Decision::default();
+                        self.advance(&cell, &mut slot, now, &mut d);
+                        Some(self.finish(&cell, &mut slot, d)?)
+                    }
+                    None => None,
+                }
+            }
+            None => None,
+        };
+        match ticket {
+            Some(ticket) => {
+                ticket.durable().await?;
+                Ok(now)
+            }
+            // Already ended: AWS answers with the recorded stop date.
+            None => {
+                let record = self.describe_execution(arn)?;
+                Ok(record.stop_ms.unwrap_or(now))
+            }
+        }
+    }
+}
+
+fn already_exists(arn: &str) -> Error {
+    Error::ExecutionAlreadyExists(format!("Execution Already Exists: '{arn}'"))
+}
