@@ -14,7 +14,7 @@
 //! - `commit`: the group-commit pipeline and its fault handling;
 //! - `dispatch`: service integrations, called outside every lock.
 use std::collections::{HashMap, VecDeque};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -31,6 +31,7 @@ use crate::token::{TaskId, TokenSigner};
 
 mod commit;
 mod decide;
+mod deciders;
 pub mod dispatch;
 mod executions;
 mod parking;
@@ -105,14 +106,18 @@ struct Inner {
     /// Activity queues and their waiting workers.
     queues: Mutex<Queues>,
     timers: timers::Timers,
-    /// Executions with work left after their step budget, for the driver.
+    /// Executions with work left after their step budget, for the next [`Engine::tick`]
+    /// (without background threads; with them, they go to the deciders).
     ready: Mutex<VecDeque<Arc<Cell>>>,
+    /// Decisions no request waits on, for the decider threads.
+    deciders: deciders::Deciders,
+    /// The timer loop and decider threads run (`Engine::start`); otherwise tests drive
+    /// the engine with `tick`.
+    background: AtomicBool,
     /// Executions that only sleep, waiting for their snapshot to be durable to park.
     to_park: Mutex<VecDeque<Arc<Cell>>>,
     /// Executions whose batch failed, to reload from the store.
     repairs: Arc<Mutex<Vec<Arc<Cell>>>>,
-    /// Wakes the driver: executions are ready to advance.
-    driver: Notify,
     /// Wakes the timer loop: an earlier timer was set, or a repair is waiting.
     timer_wake: Arc<Notify>,
     /// Parsed machines by definition text, so starting an execution does not re-validate.
@@ -163,8 +168,11 @@ impl Engine {
         if recovered > 0 {
             tracing::info!("recovered {recovered} running executions");
         }
-        let driver = engine.clone();
-        tokio::spawn(async move { driver.drive().await });
+        engine.inner.background.store(true, Ordering::SeqCst);
+        engine.spawn_deciders();
+        // What recovery left ready goes to the deciders now.
+        let ready: Vec<_> = engine.inner.ready.lock().drain(..).collect();
+        engine.inner.deciders.submit(ready.into_iter().map(deciders::Job::Continue));
         let timers = engine.clone();
         tokio::spawn(async move { timers.run_timers().await });
         Ok(engine)
@@ -205,7 +213,8 @@ impl Engine {
                 ready: Mutex::new(VecDeque::new()),
                 to_park: Mutex::new(VecDeque::new()),
                 repairs,
-                driver: Notify::new(),
+                deciders: deciders::Deciders::default(),
+                background: AtomicBool::new(false),
                 timer_wake,
                 machines: Mutex::new(HashMap::new()),
                 mocks: options.mocks,
@@ -312,17 +321,14 @@ impl Engine {
         }
     }
 
-    async fn drive(self) {
-        loop {
-            self.inner.driver.notified().await;
-            tokio::task::yield_now().await;
-            self.run_ready();
-        }
-    }
-
     async fn run_timers(self) {
         loop {
-            let next = self.tick();
+            self.repair_failed();
+            let now = self.now();
+            let due = self.inner.timers.take_due(now);
+            self.inner.deciders.submit(due.into_iter().map(|due| deciders::Job::Fire(due, now)));
+            self.park_sleepers();
+            let next = self.inner.timers.next_deadline();
             let now = self.now();
             // At least once a second, so sleepers park and repairs retry.
             let sleep = match next {
@@ -337,7 +343,9 @@ impl Engine {
     }
 
     /// Fires every timer due at the clock's current time, advances ready executions,
-    /// reloads failed ones and parks sleepers. Returns the deadline of the next timer.
+    /// reloads failed ones and parks sleepers, all on the calling thread. Returns the
+    /// deadline of the next timer. (Tests and the local runner drive the engine this
+    /// way, with virtual time; a started engine does it on its own threads.)
     pub fn tick(&self) -> Option<i64> {
         self.repair_failed();
         self.fire_due();

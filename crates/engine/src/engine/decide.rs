@@ -78,8 +78,7 @@ impl Engine {
         }
         if running.is_running() {
             if more {
-                self.inner.ready.lock().push_back(cell.clone());
-                self.inner.driver.notify_one();
+                self.continue_later(cell);
             } else {
                 running.release_context();
             }
@@ -279,16 +278,31 @@ impl Engine {
         Ok(ticket)
     }
 
-    /// Advances the executions the driver was asked to continue.
+    /// An execution with work left after its step budget goes on later, so others
+    /// get their turn: on a decider thread, or at the next `tick`.
+    fn continue_later(&self, cell: &Arc<Cell>) {
+        if self.inner.background.load(Ordering::Relaxed) {
+            self.inner.deciders.submit([super::deciders::Job::Continue(cell.clone())]);
+        } else {
+            self.inner.ready.lock().push_back(cell.clone());
+        }
+    }
+
+    /// Advances the executions left ready (without background threads).
     pub(crate) fn run_ready(&self) {
         let ready: Vec<_> = self.inner.ready.lock().drain(..).collect();
         for cell in ready {
-            let Ok(mut slot) = self.lock_for_decision(&cell) else { continue };
-            let mut d = Decision::default();
-            self.advance(&cell, &mut slot, self.now(), &mut d);
-            if let Err(e) = self.finish(&cell, &mut slot, d) {
-                tracing::error!("cannot commit {}: {e}", cell.key);
-            }
+            self.continue_one(&cell);
+        }
+    }
+
+    /// Advances one execution that had work left.
+    pub(crate) fn continue_one(&self, cell: &Arc<Cell>) {
+        let Ok(mut slot) = self.lock_for_decision(cell) else { return };
+        let mut d = Decision::default();
+        self.advance(cell, &mut slot, self.now(), &mut d);
+        if let Err(e) = self.finish(cell, &mut slot, d) {
+            tracing::error!("cannot commit {}: {e}", cell.key);
         }
     }
 }

@@ -155,7 +155,7 @@ impl super::Engine {
         }
     }
 
-    fn fire(&self, due: Due, now: i64) {
+    pub(crate) fn fire(&self, due: Due, now: i64) {
         use crate::history::ErrorCause;
         use crate::model::ExecutionStatus;
         let cell = due.cell.clone();
