@@ -3,8 +3,10 @@ mod common;
 
 use std::io::Write;
 use std::process::{Command, Stdio};
+use std::sync::Arc;
 
 use stepwise_engine::model::ExecutionStatus;
+use stepwise_engine::store::faulty::{Fault, FaultyStore, DISK_FULL};
 use stepwise_engine::store::suite::{activity, create, ended, event, execution, machine};
 use stepwise_engine::store::{Batch, Store};
 use stepwise_engine::Error;
@@ -132,6 +134,34 @@ fn failed_batch_leaves_nothing() {
         .commit(Batch { events: vec![(a.arn.as_str().into(), event(3, 6))], ..Batch::default() })
         .unwrap();
     assert_eq!(store.history(&a.arn).unwrap().len(), 3);
+}
+
+/// `FaultyStore` hands SQLite's own encoded batches back to it: a group that fails at
+/// `commit_prepared` writes nothing, and the same decisions commit once the fault is gone.
+#[test]
+fn a_faulty_store_fails_a_prepared_group_before_sqlite_sees_it() {
+    let dir = common::TempDir::new("faulty");
+    let sqlite: Arc<dyn Store> = Arc::new(SqliteStore::open(dir.path(), Durability::Full).unwrap());
+    let store = FaultyStore::new(sqlite);
+    let a = execution("m", "a", 1);
+    store.commit(create(&a, 2)).unwrap();
+    let b = execution("m", "b", 2);
+    let group = || {
+        let next = Batch { events: vec![(a.arn.as_str().into(), event(3, 5))], ..Batch::default() };
+        vec![store.prepare(create(&b, 1)).unwrap(), store.prepare(next).unwrap()]
+    };
+
+    store.set_fault(Fault::DiskFull);
+    let err = store.commit_prepared(group()).unwrap_err();
+    assert_eq!(err, Error::Internal(DISK_FULL.into()));
+    assert!(store.inner().get_execution(&b.arn).unwrap().is_none());
+    assert_eq!(store.inner().history(&a.arn).unwrap().len(), 2);
+
+    store.set_fault(Fault::None);
+    store.commit_prepared(group()).unwrap();
+    assert_eq!(store.history(&a.arn).unwrap().len(), 3);
+    assert_eq!(store.history(&b.arn).unwrap().len(), 1);
+    assert_eq!((store.writes(), store.failed_writes()), (3, 1));
 }
 
 /// Corrupts the store's file behind its back, then opens it afresh (a running store
