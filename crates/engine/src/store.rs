@@ -8,6 +8,8 @@
 //! - `commit` applies a whole batch or nothing; batches are applied in the
 //!   order they are committed, and events of one execution arrive in id order.
 //! - Reads reflect every batch whose `commit` has returned.
+#[cfg(feature = "test-util")]
+pub mod faulty;
 pub mod memory;
 #[cfg(feature = "test-util")]
 pub mod suite;

@@ -51,6 +51,7 @@ use stepwise_engine::model::{
 use stepwise_engine::store::{Batch, Prepared, Store};
 use stepwise_engine::{Error, Result};
 
+pub use checkpoint::LIMIT_FRAMES as WAL_LIMIT_FRAMES;
 pub use schema::SCHEMA_VERSION;
 
 /// How much of the database file the read connection maps. Mapped pages that reads touch
@@ -152,8 +153,10 @@ impl SqliteStore {
         };
         writer.pragma_update(None, "synchronous", synchronous).map_err(sql)?;
         schema::migrate(&mut writer)?;
-        // The checkpointer's thread copies the WAL into the database, not the commits.
+        // The checkpointer's thread copies the WAL into the database, not the commits
+        // (but for the commit that takes the WAL to its limit: see `write`).
         writer.pragma_update(None, "wal_autocheckpoint", 0).map_err(sql)?;
+        checkpoint::watch(&writer);
         let writer = Arc::new(Mutex::new(writer));
         let checkpoint_conn = connect(&path)?;
         checkpoint_conn.pragma_update(None, "synchronous", synchronous).map_err(sql)?;
@@ -287,8 +290,9 @@ impl SqliteStore {
         // with SQLITE_BUSY when upgrading from a read lock.
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(sql)?;
         let value = f(&tx)?;
-        tx.commit().map_err(sql)?;
-        self.checkpointer.committed();
+        let frames = checkpoint::commit(tx).map_err(sql)?;
+        // At the WAL's limit, this checkpoints before the writer's lock is released.
+        self.checkpointer.committed(&conn, frames);
         Ok(value)
     }
 }
