@@ -137,8 +137,14 @@ impl Path {
 
     /// Evaluates the path; `None` when nothing matches.
     pub fn select(&self, env: &Env<'_>) -> Option<Value> {
+        self.select_cow(env).map(Cow::into_owned)
+    }
+
+    /// [`select`](Self::select) without a copy where it can: a definite path that selects a
+    /// node (not `length()` or a merge of names) borrows it from `env`.
+    pub fn select_cow<'v>(&self, env: &Env<'v>) -> Option<Cow<'v, Value>> {
         let root = self.root_value(env)?;
-        resolve(&self.segs, root, root).map(Cow::into_owned)
+        resolve(&self.segs, root, root)
     }
 
     /// Evaluates the path against an explicit value as `$` (ignoring the path's root).
@@ -228,7 +234,7 @@ impl Path {
                             break;
                         };
                         if last {
-                            obj.insert(k.to_string(), value.take().unwrap_or_default());
+                            obj.insert(String::from(&**k), value.take().unwrap_or_default());
                             break;
                         }
                         cur = obj.entry(&**k).or_insert_with(|| Value::Object(Map::new()));
@@ -395,7 +401,7 @@ fn merge_names(ns: &[Box<str>], v: &Value) -> Option<Value> {
     let mut out = Map::new();
     for n in ns {
         if let Some(x) = m.get(&**n) {
-            out.insert(n.to_string(), x.clone());
+            out.insert(String::from(&**n), x.clone());
         }
     }
     Some(Value::Object(out))

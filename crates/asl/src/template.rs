@@ -108,7 +108,8 @@ fn render(node: &Node, env: &Env<'_>) -> Result<Value, Fault> {
         Node::Object(entries) => {
             let mut out = Map::with_capacity(entries.len());
             for (k, n) in entries.iter() {
-                out.insert(k.to_string(), render(n, env)?);
+                // `String::from`, not `to_string`: `Box<str>`'s goes through the formatter.
+                out.insert(String::from(&**k), render(n, env)?);
             }
             Ok(Value::Object(out))
         }
