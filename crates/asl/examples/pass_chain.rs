@@ -1,4 +1,4 @@
-//! Benchmark: the pure interpreter running a chain of Pass states on one thread, driven the
+//! Benchmark: the pure interpreter running a chain of Pass (or Choice) states on one thread, driven the
 //! way the engine drives it (`Machine::enter_taking`, the state's input lent mutably and
 //! replaced by its output).
 //!
@@ -8,7 +8,9 @@
 //! - `SECONDS` (3): how long to run.
 //! - `FIELDS` (`params`): `default`, Pass states with no fields but `Next`/`End` (every path is
 //!   the default `$`); `params`, each state with `"Parameters": {"i.$": "$.i", "step": k}` and
-//!   `"ResultPath": "$.r<k>"` (so the input grows by one field per state).
+//!   `"ResultPath": "$.r<k>"` (so the input grows by one field per state); `choice`, every
+//!   state but the last a Choice state whose one rule (`$.i` `NumericLessThan` 0) does not
+//!   match, so it goes to its `Default`, the next state (the last is a default Pass state).
 //! - `EXECUTIONS`: run exactly this many executions instead of for `SECONDS` (for
 //!   instruction counts under `valgrind --tool=callgrind`).
 //!
@@ -19,18 +21,32 @@ use std::time::{Duration, Instant};
 use serde_json::{json, Map, Value};
 use stepwise_asl::{Entered, Env, Machine, Outcome};
 
-fn definition(states: usize, params: bool) -> String {
+#[derive(Clone, Copy, PartialEq)]
+enum Fields {
+    Default,
+    Params,
+    Choice,
+}
+
+fn definition(states: usize, fields: Fields) -> String {
     let mut map = Map::new();
     for k in 0..states {
+        let next = format!("S{}", k + 1);
+        if fields == Fields::Choice && k + 1 < states {
+            let rule = json!({ "Variable": "$.i", "NumericLessThan": 0, "Next": next });
+            let choice = json!({ "Type": "Choice", "Choices": [rule], "Default": next });
+            map.insert(format!("S{k}"), choice);
+            continue;
+        }
         let mut state = json!({ "Type": "Pass" });
-        if params {
+        if fields == Fields::Params {
             state["Parameters"] = json!({ "i.$": "$.i", "step": k });
             state["ResultPath"] = json!(format!("$.r{k}"));
         }
         if k + 1 == states {
             state["End"] = json!(true);
         } else {
-            state["Next"] = json!(format!("S{}", k + 1));
+            state["Next"] = json!(next);
         }
         map.insert(format!("S{k}"), state);
     }
@@ -65,12 +81,13 @@ fn main() {
     let seconds: u64 = args.next().and_then(|a| a.parse().ok()).unwrap_or(3);
     let fields = args.next().unwrap_or_else(|| "params".to_owned());
     let fixed: Option<u64> = args.next().and_then(|a| a.parse().ok());
-    let params = match fields.as_str() {
-        "params" => true,
-        "default" => false,
-        other => panic!("FIELDS is `default` or `params`, not {other:?}"),
+    let kind = match fields.as_str() {
+        "params" => Fields::Params,
+        "default" => Fields::Default,
+        "choice" => Fields::Choice,
+        other => panic!("FIELDS is `default`, `params` or `choice`, not {other:?}"),
     };
-    let machine = Machine::parse(&definition(states, params)).machine.expect("valid definition");
+    let machine = Machine::parse(&definition(states, kind)).machine.expect("valid definition");
     let context = json!({
         "Execution": { "Id": "arn:aws:states:us-east-1:123456789012:execution:m:e" },
         "State": { "Name": "S0", "EnteredTime": "2024-01-01T00:00:00.000Z" },
