@@ -1,6 +1,6 @@
-//! Benchmark: the pure interpreter running a chain of Pass (or Choice) states on one thread, driven the
-//! way the engine drives it (`Machine::enter_taking`, the state's input lent mutably and
-//! replaced by its output).
+//! Benchmark: the pure interpreter running a chain of Pass (or Choice) states on one thread,
+//! driven the way the engine drives it (`Machine::enter_taking`, the state's input lent
+//! mutably and replaced by its output).
 //!
 //! Run: `cargo run --release -p stepwise-asl --example pass_chain -- [STATES] [SECONDS] [FIELDS] [EXECUTIONS]`
 //!
