@@ -402,7 +402,7 @@ fn eval(cond: &Cond, env: &Env<'_>) -> Result<bool, Fault> {
         }
         Cond::Not(c) => Ok(!eval(c, env)?),
         Cond::Test { var, test } => {
-            let value = var.select(env);
+            let value = var.select_cow(env);
             if let Test::Is(Is::Present, expected) = test {
                 return Ok(value.is_some() == *expected);
             }
@@ -432,7 +432,7 @@ fn test_value(test: &Test, v: &Value, env: &Env<'_>) -> Result<bool, Fault> {
                 Operand::Lit(x) => Ok(x),
                 Operand::Time(t) => Err(*t),
                 Operand::Path(p) => {
-                    fetched = p.select(env).ok_or_else(|| invalid_path(p))?;
+                    fetched = p.select_cow(env).ok_or_else(|| invalid_path(p))?;
                     Ok(&fetched)
                 }
             };

@@ -153,7 +153,7 @@ fn render(node: &Node, scope: &Scope<'_>) -> Result<Value, Fault> {
         Node::Object(entries) => {
             let mut out = Map::with_capacity(entries.len());
             for (k, n) in entries.iter() {
-                out.insert(k.to_string(), render(n, scope)?);
+                out.insert(String::from(&**k), render(n, scope)?);
             }
             Ok(Value::Object(out))
         }

@@ -137,8 +137,14 @@ impl Path {
 
     /// Evaluates the path; `None` when nothing matches.
     pub fn select(&self, env: &Env<'_>) -> Option<Value> {
+        self.select_cow(env).map(Cow::into_owned)
+    }
+
+    /// [`select`](Self::select) without a copy where it can: a definite path that selects a
+    /// node (not `length()` or a merge of names) borrows it from `env`.
+    pub fn select_cow<'v>(&self, env: &Env<'v>) -> Option<Cow<'v, Value>> {
         let root = self.root_value(env)?;
-        resolve(&self.segs, root, root).map(Cow::into_owned)
+        resolve(&self.segs, root, root)
     }
 
     /// Evaluates the path against an explicit value as `$` (ignoring the path's root).
@@ -228,7 +234,7 @@ impl Path {
                             break;
                         };
                         if last {
-                            obj.insert(k.to_string(), value.take().unwrap_or_default());
+                            obj.insert(String::from(&**k), value.take().unwrap_or_default());
                             break;
                         }
                         cur = obj.entry(&**k).or_insert_with(|| Value::Object(Map::new()));
@@ -330,6 +336,18 @@ fn seg_fragment(seg: &Seg) -> String {
     }
 }
 
+/// `m.get(k)`, by a scan rather than by hashing when `m` is small: keys are unique, so the
+/// first equal key is the one, and comparing a few short keys costs less than SipHash.
+#[inline]
+fn child<'v>(m: &'v Map<String, Value>, k: &str) -> Option<&'v Value> {
+    const SCAN_UP_TO: usize = 16;
+    if m.len() <= SCAN_UP_TO {
+        m.iter().find_map(|(key, v)| (key.as_str() == k).then_some(v))
+    } else {
+        m.get(k)
+    }
+}
+
 /// Resolves an array index that may count from the end.
 fn norm_index(i: i64, len: usize) -> Option<usize> {
     let j = if i < 0 { len as i64 + i } else { i };
@@ -351,7 +369,7 @@ fn resolve<'v>(segs: &[Seg], start: &'v Value, root: &'v Value) -> Option<Cow<'v
         let mut cur = start;
         for seg in body {
             cur = match (seg, cur) {
-                (Seg::Child(k), Value::Object(m)) => m.get(&**k)?,
+                (Seg::Child(k), Value::Object(m)) => child(m, k)?,
                 (Seg::Index(i), Value::Array(a)) => a.get(norm_index(*i, a.len())?)?,
                 _ => return None,
             };
@@ -395,7 +413,7 @@ fn merge_names(ns: &[Box<str>], v: &Value) -> Option<Value> {
     let mut out = Map::new();
     for n in ns {
         if let Some(x) = m.get(&**n) {
-            out.insert(n.to_string(), x.clone());
+            out.insert(String::from(&**n), x.clone());
         }
     }
     Some(Value::Object(out))
@@ -404,7 +422,7 @@ fn merge_names(ns: &[Box<str>], v: &Value) -> Option<Value> {
 fn apply<'v>(seg: &Seg, v: &'v Value, root: &'v Value, out: &mut Vec<&'v Value>) {
     match seg {
         Seg::Child(k) => {
-            if let Some(x) = v.as_object().and_then(|m| m.get(&**k)) {
+            if let Some(x) = v.as_object().and_then(|m| child(m, k)) {
                 out.push(x);
             }
         }

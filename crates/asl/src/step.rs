@@ -20,8 +20,13 @@ use std::borrow::Cow;
 
 use serde_json::Value;
 
-use crate::machine::{Body, Num, State, Text, Transition, WaitSpec};
+use crate::choice::Rule;
+use crate::machine::{Body, Num, PathSpec, State, Text, Transition, WaitSpec};
+use crate::template::Template;
 use crate::{Env, Fault, Machine, StateId};
+
+/// A Choice rule with its `Next` and its own `Assign`.
+type ChoiceRule = (Rule, StateId, Option<Template>);
 
 pub use io::{invalid_path_cause, json_text};
 
@@ -159,25 +164,23 @@ impl Machine {
         }
     }
 
-    /// [`Machine::enter`] with the raw input lent mutably: a JSONPath Pass state, which
-    /// cannot need its input again (it has no Retry or Catch), takes it and builds its
-    /// output from it in place rather than from a copy, leaving `null`. Any other state
+    /// [`Machine::enter`] with the raw input lent mutably: a JSONPath Pass or Choice state,
+    /// which cannot need its input again (neither has Retry or Catch), takes it and builds its
+    /// output from it in place rather than from a copy, leaving `null` (once its input
+    /// processing has succeeded; a Choice whose rules fail leaves it). Any other state
     /// leaves `input` as it was. The result is the same as `enter`'s.
     pub fn enter_taking(&self, id: StateId, input: &mut Value, scope: Env<'_>) -> Entered {
         let st = self.state(id);
-        let (Body::Pass { result }, None) = (&st.body, &st.ja) else {
-            return self.enter(id, &scope.with_input(input));
+        let done = match (&st.body, &st.ja) {
+            (Body::Pass { result }, None) => pass_taking(st, result.as_ref(), input, scope),
+            (Body::Choice { choices, default }, None)
+                if matches!(st.io.input_path, PathSpec::Whole) =>
+            {
+                choice_taking(st, choices, *default, input, scope)
+            }
+            _ => return self.enter(id, &scope.with_input(input)),
         };
-        let result = match result {
-            Some(r) => r.clone(),
-            None => match io::effective_input(st, &scope.with_input(input)) {
-                Ok(v) => v,
-                Err(f) => return Entered::Failed(f),
-            },
-        };
-        static NO_INPUT: Value = Value::Null;
-        let raw = std::mem::take(input);
-        match io::finish_taking(st, &scope.with_input(&NO_INPUT), raw, result) {
+        match done {
             Ok(outcome) => Entered::Done(outcome),
             Err(f) => Entered::Failed(f),
         }
@@ -208,28 +211,7 @@ impl Machine {
             },
             Body::Choice { choices, default } => {
                 let input = io::input_path(st, env)?;
-                let scope = env.with_input(&input);
-                let mut matched = None;
-                for (rule, target, assign) in choices {
-                    if rule.matches(&scope).map_err(|f| io::prefix(st, f))? {
-                        matched = Some((*target, assign.as_ref()));
-                        break;
-                    }
-                }
-                // A matching rule assigns its own `Assign`; the state-level `Assign` applies
-                // when no rule matches and `Default` is taken (AWS's recordings, LocalStack).
-                let (next, assign) = match (matched, *default) {
-                    (Some(m), _) => m,
-                    (None, Some(d)) => (d, st.assign.as_ref()),
-                    // The spec's predefined error for a Choice without a match or Default.
-                    (None, None) => {
-                        return Err(Fault::new(
-                            crate::error::names::NO_CHOICE_MATCHED,
-                            NO_CHOICE_MATCHED,
-                        ))
-                    }
-                };
-                let assigned = io::assign(st, assign, env, &input)?;
+                let (next, assigned) = choose(st, choices, *default, env, &input)?;
                 let output = io::output_path(st, env, input.into_owned())?;
                 Entered::Done(Outcome::Next { next, output, assigned })
             }
@@ -329,6 +311,72 @@ impl Machine {
             Err(_) => ErrorDecision::Fail,
         }
     }
+}
+
+/// A JSONPath Pass state entered with its raw input lent (see [`Machine::enter_taking`]).
+fn pass_taking(
+    st: &State,
+    result: Option<&Value>,
+    input: &mut Value,
+    scope: Env<'_>,
+) -> Result<Outcome, Fault> {
+    static NO_INPUT: Value = Value::Null;
+    let env = scope.with_input(&NO_INPUT);
+    let result = match result {
+        Some(r) => r.clone(),
+        // The effective input is the raw input itself: no copy of it.
+        None if st.io.parameters.is_none() && matches!(st.io.input_path, PathSpec::Whole) => {
+            return io::finish_passing(st, &env, std::mem::take(input));
+        }
+        None => io::effective_input(st, &scope.with_input(input))?,
+    };
+    io::finish_taking(st, &env, std::mem::take(input), result)
+}
+
+/// A JSONPath Choice state with the default `InputPath`, entered with its raw input lent
+/// (see [`Machine::enter_taking`]): the input is taken only once a rule (or `Default`) was
+/// chosen and the `Assign` evaluated.
+fn choice_taking(
+    st: &State,
+    choices: &[ChoiceRule],
+    default: Option<StateId>,
+    input: &mut Value,
+    scope: Env<'_>,
+) -> Result<Outcome, Fault> {
+    let (next, assigned) = choose(st, choices, default, &scope.with_input(input), input)?;
+    static NO_INPUT: Value = Value::Null;
+    let output = io::output_path(st, &scope.with_input(&NO_INPUT), std::mem::take(input))?;
+    Ok(Outcome::Next { next, output, assigned })
+}
+
+/// The Choice rule that matches `input` (the input after `InputPath`), or `Default`: the
+/// next state and the variables assigned. `env.input` is the raw input.
+fn choose(
+    st: &State,
+    choices: &[ChoiceRule],
+    default: Option<StateId>,
+    env: &Env<'_>,
+    input: &Value,
+) -> Result<(StateId, Option<serde_json::Map<String, Value>>), Fault> {
+    let scope = env.with_input(input);
+    let mut matched = None;
+    for (rule, target, assign) in choices {
+        if rule.matches(&scope).map_err(|f| io::prefix(st, f))? {
+            matched = Some((*target, assign.as_ref()));
+            break;
+        }
+    }
+    // A matching rule assigns its own `Assign`; the state-level `Assign` applies
+    // when no rule matches and `Default` is taken (AWS's recordings, LocalStack).
+    let (next, assign) = match (matched, default) {
+        (Some(m), _) => m,
+        (None, Some(d)) => (d, st.assign.as_ref()),
+        // The spec's predefined error for a Choice without a match or Default.
+        (None, None) => {
+            return Err(Fault::new(crate::error::names::NO_CHOICE_MATCHED, NO_CHOICE_MATCHED))
+        }
+    };
+    Ok((next, io::assign(st, assign, env, input)?))
 }
 
 /// Cause detail for a Choice state where no rule matched and there is no `Default`.

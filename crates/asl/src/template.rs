@@ -20,7 +20,14 @@ pub struct Template {
 #[derive(Debug, Clone, PartialEq)]
 enum Node {
     Const(Value),
-    Object(Box<[(Box<str>, Node)]>),
+    /// An object with a `.$` key somewhere inside. `shape` is the output object with every
+    /// constant entry in place and `null` where a dynamic one goes, one entry per node in
+    /// order; rendering clones it (no key is hashed) and fills the slots. `None` when two
+    /// entries write the same key (`"a"` and `"a.$"`): those render by inserting.
+    Object {
+        entries: Box<[(Box<str>, Node)]>,
+        shape: Option<Map<String, Value>>,
+    },
     Array(Box<[Node]>),
     /// `"key.$": "$.path"`; `field` is the key as written (with `.$`), for error texts.
     Path {
@@ -60,7 +67,7 @@ impl Template {
 fn compile(raw: &Value, ordinal: &mut u64) -> Result<Node, String> {
     match raw {
         Value::Object(m) => {
-            let mut entries = Vec::with_capacity(m.len());
+            let mut entries: Vec<(Box<str>, Node)> = Vec::with_capacity(m.len());
             let mut dynamic = false;
             for (k, v) in m {
                 if let Some(out_key) = k.strip_suffix(".$") {
@@ -88,7 +95,19 @@ fn compile(raw: &Value, ordinal: &mut u64) -> Result<Node, String> {
                     entries.push((k.as_str().into(), node));
                 }
             }
-            Ok(if dynamic { Node::Object(entries.into()) } else { Node::Const(raw.clone()) })
+            if !dynamic {
+                return Ok(Node::Const(raw.clone()));
+            }
+            let mut shape = Map::with_capacity(entries.len());
+            for (k, n) in &entries {
+                let slot = match n {
+                    Node::Const(v) => v.clone(),
+                    _ => Value::Null,
+                };
+                shape.insert(String::from(&**k), slot);
+            }
+            let shape = (shape.len() == entries.len()).then_some(shape);
+            Ok(Node::Object { entries: entries.into(), shape })
         }
         Value::Array(a) => {
             let items = a.iter().map(|v| compile(v, ordinal)).collect::<Result<Vec<_>, _>>()?;
@@ -105,10 +124,20 @@ fn compile(raw: &Value, ordinal: &mut u64) -> Result<Node, String> {
 fn render(node: &Node, env: &Env<'_>) -> Result<Value, Fault> {
     match node {
         Node::Const(v) => Ok(v.clone()),
-        Node::Object(entries) => {
+        Node::Object { entries, shape: Some(shape) } => {
+            let mut out = shape.clone();
+            for (slot, (_, n)) in out.values_mut().zip(entries.iter()) {
+                if !matches!(n, Node::Const(_)) {
+                    *slot = render(n, env)?;
+                }
+            }
+            Ok(Value::Object(out))
+        }
+        Node::Object { entries, shape: None } => {
             let mut out = Map::with_capacity(entries.len());
             for (k, n) in entries.iter() {
-                out.insert(k.to_string(), render(n, env)?);
+                // `String::from`, not `to_string`: `Box<str>`'s goes through the formatter.
+                out.insert(String::from(&**k), render(n, env)?);
             }
             Ok(Value::Object(out))
         }
@@ -158,6 +187,9 @@ mod tests {
             Ok(json!({"all": {"a": 1, "b": {"c": [1, 2]}, "s": "x"}, "var": "var"})),
         );
         check(json!({"f.$": "States.Format('{}-{}', $.s, $.a)"}), Ok(json!({"f": "x-1"})));
+        // A key written twice: the later entry wins, in the earlier one's place.
+        check(json!({"x.$": "$.s", "y": 2, "x": 5}), Ok(json!({"x": 5, "y": 2})));
+        check(json!({"x": 5, "y.$": "$.a", "x.$": "$.s"}), Ok(json!({"x": "x", "y": 1})));
         check(json!({"many.$": "$.b.c[*]"}), Ok(json!({"many": [1, 2]})));
         check(
             json!({"value.$": "$.no_such_jsonpath"}),
@@ -220,7 +252,59 @@ mod tests {
         })
     }
 
+    /// Renders by inserting every entry into a new object, the way the shape of an object
+    /// node must agree with.
+    fn render_by_inserting(node: &Node, env: &Env<'_>) -> Result<Value, Fault> {
+        match node {
+            Node::Object { entries, .. } => {
+                let mut out = Map::new();
+                for (k, n) in entries.iter() {
+                    out.insert(k.to_string(), render_by_inserting(n, env)?);
+                }
+                Ok(Value::Object(out))
+            }
+            Node::Array(items) => items
+                .iter()
+                .map(|n| render_by_inserting(n, env))
+                .collect::<Result<Vec<_>, _>>()
+                .map(Value::Array),
+            other => render(other, env),
+        }
+    }
+
+    /// Templates with some dynamic keys, some of them written twice (`k` and `k.$`).
+    fn dynamic_templates() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<i64>().prop_map(Value::from),
+            "[a-z]{0,3}".prop_map(Value::String),
+        ];
+        let entry = prop_oneof![
+            ("[a-c]", leaf.clone()).prop_map(|(k, v)| (k, v)),
+            ("[a-c]", prop_oneof![Just("$.a"), Just("$.b"), Just("$"), Just("$.b.c[0]")])
+                .prop_map(|(k, p)| (format!("{k}.$"), Value::from(p))),
+        ];
+        leaf.prop_recursive(3, 24, 5, move |inner| {
+            let entry = entry.clone();
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+                proptest::collection::vec(prop_oneof![entry, ("[a-c]", inner)], 0..6)
+                    .prop_map(|kv| Value::Object(kv.into_iter().collect())),
+            ]
+        })
+    }
+
     proptest! {
+        /// Rendering an object from its shape gives what inserting each entry gives.
+        #[test]
+        fn shape_renders_as_inserting(v in dynamic_templates()) {
+            let t = Template::compile(&v).unwrap();
+            let input = json!({"a": 1, "b": {"c": [true]}});
+            let (ctx, vars) = (json!({}), Map::new());
+            let env = Env { input: &input, context: &ctx, vars: &vars, seed: 0 };
+            prop_assert_eq!(t.render(&env), render_by_inserting(&t.root, &env));
+        }
+
         /// A template without `.$` keys renders to itself.
         #[test]
         fn static_template_is_identity(v in json_without_dollar_keys()) {

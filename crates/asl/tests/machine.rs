@@ -578,15 +578,35 @@ fn reads_context_sees_every_way_to_the_context_object() {
     assert!(reads(map));
 }
 
-/// `enter_taking` is `enter` without a copy: same outcome for every kind of Pass, and a
-/// state that may need its input again (a Task, for its Retry and Catch) keeps it.
+/// `enter_taking` is `enter` without a copy: same outcome for every kind of Pass and
+/// Choice, and a state that may need its input again (a Task, for its Retry and Catch)
+/// keeps it, as does a Choice that fails before choosing.
 #[test]
 fn enter_taking_matches_enter() {
     let input = json!({"a": {"b": 1}, "list": [1, 2, 3]});
     let ctx = json!({"Execution": {"Id": "e"}});
-    let vars = serde_json::Map::new();
+    let mut vars = serde_json::Map::new();
+    vars.insert("v".into(), json!(7));
+    let rule = |r: Value| {
+        let mut r = r;
+        r["Next"] = json!("N");
+        r
+    };
     let passes = [
         json!({"Type": "Pass", "End": true}),
+        json!({"Type": "Pass", "Next": "N"}),
+        json!({"Type": "Pass", "ResultPath": null, "End": true}),
+        json!({"Type": "Pass", "ResultPath": "$.copy", "End": true}),
+        json!({"Type": "Pass", "ResultPath": "$.a.b.c", "End": true}),
+        json!({"Type": "Pass", "OutputPath": "$.a", "End": true}),
+        json!({"Type": "Pass", "OutputPath": "$.nope", "End": true}),
+        json!({"Type": "Pass", "InputPath": null, "End": true}),
+        json!({"Type": "Pass", "InputPath": "$.nope", "End": true}),
+        json!({"Type": "Pass", "InputPath": "$.list[1]", "ResultPath": "$.one", "End": true}),
+        json!({"Type": "Pass", "Assign": {"all.$": "$", "w.$": "$v"}, "End": true}),
+        json!({"Type": "Pass", "Result": 1, "InputPath": "$.nope", "End": true}),
+        json!({"Type": "Pass", "Parameters": {"n.$": "$.nope"}, "End": true}),
+        json!({"Type": "Pass", "Parameters": {"id.$": "$$.Execution.Id", "s": 1}, "ResultPath": "$.p", "OutputPath": "$.p", "End": true}),
         json!({"Type": "Pass", "ResultPath": "$.r", "Parameters": {"x.$": "$.a.b"}, "End": true}),
         json!({"Type": "Pass", "ResultPath": null, "Result": 5, "End": true}),
         json!({"Type": "Pass", "Result": {"k": "v"}, "OutputPath": "$.k", "End": true}),
@@ -594,9 +614,22 @@ fn enter_taking_matches_enter() {
         json!({"Type": "Pass", "ResultPath": "$.list.x", "End": true}),
         json!({"Type": "Pass", "Assign": {"v.$": "$.a"}, "ResultPath": "$.r", "End": true}),
         json!({"Type": "Task", "Resource": "arn:aws:states:us-east-1:1:activity:a", "End": true}),
+        json!({"Type": "Choice", "Choices": [rule(json!({"Variable": "$.a.b", "NumericEquals": 1}))]}),
+        json!({"Type": "Choice", "Choices": [rule(json!({"Variable": "$.a.b", "NumericEquals": 2}))], "Default": "N"}),
+        json!({"Type": "Choice", "Choices": [rule(json!({"Variable": "$.a.b", "NumericEquals": 2}))]}),
+        json!({"Type": "Choice", "Choices": [rule(json!({"Variable": "$.nope", "NumericEquals": 2}))], "Default": "N"}),
+        json!({"Type": "Choice", "Choices": [rule(json!({"Variable": "$.list", "IsPresent": true, "Assign": {"x.$": "$.a"}}))], "Assign": {"y": 1}, "OutputPath": "$.list"}),
+        json!({"Type": "Choice", "Choices": [rule(json!({"Variable": "$.b", "IsPresent": true}))], "Default": "N", "Assign": {"y.$": "$.a.b"}}),
+        json!({"Type": "Choice", "Choices": [rule(json!({"Variable": "$.b", "IsPresent": true}))], "Default": "N", "OutputPath": "$.nope"}),
+        json!({"Type": "Choice", "InputPath": "$.a", "Choices": [rule(json!({"Variable": "$.b", "NumericEquals": 1}))], "OutputPath": "$.b"}),
+        json!({"Type": "Choice", "InputPath": "$$.Execution", "Choices": [rule(json!({"Variable": "$.Id", "StringEquals": "e"}))]}),
     ];
     for state in passes {
-        let m = machine(&json!({"StartAt": "S", "States": {"S": state}}));
+        let mut states = json!({"S": state});
+        if state.to_string().contains(r#""N""#) {
+            states["N"] = json!({"Type": "Succeed"});
+        }
+        let m = machine(&json!({"StartAt": "S", "States": states}));
         let expected = format!("{:?}", m.enter(m.start_state(), &env(&input, &ctx, &vars)));
         let mut lent = input.clone();
         let scope = env(&Value::Null, &ctx, &vars);
@@ -604,6 +637,9 @@ fn enter_taking_matches_enter() {
         assert_eq!(got, expected, "{state}");
         if state["Type"] == "Task" {
             assert_eq!(lent, input, "a Task keeps its input");
+        }
+        if state["Type"] == "Choice" && expected.starts_with("Failed") && lent != Value::Null {
+            assert_eq!(lent, input, "a Choice that fails keeps its input or takes it whole");
         }
     }
 }

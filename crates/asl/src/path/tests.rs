@@ -193,3 +193,25 @@ mod props {
         }
     }
 }
+
+/// A name step finds the same node in a small object (scanned) and a large one (hashed).
+#[test]
+fn child_in_small_and_large_objects() {
+    for n in [0usize, 1, 15, 16, 17, 40] {
+        let obj: Map<String, Value> = (0..n).map(|i| (format!("k{i}"), json!(i))).collect();
+        let input = Value::Object(obj);
+        let (ctx, vars) = (json!({}), Map::new());
+        let env = Env { input: &input, context: &ctx, vars: &vars, seed: 0 };
+        for i in 0..n + 2 {
+            let p = Path::parse(&format!("$.k{i}")).unwrap();
+            let expected = (i < n).then(|| json!(i));
+            assert_eq!(p.select(&env), expected, "$.k{i} in {n} keys");
+            assert_eq!(p.select_cow(&env).map(Cow::into_owned), expected);
+        }
+        let all = Path::parse("$..k0").unwrap();
+        assert_eq!(
+            all.select(&env),
+            Some(Value::Array((n > 0).then(|| json!(0)).into_iter().collect()))
+        );
+    }
+}

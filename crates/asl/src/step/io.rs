@@ -121,8 +121,8 @@ fn select<'v>(st: &State, spec: &PathSpec, env: &Env<'v>) -> Result<Cow<'v, Valu
     match spec {
         PathSpec::Whole => Ok(Cow::Borrowed(env.input)),
         PathSpec::Null => Ok(Cow::Owned(Value::Object(Map::new()))),
-        PathSpec::Path(p) => match p.select(env) {
-            Some(v) => Ok(Cow::Owned(v)),
+        PathSpec::Path(p) => match p.select_cow(env) {
+            Some(v) => Ok(v),
             None => {
                 let root = if p.as_str().starts_with("$$") { env.context } else { env.input };
                 Err(runtime(st, invalid_path_cause(p.as_str(), root)))
@@ -218,6 +218,22 @@ pub(crate) fn finish_taking(
 ) -> Result<Outcome, Fault> {
     let assigned = assign(st, st.assign.as_ref(), env, &result)?;
     let combined = result_path(st, &st.io.result_path, Cow::Owned(raw), result)?;
+    let output = output_path(st, env, combined)?;
+    Ok(transition(st, output, assigned))
+}
+
+/// [`finish_taking`] for a state whose result is its raw input itself (a Pass state with
+/// the default `InputPath`, no `Parameters` and no `Result`): with the default `ResultPath`
+/// (or `null`) the input becomes the output without a copy.
+pub(crate) fn finish_passing(st: &State, env: &Env<'_>, raw: Value) -> Result<Outcome, Fault> {
+    let assigned = assign(st, st.assign.as_ref(), env, &raw)?;
+    let combined = match &st.io.result_path {
+        PathSpec::Whole | PathSpec::Null => raw,
+        spec => {
+            let result = raw.clone();
+            result_path(st, spec, Cow::Owned(raw), result)?
+        }
+    };
     let output = output_path(st, env, combined)?;
     Ok(transition(st, output, assigned))
 }
