@@ -29,6 +29,7 @@ mod client;
 mod pass;
 mod stats;
 
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use clap::{Args, ValueEnum};
@@ -112,6 +113,31 @@ impl Context {
     /// A resource name unique to this run and scenario.
     fn name(&self, what: &str) -> String {
         format!("stepwise-bench-{}-{what}", self.tag)
+    }
+
+    /// Creates the STANDARD state machine `<run>-<what>` and returns its ARN.
+    async fn create_machine(
+        &self,
+        connection: &mut Connection,
+        what: &str,
+        definition: &Value,
+    ) -> anyhow::Result<Arc<str>> {
+        let created = self
+            .setup_call(
+                connection,
+                "CreateStateMachine",
+                &json!({
+                    "name": self.name(what),
+                    "definition": definition.to_string(),
+                    "roleArn": ROLE_ARN,
+                    "type": "STANDARD",
+                }),
+            )
+            .await?;
+        let Some(machine) = created.get("stateMachineArn").and_then(Value::as_str) else {
+            anyhow::bail!("CreateStateMachine answered without a stateMachineArn: {created}");
+        };
+        Ok(machine.into())
     }
 
     /// A setup call (creating a machine or activity): failure ends the scenario.
