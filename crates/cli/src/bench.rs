@@ -10,6 +10,12 @@
 //!   and poll `DescribeExecution` until they see `SUCCEEDED`.
 //! - `activity`: starters start executions parked on an activity; workers
 //!   long-poll `GetActivityTask` and answer `SendTaskSuccess`.
+//! - `jsonata-beside`: `pass10`'s clients, while one more client starts
+//!   executions of a JSONata Pass state whose `Output` takes seconds
+//!   (`$filter` over `[1..n]`, `--slow-n`) back to back, so one is always
+//!   evaluating. Executions advance independently, so the chain's p99 should
+//!   stay under 50 ms; the line gives the chain's latencies (`lat_*`) and the
+//!   slow executions' count and durations (`slow_succeeded`, `slow_ms`).
 //!
 //! # Safety
 //!
@@ -23,12 +29,15 @@
 //!
 //! ```sh
 //! stepwise bench pass10 activity --endpoint http://127.0.0.1:18300 -n 20000 -c 64
+//! stepwise bench jsonata-beside --endpoint http://127.0.0.1:18300 -n 5000 -c 16
 //! ```
 mod activity;
 mod client;
+mod jsonata_beside;
 mod pass;
 mod stats;
 
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use clap::{Args, ValueEnum};
@@ -41,6 +50,8 @@ use self::client::{CallError, Connection, Endpoint};
 pub const MAX_COUNT: u64 = 1_000_000;
 /// The longest one scenario may run, in seconds.
 pub const MAX_SECONDS: u64 = 600;
+/// The largest `--slow-n`: JSONata's range operator refuses more elements.
+pub const MAX_SLOW_N: u64 = 10_000_000;
 /// The longest any single non-polling call may take.
 const CALL_TIMEOUT: Duration = Duration::from_secs(10);
 /// The role ARN given to the bench's state machines (the server does not assume it).
@@ -68,6 +79,10 @@ pub struct BenchOptions {
     /// `pass10`: the number of chained Pass states.
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=1000))]
     pub states: u64,
+    /// `jsonata-beside`: the slow expression filters `[1..slow-n]`; the default
+    /// takes about 3 s in a release server on a 2-core machine.
+    #[arg(long, default_value_t = 9_000_000, value_parser = clap::value_parser!(u64).range(1..=MAX_SLOW_N))]
+    pub slow_n: u64,
     /// The deadline of each scenario, in seconds; loops stop there.
     #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=MAX_SECONDS))]
     pub max_seconds: u64,
@@ -83,6 +98,8 @@ pub enum Scenario {
     Pass10,
     /// One activity Task: starters, and workers answering `SendTaskSuccess`.
     Activity,
+    /// `pass10` beside an execution whose JSONata expression takes seconds.
+    JsonataBeside,
     /// Every scenario above.
     All,
 }
@@ -92,6 +109,7 @@ impl Scenario {
         match self {
             Scenario::Pass10 => "pass10",
             Scenario::Activity => "activity",
+            Scenario::JsonataBeside => "jsonata-beside",
             Scenario::All => "all",
         }
     }
@@ -112,6 +130,31 @@ impl Context {
     /// A resource name unique to this run and scenario.
     fn name(&self, what: &str) -> String {
         format!("stepwise-bench-{}-{what}", self.tag)
+    }
+
+    /// Creates the STANDARD state machine `<run>-<what>` and returns its ARN.
+    async fn create_machine(
+        &self,
+        connection: &mut Connection,
+        what: &str,
+        definition: &Value,
+    ) -> anyhow::Result<Arc<str>> {
+        let created = self
+            .setup_call(
+                connection,
+                "CreateStateMachine",
+                &json!({
+                    "name": self.name(what),
+                    "definition": definition.to_string(),
+                    "roleArn": ROLE_ARN,
+                    "type": "STANDARD",
+                }),
+            )
+            .await?;
+        let Some(machine) = created.get("stateMachineArn").and_then(Value::as_str) else {
+            anyhow::bail!("CreateStateMachine answered without a stateMachineArn: {created}");
+        };
+        Ok(machine.into())
     }
 
     /// A setup call (creating a machine or activity): failure ends the scenario.
@@ -147,7 +190,7 @@ pub async fn run(options: BenchOptions) -> anyhow::Result<()> {
     let mut scenarios: Vec<Scenario> = Vec::new();
     for s in &options.scenarios {
         let expanded: &[Scenario] = match s {
-            Scenario::All => &[Scenario::Pass10, Scenario::Activity],
+            Scenario::All => &[Scenario::Pass10, Scenario::Activity, Scenario::JsonataBeside],
             one => std::slice::from_ref(one),
         };
         for s in expanded {
@@ -207,6 +250,7 @@ async fn measure(
     let result = match scenario {
         Scenario::Pass10 => pass::run(context).await,
         Scenario::Activity => activity::run(context).await,
+        Scenario::JsonataBeside => jsonata_beside::run(context).await,
         Scenario::All => unreachable!("`all` is expanded before running"),
     };
 

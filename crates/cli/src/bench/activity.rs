@@ -15,7 +15,7 @@ use tokio::time::Instant;
 
 use super::client::Connection;
 use super::stats::{self, Latencies, Tally};
-use super::{budget, Context, Outcome, ROLE_ARN};
+use super::{budget, Context, Outcome};
 
 /// The client's limit on one `GetActivityTask`: the server holds a poll for
 /// up to 60 s, so this only catches a server that never answers.
@@ -202,22 +202,8 @@ async fn create(context: &Context) -> anyhow::Result<(Arc<str>, Arc<str>)> {
             "End": true,
         }},
     });
-    let created = context
-        .setup_call(
-            &mut setup,
-            "CreateStateMachine",
-            &json!({
-                "name": context.name("sm"),
-                "definition": definition.to_string(),
-                "roleArn": ROLE_ARN,
-                "type": "STANDARD",
-            }),
-        )
-        .await?;
-    let Some(machine) = created.get("stateMachineArn").and_then(Value::as_str) else {
-        anyhow::bail!("CreateStateMachine answered without a stateMachineArn: {created}");
-    };
-    Ok((activity.into(), machine.into()))
+    let machine = context.create_machine(&mut setup, "sm", &definition).await?;
+    Ok((activity.into(), machine))
 }
 
 /// Starts executions as fast as its connection allows.

@@ -13,7 +13,7 @@ use tokio::time::Instant;
 
 use super::client::{CallError, Connection};
 use super::stats::{self, Latencies, Tally};
-use super::{budget, Context, Outcome, ROLE_ARN};
+use super::{budget, Context, Outcome};
 
 /// The first pause between `DescribeExecution` polls. Short, because a Pass
 /// chain should finish in well under a millisecond on the server.
@@ -42,105 +42,116 @@ fn definition(states: u64) -> Value {
     json!({ "Comment": format!("{states} chained Pass states (stepwise bench)"), "StartAt": "P1", "States": all })
 }
 
-/// What one client saw.
+/// What one client, or all of them together, saw.
 #[derive(Default)]
-struct ClientTally {
-    latencies: Latencies,
-    succeeded: u64,
+pub(super) struct ClientTally {
+    /// From sending StartExecution to reading the DescribeExecution that says SUCCEEDED.
+    pub(super) latencies: Latencies,
+    /// When each succeeded execution was started, and its latency, in the order
+    /// they finished: to tell *which* executions were slow.
+    pub(super) runs: Vec<(Instant, Duration)>,
+    pub(super) succeeded: u64,
     /// Executions that ended otherwise, by status.
-    ended_otherwise: Tally,
+    pub(super) ended_otherwise: Tally,
     /// Started but not seen to finish before the deadline.
-    unfinished: u64,
+    pub(super) unfinished: u64,
     describes: u64,
-    errors: Tally,
+    pub(super) errors: Tally,
     last_done: Option<Instant>,
+}
+
+impl ClientTally {
+    /// Adds another client's tally to this one.
+    fn merge(&mut self, other: ClientTally) {
+        self.latencies.extend(other.latencies);
+        self.runs.extend(other.runs);
+        self.succeeded += other.succeeded;
+        self.ended_otherwise.merge(other.ended_otherwise);
+        self.unfinished += other.unfinished;
+        self.describes += other.describes;
+        self.errors.merge(other.errors);
+        self.last_done = self.last_done.max(other.last_done);
+    }
+
+    /// Adds the outcome of a client's task: its tally, or the task's failure.
+    pub(super) fn join(&mut self, joined: Result<ClientTally, tokio::task::JoinError>) {
+        match joined {
+            Ok(t) => self.merge(t),
+            Err(e) => self.errors.add_kind(format!("ClientTaskFailed: {e}")),
+        }
+    }
 }
 
 /// Runs the scenario.
 pub(super) async fn run(context: &Context) -> anyhow::Result<Outcome> {
-    let options = &context.options;
     let mut setup = Connection::new(context.endpoint.clone());
-    let created = context
-        .setup_call(
-            &mut setup,
-            "CreateStateMachine",
-            &json!({
-                "name": context.name("sm"),
-                "definition": definition(options.states).to_string(),
-                "roleArn": ROLE_ARN,
-                "type": "STANDARD",
-            }),
-        )
-        .await?;
-    let Some(machine) = created.get("stateMachineArn").and_then(Value::as_str).map(str::to_owned)
-    else {
-        anyhow::bail!("CreateStateMachine answered without a stateMachineArn: {created}");
-    };
+    let machine = create_chain(context, &mut setup).await?;
     drop(setup);
 
-    let machine: Arc<str> = machine.into();
-    let next = Arc::new(AtomicU64::new(0));
-    let begin = Instant::now();
-    let clients: Vec<_> = (0..options.concurrency)
-        .map(|_| {
-            let client = Client {
-                connection: Connection::new(context.endpoint.clone()),
-                machine: machine.clone(),
-                next: next.clone(),
-                count: options.count,
-                deadline: context.deadline,
-                tally: ClientTally::default(),
-            };
-            tokio::spawn(client.run())
-        })
-        .collect();
-
-    let mut total = ClientTally::default();
-    for handle in clients {
-        match handle.await {
-            Ok(t) => {
-                total.latencies.extend(t.latencies);
-                total.succeeded += t.succeeded;
-                total.ended_otherwise.merge(t.ended_otherwise);
-                total.unfinished += t.unfinished;
-                total.describes += t.describes;
-                total.errors.merge(t.errors);
-                total.last_done = total.last_done.max(t.last_done);
-            }
-            Err(e) => total.errors.add_kind(format!("ClientTaskFailed: {e}")),
-        }
-    }
-
-    let window = total.last_done.map_or(0.0, |end| (end - begin).as_secs_f64());
-    let started = next.load(Ordering::Relaxed).min(options.count);
     let mut fields = Map::new();
-    fields.insert("states".into(), json!(options.states));
-    fields.insert("succeeded".into(), json!(total.succeeded));
-    fields.insert("elapsed_s".into(), json!(stats::round3(window)));
-    fields.insert("exec_per_s".into(), stats::rate(total.succeeded, window));
-    fields
-        .insert("transitions_per_s".into(), stats::rate(total.succeeded * options.states, window));
-    total.latencies.report("lat", &mut fields);
-    fields.insert("describes_per_exec".into(), json!(per(total.describes, started)));
-    fields.insert("failed".into(), total.ended_otherwise.to_json());
-    fields.insert("unfinished".into(), json!(total.unfinished));
-    fields.insert("errors".into(), total.errors.to_json());
-
+    let total = run_clients(context, machine, &mut fields).await;
     let summary = format!(
-        "pass10    {}/{} SUCCEEDED in {:.2} s: {} exec/s, {} transitions/s, latency p50 {} ms p99 {} ms; \
+        "pass10    {}/{} SUCCEEDED in {} s: {} exec/s, {} transitions/s, latency p50 {} ms p99 {} ms; \
          failed {}, unfinished {}, errors {}",
         total.succeeded,
-        options.count,
-        window,
+        context.options.count,
+        fields["elapsed_s"],
         fields["exec_per_s"],
         fields["transitions_per_s"],
         fields["lat_p50_ms"],
         fields["lat_p99_ms"],
         total.ended_otherwise.total(),
         total.unfinished,
-        total.errors.to_json(),
+        fields["errors"],
     );
     Ok(Outcome { fields, summary })
+}
+
+/// Creates the scenario's chain of `--states` Pass states and returns its ARN.
+pub(super) async fn create_chain(
+    context: &Context,
+    connection: &mut Connection,
+) -> anyhow::Result<Arc<str>> {
+    context.create_machine(connection, "sm", &definition(context.options.states)).await
+}
+
+/// Runs `-c` closed-loop clients on `machine` until `-n` executions were
+/// started or the deadline passed, and reports what they saw into `fields`:
+/// `states`, `succeeded`, `elapsed_s`, the rates, `lat_*`, `describes_per_exec`,
+/// `failed`, `unfinished` and `errors`.
+pub(super) async fn run_clients(
+    context: &Context,
+    machine: Arc<str>,
+    fields: &mut Map<String, Value>,
+) -> ClientTally {
+    let options = &context.options;
+    let next = Arc::new(AtomicU64::new(0));
+    let begin = Instant::now();
+    let clients: Vec<_> = (0..options.concurrency)
+        .map(|_| {
+            let client = Client::new(context, machine.clone(), next.clone(), json!({}));
+            tokio::spawn(client.run())
+        })
+        .collect();
+    let mut total = ClientTally::default();
+    for handle in clients {
+        total.join(handle.await);
+    }
+
+    let window = total.last_done.map_or(0.0, |end| (end - begin).as_secs_f64());
+    let started = next.load(Ordering::Relaxed).min(options.count);
+    fields.insert("states".into(), json!(options.states));
+    fields.insert("succeeded".into(), json!(total.succeeded));
+    fields.insert("elapsed_s".into(), json!(stats::round3(window)));
+    fields.insert("exec_per_s".into(), stats::rate(total.succeeded, window));
+    fields
+        .insert("transitions_per_s".into(), stats::rate(total.succeeded * options.states, window));
+    total.latencies.report("lat", fields);
+    fields.insert("describes_per_exec".into(), json!(per(total.describes, started)));
+    fields.insert("failed".into(), total.ended_otherwise.to_json());
+    fields.insert("unfinished".into(), json!(total.unfinished));
+    fields.insert("errors".into(), total.errors.to_json());
+    total
 }
 
 /// `a / b` rounded, or `null` for an empty denominator.
@@ -153,19 +164,40 @@ fn per(a: u64, b: u64) -> Value {
 }
 
 /// One closed-loop client: start an execution, wait for it, repeat.
-struct Client {
+pub(super) struct Client {
     connection: Connection,
     machine: Arc<str>,
     /// The next execution number, shared by all clients: they take numbers
     /// until `count` is reached, so a fast client does more of the work.
     next: Arc<AtomicU64>,
     count: u64,
+    /// Each execution's input: this object with `"i"` set to the execution number.
+    input: Value,
     deadline: Instant,
     tally: ClientTally,
 }
 
 impl Client {
-    async fn run(mut self) -> ClientTally {
+    /// A client on its own connection that takes execution numbers from
+    /// `next` up to `-n`, each started with `input` plus `"i"`.
+    pub(super) fn new(
+        context: &Context,
+        machine: Arc<str>,
+        next: Arc<AtomicU64>,
+        input: Value,
+    ) -> Client {
+        Client {
+            connection: Connection::new(context.endpoint.clone()),
+            machine,
+            next,
+            count: context.options.count,
+            input,
+            deadline: context.deadline,
+            tally: ClientTally::default(),
+        }
+    }
+
+    pub(super) async fn run(mut self) -> ClientTally {
         while Instant::now() < self.deadline {
             let i = self.next.fetch_add(1, Ordering::Relaxed);
             if i >= self.count {
@@ -181,10 +213,12 @@ impl Client {
     async fn one(&mut self, i: u64) {
         let Some(timeout) = budget(self.deadline) else { return };
         let t0 = Instant::now();
+        let mut input = self.input.clone();
+        input["i"] = json!(i);
         let start = json!({
             "stateMachineArn": &*self.machine,
             "name": format!("e{i}"),
-            "input": json!({ "i": i }).to_string(),
+            "input": input.to_string(),
         });
         let arn = match self.connection.call("StartExecution", &start, timeout).await {
             Ok(reply) => match reply.get("executionArn").and_then(Value::as_str) {
@@ -206,6 +240,7 @@ impl Client {
                     Some("SUCCEEDED") => {
                         let done = Instant::now();
                         self.tally.latencies.push(done - t0);
+                        self.tally.runs.push((t0, done - t0));
                         self.tally.succeeded += 1;
                         self.tally.last_done = Some(done);
                         return;
