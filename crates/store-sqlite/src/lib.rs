@@ -621,8 +621,10 @@ impl Store for SqliteStore {
         offset: usize,
         limit: usize,
     ) -> Result<(Vec<ExecutionRecord>, bool)> {
-        // One more than asked says whether more follow.
-        let (take, skip) = (limit.saturating_add(1) as i64, offset as i64);
+        // One more than asked says whether more follow. SQLite reads a negative LIMIT as "no
+        // limit" and a negative OFFSET as zero, so the casts saturate instead of wrapping.
+        let clamp = |n: usize| i64::try_from(n).unwrap_or(i64::MAX);
+        let (take, skip) = (clamp(limit.saturating_add(1)), clamp(offset));
         let mut rows = match status {
             None => self.read_executions(
                 "SELECT record, definition_id FROM executions WHERE state_machine_arn = ?1
