@@ -14,6 +14,7 @@
 //! ```
 pub mod error;
 pub mod ops;
+pub mod page;
 pub mod request;
 pub mod wire;
 

@@ -4,6 +4,7 @@ use stepwise_engine::model::{ExecutionStatus, MachineType, Tag};
 use stepwise_engine::{Engine, NewStateMachine, StateMachineUpdate};
 
 use crate::error::ApiError;
+use crate::page::{self, Bounds};
 use crate::request::Params;
 use crate::wire;
 
@@ -239,10 +240,10 @@ fn list_executions(engine: &Engine, p: &Params) -> Reply {
     let Some(arn) = p.opt_str("stateMachineArn")? else {
         return Err(ApiError::validation("Must provide a StateMachine ARN or MapRun ARN"));
     };
-    let (start, max) = page_bounds(p, 100, "executions")?;
-    let (rows, more) = engine.list_executions_page(arn, status, start, max)?;
-    let next = more.then_some(start + rows.len());
-    Ok(render_page("executions", &rows, next, wire::execution_item))
+    let bounds = Bounds::read(p, 100, "executions")?;
+    let (rows, more) = engine.list_executions_page(arn, status, bounds.start, bounds.max)?;
+    let next = bounds.next_after(rows.len(), more)?;
+    Ok(page::render("executions", &rows, next, wire::execution_item))
 }
 
 fn execution_history(engine: &Engine, p: &Params) -> Reply {
@@ -262,64 +263,8 @@ fn page<T>(
     key: &str,
     render: impl Fn(&T) -> Value,
 ) -> Reply {
-    let (start, max) = page_bounds(p, default, key)?;
-    let end = (start + max).min(items.len());
-    let slice = items.get(start..end).unwrap_or_default();
-    Ok(render_page(key, slice, (end < items.len()).then_some(end), render))
-}
-
-/// A page's `{ key: [...], nextToken }`; `next` is the offset the next page starts at.
-fn render_page<T>(
-    key: &str,
-    items: &[T],
-    next: Option<usize>,
-    render: impl Fn(&T) -> Value,
-) -> Value {
-    let mut out = json!({ key: items.iter().map(render).collect::<Vec<_>>() });
-    if let Some(next) = next {
-        out["nextToken"] = json!(encode_token(next));
-    }
-    out
-}
-
-/// The offset (from `nextToken`) and size (`maxResults`: 0 or absent → `default`, at most
-/// 1000) of the page asked for.
-fn page_bounds(p: &Params, default: u64, key: &str) -> Result<(usize, usize), ApiError> {
-    // AWS bounds the token's length per operation: 3096 for executions and history, 1024 elsewhere.
-    let token_limit = if matches!(key, "executions" | "events") { 3096 } else { 1024 };
-    if let Some(token) = p.opt_str("nextToken")? {
-        if token.len() > token_limit {
-            return Err(ApiError::validation(format!(
-                "1 validation error detected: Value '{token}' at 'nextToken' failed to satisfy constraint: Member must have length less than or equal to {token_limit}"
-            )));
-        }
-    }
-    let max = match p.opt_u64("maxResults")? {
-        None | Some(0) => default,
-        Some(n) if n <= 1000 => n,
-        Some(n) => {
-            return Err(ApiError::validation(format!(
-                "1 validation error detected: Value '{n}' at 'maxResults' failed to satisfy constraint: Member must have value less than or equal to 1000"
-            )))
-        }
-    } as usize;
-    let start = match p.opt_str("nextToken")? {
-        None => 0,
-        Some(token) => decode_token(token).ok_or_else(|| ApiError {
-            aws_type: "InvalidToken",
-            message: "Invalid Token: 'Invalid token'".to_owned(),
-            status: axum::http::StatusCode::BAD_REQUEST,
-        })?,
-    };
-    Ok((start, max))
-}
-
-fn encode_token(offset: usize) -> String {
-    format!("sw1-{offset:x}")
-}
-
-fn decode_token(token: &str) -> Option<usize> {
-    usize::from_str_radix(token.strip_prefix("sw1-")?, 16).ok()
+    let (slice, next) = Bounds::read(p, default, key)?.slice(items)?;
+    Ok(page::render(key, slice, next, render))
 }
 
 fn read_tags(p: &Params) -> Result<Vec<Tag>, ApiError> {

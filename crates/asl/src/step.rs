@@ -33,6 +33,12 @@ pub use io::{invalid_path_cause, json_text};
 /// Stands for the entered-event id (with its `#`) in runtime causes.
 pub const ENTERED_EVENT_ID: &str = "#{entered_event_id}";
 
+/// The largest `TimeoutSeconds` or `HeartbeatSeconds` a Task may have: AWS's definition limit
+/// (`Maximum value is 99999999`). Values resolved at run time (`TimeoutSecondsPath`, a JSONata
+/// expression) are held to `1..=MAX_TASK_SECONDS` too, so whatever the input holds, a deadline
+/// computed from them stays far from any integer overflow.
+pub const MAX_TASK_SECONDS: u64 = 99_999_999;
+
 /// Replaces [`ENTERED_EVENT_ID`] in `fault.cause` by `#<event_id>`.
 pub fn fill_entered_event_id(fault: &mut Fault, event_id: u64) {
     if fault.cause.contains(ENTERED_EVENT_ID) {
@@ -51,9 +57,9 @@ pub enum Entered {
         resource: String,
         /// The effective input sent to the worker (after InputPath and Parameters).
         parameters: Value,
-        /// `TimeoutSeconds` (or resolved `TimeoutSecondsPath`), if any.
+        /// `TimeoutSeconds` (or resolved `TimeoutSecondsPath`), if any: in `1..=`[`MAX_TASK_SECONDS`].
         timeout_seconds: Option<u64>,
-        /// `HeartbeatSeconds` (or resolved `HeartbeatSecondsPath`), if any.
+        /// `HeartbeatSeconds` (or resolved `HeartbeatSecondsPath`), if any: in `1..=`[`MAX_TASK_SECONDS`].
         heartbeat_seconds: Option<u64>,
     },
     /// Wait, then call [`Machine::complete`] with `Value::Null` as the result.
@@ -384,6 +390,9 @@ fn choose(
 /// reported as `States.Runtime`); the wording of the cause is not verified.
 pub const NO_CHOICE_MATCHED: &str = "No Matches!";
 
+/// A Task's `TimeoutSeconds`/`HeartbeatSeconds`, resolving its `…Path` form against the input.
+/// The cause is the one AWS gives for a value that is not an integer; AWS's wording for an
+/// integer out of range is not recorded, so it gets the same cause.
 fn resolve_seconds(
     st: &State,
     env: &Env<'_>,
@@ -397,8 +406,10 @@ fn resolve_seconds(
             let v = p
                 .select(env)
                 .ok_or_else(|| io::runtime(st, invalid_path_cause(p.as_str(), env.input)))?;
+            // Zero, negative, fractional and too large values all fail alike: the path must
+            // select a positive integer no larger than the definition's own limit.
             match v.as_u64() {
-                Some(n) if n > 0 => Ok(Some(n)),
+                Some(n) if (1..=MAX_TASK_SECONDS).contains(&n) => Ok(Some(n)),
                 _ => Err(io::runtime(
                     st,
                     format!(

@@ -8,6 +8,9 @@
 //! - `commit` applies a whole batch or nothing; batches are applied in the
 //!   order they are committed, and events of one execution arrive in id order.
 //! - Reads reflect every batch whose `commit` has returned.
+//! - [`Store::update_state_machine`] and [`Store::update_activity`] are atomic
+//!   read-modify-writes: no other write to the same record falls between the read the edit
+//!   sees and the write it returns, even with several processes sharing one database.
 #[cfg(feature = "test-util")]
 pub mod faulty;
 pub mod memory;
@@ -44,6 +47,17 @@ impl Batch {
     }
 }
 
+/// A read-modify-write of one record, for [`Store::update_state_machine`] and
+/// [`Store::update_activity`]: given the stored row (`None` if there is none), the row to
+/// write (`Some`), or `None` to leave the row as it is; an `Err` aborts and writes nothing.
+///
+/// # Contract
+/// The row written must have the ARN the edit was called for. The edit runs while the store
+/// holds the record (its lock, or its transaction), so it must be quick and must not call
+/// the store or take a lock of the engine's. It may run more than once (a store that retries
+/// a transaction on conflict): only what its last run returns is applied.
+pub type Edit<'a, T> = &'a mut dyn FnMut(Option<&T>) -> Result<Option<T>>;
+
 /// A batch a store has encoded for writing ([`Store::prepare`]); only that store reads it.
 pub type Prepared = Box<dyn std::any::Any + Send>;
 
@@ -57,6 +71,14 @@ pub trait Store: Send + Sync + 'static {
     fn list_state_machines(&self) -> Result<Vec<StateMachineRecord>>;
     /// Removes a state machine (its executions stay).
     fn delete_state_machine(&self, arn: &str) -> Result<()>;
+    /// Reads the state machine `arn` and writes what `edit` makes of it, atomically (see
+    /// [`Edit`]): what `CreateStateMachine`, `UpdateStateMachine` and tagging need so that
+    /// concurrent calls never lose one another's change. Returns the row as it is afterwards.
+    fn update_state_machine(
+        &self,
+        arn: &str,
+        edit: Edit<'_, StateMachineRecord>,
+    ) -> Result<Option<StateMachineRecord>>;
 
     /// Inserts or replaces an activity.
     fn put_activity(&self, record: ActivityRecord) -> Result<()>;
@@ -66,6 +88,13 @@ pub trait Store: Send + Sync + 'static {
     fn list_activities(&self) -> Result<Vec<ActivityRecord>>;
     /// Removes an activity.
     fn delete_activity(&self, arn: &str) -> Result<()>;
+    /// Reads the activity `arn` and writes what `edit` makes of it, atomically (see
+    /// [`Edit`]). Returns the row as it is afterwards.
+    fn update_activity(
+        &self,
+        arn: &str,
+        edit: Edit<'_, ActivityRecord>,
+    ) -> Result<Option<ActivityRecord>>;
 
     /// Applies a batch atomically.
     fn commit(&self, batch: Batch) -> Result<()>;

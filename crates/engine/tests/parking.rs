@@ -8,7 +8,7 @@ use stepwise_engine::history::HistoryEvent;
 use stepwise_engine::model::ExecutionStatus;
 use stepwise_engine::model::{ActivityRecord, ExecutionRecord, StateMachineRecord};
 use stepwise_engine::store::memory::MemoryStore;
-use stepwise_engine::store::{Batch, Store};
+use stepwise_engine::store::{Batch, Edit, Store};
 use stepwise_engine::{Engine, NewStateMachine, Options, Residency};
 use stepwise_engine::{Error, Result};
 
@@ -160,6 +160,13 @@ impl Store for FlakyStore {
     fn delete_state_machine(&self, arn: &str) -> Result<()> {
         self.inner.delete_state_machine(arn)
     }
+    fn update_state_machine(
+        &self,
+        arn: &str,
+        edit: Edit<'_, StateMachineRecord>,
+    ) -> Result<Option<StateMachineRecord>> {
+        self.inner.update_state_machine(arn, edit)
+    }
     fn put_activity(&self, record: ActivityRecord) -> Result<()> {
         self.inner.put_activity(record)
     }
@@ -171,6 +178,13 @@ impl Store for FlakyStore {
     }
     fn delete_activity(&self, arn: &str) -> Result<()> {
         self.inner.delete_activity(arn)
+    }
+    fn update_activity(
+        &self,
+        arn: &str,
+        edit: Edit<'_, ActivityRecord>,
+    ) -> Result<Option<ActivityRecord>> {
+        self.inner.update_activity(arn, edit)
     }
     fn commit(&self, batch: Batch) -> Result<()> {
         self.inner.commit(batch)

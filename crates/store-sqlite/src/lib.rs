@@ -48,7 +48,7 @@ use stepwise_engine::history::HistoryEvent;
 use stepwise_engine::model::{
     ActivityRecord, ExecutionRecord, ExecutionStatus, StateMachineRecord,
 };
-use stepwise_engine::store::{Batch, Prepared, Store};
+use stepwise_engine::store::{Batch, Edit, Prepared, Store};
 use stepwise_engine::{Error, Result};
 
 pub use checkpoint::LIMIT_FRAMES as WAL_LIMIT_FRAMES;
@@ -285,15 +285,89 @@ impl SqliteStore {
 
     /// Runs `f` in one write transaction; any error rolls it all back.
     fn write<T>(&self, f: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<T>) -> Result<T> {
+        self.write_then(f, |_| {})
+    }
+
+    /// [`SqliteStore::write`], then `committed` once the transaction has committed, still
+    /// holding the writer: the cache then sees record writes in commit order (two writers
+    /// updating it after releasing the writer could leave the older row cached).
+    fn write_then<T>(
+        &self,
+        f: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<T>,
+        committed: impl FnOnce(&T),
+    ) -> Result<T> {
         let mut conn = self.writer.lock();
         // IMMEDIATE takes the write lock at BEGIN, so the transaction cannot fail halfway
-        // with SQLITE_BUSY when upgrading from a read lock.
+        // with SQLITE_BUSY when upgrading from a read lock. It also makes a read followed by a
+        // write in `f` atomic against every other connection, in this process or another.
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(sql)?;
         let value = f(&tx)?;
         let frames = checkpoint::commit(tx).map_err(sql)?;
+        committed(&value);
         // At the WAL's limit, this checkpoints before the writer's lock is released.
         self.checkpointer.committed(&conn, frames);
         Ok(value)
+    }
+
+    /// One [`Edit`] of the JSON record `arn` in `table` (`state_machines` or `activities`):
+    /// the row is read and written in one IMMEDIATE transaction on the writer connection.
+    /// The read skips `cache`, which may lag behind a write that has just committed.
+    fn edit_record<T: Record>(
+        &self,
+        table: &str,
+        arn: &str,
+        edit: Edit<'_, T>,
+        cache: &RowCache<T>,
+    ) -> Result<Option<T>> {
+        let select = format!("SELECT record FROM {table} WHERE arn = ?1");
+        let upsert = format!(
+            "INSERT OR REPLACE INTO {table} (arn, name, creation_ms, record) VALUES (?1, ?2, ?3, ?4)"
+        );
+        let (row, written) = self.write_then(
+            |tx| {
+                let json: Option<String> = tx
+                    .prepare_cached(&select)
+                    .and_then(|mut stmt| stmt.query_row([arn], |row| row.get(0)).optional())
+                    .map_err(sql)?;
+                let current: Option<T> = json.map(|json| decode(table, &json)).transpose()?;
+                let Some(row) = edit(current.as_ref())? else { return Ok((current, false)) };
+                let (row_arn, name, creation_ms) = row.columns();
+                if row_arn != arn {
+                    return Err(Error::Internal(format!("an edit of {arn} returned {row_arn}")));
+                }
+                let json = encode(&row)?;
+                tx.prepare_cached(&upsert)
+                    .and_then(|mut stmt| stmt.execute(params![arn, name, creation_ms, json]))
+                    .map_err(sql)?;
+                Ok((Some(row), true))
+            },
+            |(row, written)| {
+                if let (Some(row), true) = (row, written) {
+                    cache.put(arn, row.clone());
+                }
+            },
+        )?;
+        debug_assert!(!written || row.is_some(), "a write leaves a row");
+        Ok(row)
+    }
+}
+
+/// A record kept as JSON text beside the columns `arn, name, creation_ms` (state machines and
+/// activities).
+trait Record: Serialize + DeserializeOwned + Clone {
+    /// The values of the columns `arn, name, creation_ms`.
+    fn columns(&self) -> (&str, &str, i64);
+}
+
+impl Record for StateMachineRecord {
+    fn columns(&self) -> (&str, &str, i64) {
+        (&self.arn, &self.name, self.creation_ms)
+    }
+}
+
+impl Record for ActivityRecord {
+    fn columns(&self) -> (&str, &str, i64) {
+        (&self.arn, &self.name, self.creation_ms)
     }
 }
 
@@ -480,16 +554,17 @@ fn query_records(
 impl Store for SqliteStore {
     fn put_state_machine(&self, record: StateMachineRecord) -> Result<()> {
         let json = encode(&record)?;
-        self.write(|tx| {
-            tx.prepare_cached(
-                "INSERT OR REPLACE INTO state_machines (arn, name, creation_ms, record) VALUES (?1, ?2, ?3, ?4)",
-            )
-            .and_then(|mut stmt| stmt.execute(params![record.arn, record.name, record.creation_ms, json]))
-            .map_err(sql)?;
-            Ok(())
-        })?;
-        self.state_machines.put(&record.arn.clone(), record);
-        Ok(())
+        self.write_then(
+            |tx| {
+                tx.prepare_cached(
+                    "INSERT OR REPLACE INTO state_machines (arn, name, creation_ms, record) VALUES (?1, ?2, ?3, ?4)",
+                )
+                .and_then(|mut stmt| stmt.execute(params![record.arn, record.name, record.creation_ms, json]))
+                .map_err(sql)?;
+                Ok(())
+            },
+            |()| self.state_machines.put(&record.arn, record.clone()),
+        )
     }
     fn get_state_machine(&self, arn: &str) -> Result<Option<StateMachineRecord>> {
         self.state_machines.get_or_load(arn, || self.read_record("state_machines", arn))
@@ -502,26 +577,35 @@ impl Store for SqliteStore {
         decode_all("state_machines", rows)
     }
     fn delete_state_machine(&self, arn: &str) -> Result<()> {
-        self.write(|tx| {
-            tx.execute("DELETE FROM state_machines WHERE arn = ?1", [arn]).map_err(sql)?;
-            Ok(())
-        })?;
-        self.state_machines.remove(arn);
-        Ok(())
+        self.write_then(
+            |tx| {
+                tx.execute("DELETE FROM state_machines WHERE arn = ?1", [arn]).map_err(sql)?;
+                Ok(())
+            },
+            |()| self.state_machines.remove(arn),
+        )
+    }
+    fn update_state_machine(
+        &self,
+        arn: &str,
+        edit: Edit<'_, StateMachineRecord>,
+    ) -> Result<Option<StateMachineRecord>> {
+        self.edit_record("state_machines", arn, edit, &self.state_machines)
     }
 
     fn put_activity(&self, record: ActivityRecord) -> Result<()> {
         let json = encode(&record)?;
-        self.write(|tx| {
-            tx.prepare_cached(
-                "INSERT OR REPLACE INTO activities (arn, name, creation_ms, record) VALUES (?1, ?2, ?3, ?4)",
-            )
-            .and_then(|mut stmt| stmt.execute(params![record.arn, record.name, record.creation_ms, json]))
-            .map_err(sql)?;
-            Ok(())
-        })?;
-        self.activities.put(&record.arn.clone(), record);
-        Ok(())
+        self.write_then(
+            |tx| {
+                tx.prepare_cached(
+                    "INSERT OR REPLACE INTO activities (arn, name, creation_ms, record) VALUES (?1, ?2, ?3, ?4)",
+                )
+                .and_then(|mut stmt| stmt.execute(params![record.arn, record.name, record.creation_ms, json]))
+                .map_err(sql)?;
+                Ok(())
+            },
+            |()| self.activities.put(&record.arn, record.clone()),
+        )
     }
     fn get_activity(&self, arn: &str) -> Result<Option<ActivityRecord>> {
         self.activities.get_or_load(arn, || self.read_record("activities", arn))
@@ -533,12 +617,20 @@ impl Store for SqliteStore {
         decode_all("activities", rows)
     }
     fn delete_activity(&self, arn: &str) -> Result<()> {
-        self.write(|tx| {
-            tx.execute("DELETE FROM activities WHERE arn = ?1", [arn]).map_err(sql)?;
-            Ok(())
-        })?;
-        self.activities.remove(arn);
-        Ok(())
+        self.write_then(
+            |tx| {
+                tx.execute("DELETE FROM activities WHERE arn = ?1", [arn]).map_err(sql)?;
+                Ok(())
+            },
+            |()| self.activities.remove(arn),
+        )
+    }
+    fn update_activity(
+        &self,
+        arn: &str,
+        edit: Edit<'_, ActivityRecord>,
+    ) -> Result<Option<ActivityRecord>> {
+        self.edit_record("activities", arn, edit, &self.activities)
     }
 
     fn commit(&self, batch: Batch) -> Result<()> {
@@ -625,8 +717,10 @@ impl Store for SqliteStore {
         offset: usize,
         limit: usize,
     ) -> Result<(Vec<ExecutionRecord>, bool)> {
-        // One more than asked says whether more follow.
-        let (take, skip) = (limit.saturating_add(1) as i64, offset as i64);
+        // One more than asked says whether more follow. SQLite reads a negative LIMIT as "no
+        // limit" and a negative OFFSET as zero, so the casts saturate instead of wrapping.
+        let clamp = |n: usize| i64::try_from(n).unwrap_or(i64::MAX);
+        let (take, skip) = (clamp(limit.saturating_add(1)), clamp(offset));
         let mut rows = match status {
             None => self.read_executions(
                 "SELECT record, definition_id FROM executions WHERE state_machine_arn = ?1

@@ -8,7 +8,7 @@
 //! object. `Assign` reads the variables from before the state, like every other field.
 use serde_json::{Map, Value};
 
-use super::{io, Entered, ErrorDecision, Outcome, WaitUntil, NO_CHOICE_MATCHED};
+use super::{io, Entered, ErrorDecision, Outcome, WaitUntil, MAX_TASK_SECONDS, NO_CHOICE_MATCHED};
 use crate::jsonata::{unexpected_type, JTemplate, Scope};
 use crate::machine::{Body, Ja, Num, State, Text};
 use crate::retry::Catcher;
@@ -67,6 +67,35 @@ fn int_field(
     }
 }
 
+/// A Task's `TimeoutSeconds`/`HeartbeatSeconds`: literal (`fixed`, checked at validation) or an
+/// expression, which must give an integer (else `States.QueryEvaluationError`, as for any
+/// integer field) in `1..=`[`MAX_TASK_SECONDS`] (else `States.Runtime`), so that no input can
+/// make the engine's deadline overflow.
+fn seconds_field(
+    st: &State,
+    ja: &Ja,
+    scope: &Scope<'_>,
+    field: &str,
+    fixed: Option<u64>,
+) -> Result<Option<u64>, Fault> {
+    let Some(t) = ja.get(field) else { return Ok(fixed) };
+    let v = eval(st, t, scope)?;
+    let whole = v.as_i64().map(i128::from).or_else(|| v.as_u64().map(i128::from)).or_else(|| {
+        // `as` saturates, so a huge float lands outside the range rather than wrapping into it.
+        v.as_f64().filter(|f| f.is_finite() && f.fract() == 0.0).map(|f| f as i128)
+    });
+    match whole {
+        Some(n) if (1..=i128::from(MAX_TASK_SECONDS)).contains(&n) => Ok(u64::try_from(n).ok()),
+        Some(_) => Err(io::runtime(
+            st,
+            format!(
+                "The value of the field '{field}' must be a positive integer no greater than {MAX_TASK_SECONDS}, but was: {v}"
+            ),
+        )),
+        None => Err(pre(st, unexpected_type(t, field, "integer", &v))),
+    }
+}
+
 fn text_field(
     st: &State,
     ja: &Ja,
@@ -99,9 +128,9 @@ pub(super) fn enter(st: &State, ja: &Ja, env: &Env<'_>) -> Result<Entered, Fault
                 Some(Num::Fixed(v)) => Some(*v),
                 _ => None,
             };
-            let timeout_seconds = int_field(st, ja, &scope, "TimeoutSeconds", fixed(timeout))?;
+            let timeout_seconds = seconds_field(st, ja, &scope, "TimeoutSeconds", fixed(timeout))?;
             let heartbeat_seconds =
-                int_field(st, ja, &scope, "HeartbeatSeconds", fixed(heartbeat))?;
+                seconds_field(st, ja, &scope, "HeartbeatSeconds", fixed(heartbeat))?;
             let parameters = match ja.get("Arguments") {
                 Some(t) => eval(st, t, &scope)?,
                 None => env.input.clone(),

@@ -71,7 +71,12 @@ pub fn sdk_client(endpoint: &str) -> Client {
 impl TestServer {
     /// Starts a fresh in-memory server on `127.0.0.1:0`.
     pub async fn start() -> TestServer {
-        let server = serve::start(ServeOptions::default()).await.expect("server starts");
+        TestServer::start_with(ServeOptions::default()).await
+    }
+
+    /// Starts a server with `options` (say, a SQLite store in a temporary directory).
+    pub async fn start_with(options: ServeOptions) -> TestServer {
+        let server = serve::start(options).await.expect("server starts");
         let endpoint = format!("http://{}", server.addr);
         let client = sdk_client(&endpoint);
         let raw = HyperClient::builder(TokioExecutor::new()).build_http();

@@ -1,7 +1,10 @@
 //! The record operations: state machines, activities and their tags.
 //!
 //! These touch rows only, never running executions (but for an activity's queue when it
-//! is deleted), so they go straight to the store.
+//! is deleted), so they go straight to the store. Every read-modify-write is one
+//! [`Store::update_state_machine`](crate::store::Store::update_state_machine) or
+//! `update_activity` call, atomic at the store: concurrent calls, from this process or from
+//! another node sharing the database, never lose one another's change.
 use std::sync::Arc;
 
 use super::Engine;
@@ -58,20 +61,8 @@ impl Engine {
         check_tags(&new.tags)?;
         let arn = self.scope_for(new.region.as_deref()).state_machine_arn(&new.name);
         let machine_type = new.machine_type.unwrap_or(MachineType::Standard);
-        if let Some(existing) = self.store().get_state_machine(&arn)? {
-            // AWS: creating the same machine again is idempotent; a different one conflicts.
-            if existing.definition == definition
-                && existing.role_arn == new.role_arn
-                && existing.machine_type == machine_type
-            {
-                return Ok(existing);
-            }
-            return Err(Error::StateMachineAlreadyExists(format!(
-                "State Machine Already Exists: '{arn}'"
-            )));
-        }
         let record = StateMachineRecord {
-            arn,
+            arn: arn.clone(),
             name: new.name,
             definition,
             role_arn: new.role_arn,
@@ -84,16 +75,29 @@ impl Engine {
             description: None,
             tags: new.tags,
         };
-        self.store().put_state_machine(record.clone())?;
-        Ok(record)
+        // Insert-if-absent at the store: of concurrent creates with one name, one inserts and
+        // each other one sees its row.
+        let stored = self.store().update_state_machine(&arn, &mut |existing| match existing {
+            None => Ok(Some(record.clone())),
+            // AWS: creating the same machine again is idempotent; a different one conflicts.
+            Some(existing)
+                if existing.definition == record.definition
+                    && existing.role_arn == record.role_arn
+                    && existing.machine_type == record.machine_type =>
+            {
+                Ok(None)
+            }
+            Some(_) => Err(Error::StateMachineAlreadyExists(format!(
+                "State Machine Already Exists: '{arn}'"
+            ))),
+        })?;
+        stored.ok_or_else(|| Error::Internal(format!("{arn} vanished as it was created")))
     }
 
     /// `DescribeStateMachine`.
     pub fn describe_state_machine(&self, arn: &str) -> Result<StateMachineRecord> {
         arn::parse(arn, Kind::StateMachine)?;
-        self.store().get_state_machine(arn)?.ok_or_else(|| {
-            Error::StateMachineDoesNotExist(format!("State Machine Does Not Exist: '{arn}'"))
-        })
+        self.store().get_state_machine(arn)?.ok_or_else(|| does_not_exist(arn))
     }
 
     /// `UpdateStateMachine`: returns the updated record.
@@ -102,7 +106,8 @@ impl Engine {
         arn: &str,
         update: StateMachineUpdate,
     ) -> Result<StateMachineRecord> {
-        let mut record = self.describe_state_machine(arn)?;
+        // Checked in AWS's order: the machine exists, something is asked, then the new values.
+        self.describe_state_machine(arn)?;
         if update.definition.is_none()
             && update.role_arn.is_none()
             && update.logging_configuration.is_none()
@@ -112,32 +117,43 @@ impl Engine {
                 "Either the definition, the role ARN, the LoggingConfiguration, or the TracingConfiguration must be specified".into(),
             ));
         }
-        let mut changed = false;
-        if let Some(definition) = update.definition {
-            let definition: Arc<str> = definition.into();
-            self.machine_for(&definition)?;
-            changed |= record.definition != definition;
-            record.definition = definition;
+        let definition: Option<Arc<str>> = update.definition.map(Into::into);
+        if let Some(definition) = &definition {
+            self.machine_for(definition)?;
         }
-        if let Some(role) = update.role_arn {
-            validate_role(&role)?;
-            changed |= record.role_arn != role;
-            record.role_arn = role;
-        }
-        if update.logging_configuration.is_some() {
-            record.logging_configuration = update.logging_configuration;
-        }
-        if let Some(tracing) = update.tracing_enabled {
-            record.tracing_enabled = tracing;
+        if let Some(role) = &update.role_arn {
+            validate_role(role)?;
         }
         let now = self.now();
-        record.update_ms = Some(now);
-        // AWS keeps the revision when neither definition nor role changed.
-        if changed || record.revision_id.is_none() {
-            record.revision_id = Some(self.next_uuid());
-        }
-        self.store().put_state_machine(record.clone())?;
-        Ok(record)
+        // Drawn before the edit: the edit runs under the store's lock and must not take the
+        // engine's (the engine takes them in the other order).
+        let fresh_revision = self.next_uuid();
+        let stored = self.store().update_state_machine(arn, &mut |current| {
+            let Some(current) = current else { return Err(does_not_exist(arn)) };
+            let mut record = current.clone();
+            let mut changed = false;
+            if let Some(definition) = &definition {
+                changed |= record.definition != *definition;
+                record.definition = definition.clone();
+            }
+            if let Some(role) = &update.role_arn {
+                changed |= record.role_arn != *role;
+                record.role_arn = role.clone();
+            }
+            if update.logging_configuration.is_some() {
+                record.logging_configuration = update.logging_configuration.clone();
+            }
+            if let Some(tracing) = update.tracing_enabled {
+                record.tracing_enabled = tracing;
+            }
+            record.update_ms = Some(now);
+            // AWS keeps the revision when neither definition nor role changed.
+            if changed || record.revision_id.is_none() {
+                record.revision_id = Some(fresh_revision.clone());
+            }
+            Ok(Some(record))
+        })?;
+        stored.ok_or_else(|| does_not_exist(arn))
     }
 
     /// `DeleteStateMachine` (idempotent, as on AWS).
@@ -163,12 +179,17 @@ impl Engine {
         arn::validate_name(name)?;
         check_tags(&tags)?;
         let arn = self.scope_for(region).activity_arn(name);
-        if let Some(existing) = self.store().get_activity(&arn)? {
-            return Ok(existing);
-        }
-        let record = ActivityRecord { arn, name: name.to_owned(), creation_ms: self.now(), tags };
-        self.store().put_activity(record.clone())?;
-        Ok(record)
+        let record = ActivityRecord {
+            arn: arn.clone(),
+            name: name.to_owned(),
+            creation_ms: self.now(),
+            tags,
+        };
+        // Insert-if-absent at the store: concurrent creates all answer with the one row.
+        let stored = self.store().update_activity(&arn, &mut |existing| {
+            Ok(existing.is_none().then(|| record.clone()))
+        })?;
+        stored.ok_or_else(|| Error::Internal(format!("{arn} vanished as it was created")))
     }
 
     /// `DescribeActivity`.
@@ -204,11 +225,11 @@ impl Engine {
 
     /// `TagResource`: adds or overwrites tags.
     pub fn tag_resource(&self, arn: &str, tags: Vec<Tag>) -> Result<()> {
-        self.edit_tags(arn, |existing| {
-            for tag in tags {
+        self.edit_tags(arn, &|existing| {
+            for tag in &tags {
                 match existing.iter_mut().find(|t| t.key == tag.key) {
-                    Some(t) => t.value = tag.value,
-                    None => existing.push(tag),
+                    Some(t) => t.value.clone_from(&tag.value),
+                    None => existing.push(tag.clone()),
                 }
             }
         })
@@ -216,43 +237,75 @@ impl Engine {
 
     /// `UntagResource`: removes tags by key.
     pub fn untag_resource(&self, arn: &str, keys: &[String]) -> Result<()> {
-        self.edit_tags(arn, |existing| existing.retain(|t| !keys.contains(&t.key)))
+        self.edit_tags(arn, &|existing| existing.retain(|t| !keys.contains(&t.key)))
     }
 
-    fn edit_tags(&self, arn: &str, edit: impl FnOnce(&mut Vec<Tag>)) -> Result<()> {
-        match self.tagged(arn)? {
-            Tagged::Machine(mut m) => {
-                edit(&mut m.tags);
-                check_tags(&m.tags)?;
-                self.store().put_state_machine(m)
+    /// Applies `edit` to a resource's tags in one atomic edit at the store, so concurrent
+    /// tag changes all land.
+    fn edit_tags(&self, arn: &str, edit: &dyn Fn(&mut Vec<Tag>)) -> Result<()> {
+        let not_found = || Error::ResourceNotFound(format!("Resource not found: '{arn}'"));
+        match resource(arn)? {
+            Resource::Machine => {
+                self.store().update_state_machine(arn, &mut |current| {
+                    let mut record = current.ok_or_else(not_found)?.clone();
+                    edit(&mut record.tags);
+                    check_tags(&record.tags)?;
+                    Ok(Some(record))
+                })?;
             }
-            Tagged::Activity(mut a) => {
-                edit(&mut a.tags);
-                check_tags(&a.tags)?;
-                self.store().put_activity(a)
+            Resource::Activity => {
+                self.store().update_activity(arn, &mut |current| {
+                    let mut record = current.ok_or_else(not_found)?.clone();
+                    edit(&mut record.tags);
+                    check_tags(&record.tags)?;
+                    Ok(Some(record))
+                })?;
             }
         }
+        Ok(())
     }
 
     fn tagged(&self, arn: &str) -> Result<Tagged> {
         let not_found = || Error::ResourceNotFound(format!("Resource not found: '{arn}'"));
-        if arn::parse(arn, Kind::StateMachine).is_ok() {
-            return self.store().get_state_machine(arn)?.map(Tagged::Machine).ok_or_else(not_found);
+        match resource(arn)? {
+            Resource::Machine => {
+                self.store().get_state_machine(arn)?.map(Tagged::Machine).ok_or_else(not_found)
+            }
+            Resource::Activity => {
+                self.store().get_activity(arn)?.map(Tagged::Activity).ok_or_else(not_found)
+            }
         }
-        if arn::parse(arn, Kind::Activity).is_ok() {
-            return self.store().get_activity(arn)?.map(Tagged::Activity).ok_or_else(not_found);
-        }
-        // A version ARN (`…:stateMachine:<name>:<n>`): AWS does not tag versions.
-        if arn.starts_with("arn:") && arn.split(':').nth(5) == Some("stateMachine") {
-            return Err(not_found());
-        }
-        Err(Error::InvalidArn(format!("Invalid Arn: '{arn}'")))
     }
+}
+
+/// The kinds of resource that carry tags.
+enum Resource {
+    Machine,
+    Activity,
+}
+
+/// Which taggable resource `arn` names.
+fn resource(arn: &str) -> Result<Resource> {
+    if arn::parse(arn, Kind::StateMachine).is_ok() {
+        return Ok(Resource::Machine);
+    }
+    if arn::parse(arn, Kind::Activity).is_ok() {
+        return Ok(Resource::Activity);
+    }
+    // A version ARN (`…:stateMachine:<name>:<n>`): AWS does not tag versions.
+    if arn.starts_with("arn:") && arn.split(':').nth(5) == Some("stateMachine") {
+        return Err(Error::ResourceNotFound(format!("Resource not found: '{arn}'")));
+    }
+    Err(Error::InvalidArn(format!("Invalid Arn: '{arn}'")))
 }
 
 enum Tagged {
     Machine(StateMachineRecord),
     Activity(ActivityRecord),
+}
+
+fn does_not_exist(arn: &str) -> Error {
+    Error::StateMachineDoesNotExist(format!("State Machine Does Not Exist: '{arn}'"))
 }
 
 fn validate_role(role: &str) -> Result<()> {

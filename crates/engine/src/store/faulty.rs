@@ -178,6 +178,14 @@ impl Store for FaultyStore {
         self.write()?;
         self.inner.put_state_machine(record)
     }
+    fn update_state_machine(
+        &self,
+        arn: &str,
+        edit: crate::store::Edit<'_, StateMachineRecord>,
+    ) -> Result<Option<StateMachineRecord>> {
+        self.write()?;
+        self.inner.update_state_machine(arn, edit)
+    }
     fn get_state_machine(&self, arn: &str) -> Result<Option<StateMachineRecord>> {
         self.inner.get_state_machine(arn)
     }
@@ -192,6 +200,14 @@ impl Store for FaultyStore {
     fn put_activity(&self, record: ActivityRecord) -> Result<()> {
         self.write()?;
         self.inner.put_activity(record)
+    }
+    fn update_activity(
+        &self,
+        arn: &str,
+        edit: crate::store::Edit<'_, ActivityRecord>,
+    ) -> Result<Option<ActivityRecord>> {
+        self.write()?;
+        self.inner.update_activity(arn, edit)
     }
     fn get_activity(&self, arn: &str) -> Result<Option<ActivityRecord>> {
         self.inner.get_activity(arn)

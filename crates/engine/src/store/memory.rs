@@ -3,10 +3,10 @@ use std::collections::HashMap;
 
 use parking_lot::RwLock;
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::history::HistoryEvent;
 use crate::model::{ActivityRecord, ExecutionRecord, ExecutionStatus, StateMachineRecord};
-use crate::store::{Batch, Store};
+use crate::store::{Batch, Edit, Store};
 
 /// Everything in memory, lost at exit.
 #[derive(Debug, Default)]
@@ -57,6 +57,14 @@ impl Store for MemoryStore {
         Ok(())
     }
 
+    fn update_state_machine(
+        &self,
+        arn: &str,
+        edit: Edit<'_, StateMachineRecord>,
+    ) -> Result<Option<StateMachineRecord>> {
+        edit_row(&mut self.inner.write().machines, arn, edit, |r| &r.arn)
+    }
+
     fn put_activity(&self, record: ActivityRecord) -> Result<()> {
         self.inner.write().activities.insert(record.arn.clone(), record);
         Ok(())
@@ -72,6 +80,14 @@ impl Store for MemoryStore {
     fn delete_activity(&self, arn: &str) -> Result<()> {
         self.inner.write().activities.remove(arn);
         Ok(())
+    }
+
+    fn update_activity(
+        &self,
+        arn: &str,
+        edit: Edit<'_, ActivityRecord>,
+    ) -> Result<Option<ActivityRecord>> {
+        edit_row(&mut self.inner.write().activities, arn, edit, |r| &r.arn)
     }
 
     fn commit(&self, batch: Batch) -> Result<()> {
@@ -167,4 +183,19 @@ impl Store for MemoryStore {
         }
         Ok(expired.len())
     }
+}
+
+/// One [`Edit`] of `rows[arn]`, under the caller's write lock, which is what makes it atomic.
+fn edit_row<T: Clone>(
+    rows: &mut HashMap<String, T>,
+    arn: &str,
+    edit: Edit<'_, T>,
+    arn_of: impl Fn(&T) -> &str,
+) -> Result<Option<T>> {
+    let Some(row) = edit(rows.get(arn))? else { return Ok(rows.get(arn).cloned()) };
+    if arn_of(&row) != arn {
+        return Err(Error::Internal(format!("an edit of {arn} returned {}", arn_of(&row))));
+    }
+    rows.insert(arn.to_owned(), row.clone());
+    Ok(Some(row))
 }

@@ -9,6 +9,7 @@
 //! the reference implementation: where the trait leaves an order open, they sort first.
 use std::sync::Arc;
 
+use crate::error::Error;
 use crate::history::{ErrorCause, EventKind, HistoryEvent};
 use crate::model::{
     ActivityRecord, ExecutionRecord, ExecutionStatus, MachineType, StateMachineRecord, Tag,
@@ -23,6 +24,8 @@ pub fn run_all(make: impl Fn() -> Arc<dyn Store>) {
     let checks: &[(&str, Check)] = &[
         ("state_machines", state_machines),
         ("activities", activities),
+        ("state_machine_edits", state_machine_edits),
+        ("activity_edits", activity_edits),
         ("commit_visible_whole", commit_visible_whole),
         ("commit_last_write_wins", commit_last_write_wins),
         ("events_in_id_order", events_in_id_order),
@@ -39,6 +42,10 @@ pub fn run_all(make: impl Fn() -> Arc<dyn Store>) {
     }
     eprintln!("store suite: concurrent_commits_read_back");
     concurrent_commits_read_back(make());
+    eprintln!("store suite: concurrent_edits_lose_nothing");
+    concurrent_edits_lose_nothing(make());
+    eprintln!("store suite: concurrent_inserts_one_wins");
+    concurrent_inserts_one_wins(make());
 }
 
 // ---------------------------------------------------------------- fixtures
@@ -194,6 +201,198 @@ pub fn activities(store: &dyn Store) {
     store.delete_activity(&a.arn).unwrap();
     assert!(store.get_activity(&a.arn).unwrap().is_none());
     assert_eq!(store.list_activities().unwrap().len(), 2);
+}
+
+/// `update_state_machine`: the edit sees the stored row (or `None`); `Some` writes (insert
+/// or replace), `None` keeps the row, an error aborts and writes nothing; the answer is the
+/// row as it is afterwards, and reads (cached or not) agree with it.
+pub fn state_machine_edits(store: &dyn Store) {
+    let m = machine("m", 1);
+    let mut seen = Vec::new();
+    let got = store
+        .update_state_machine(&m.arn, &mut |row| {
+            seen.push(row.cloned());
+            Ok(None)
+        })
+        .unwrap();
+    assert!(got.is_none(), "keeping nothing leaves nothing");
+    assert_eq!(seen.len(), 1);
+    assert!(seen[0].is_none(), "the edit of an absent row sees None");
+    assert!(store.get_state_machine(&m.arn).unwrap().is_none());
+
+    let got = store.update_state_machine(&m.arn, &mut |_| Ok(Some(m.clone()))).unwrap();
+    assert_eq!(format!("{got:?}"), format!("{:?}", Some(&m)), "an insert answers the row");
+    let read = store.get_state_machine(&m.arn).unwrap();
+    assert_eq!(format!("{read:?}"), format!("{:?}", Some(&m)), "and reads back");
+
+    let got = store
+        .update_state_machine(&m.arn, &mut |row| {
+            assert_eq!(format!("{row:?}"), format!("{:?}", Some(&m)), "the edit sees the row");
+            Ok(None)
+        })
+        .unwrap();
+    assert_eq!(format!("{got:?}"), format!("{:?}", Some(&m)), "keeping answers the row");
+
+    let mut updated = m.clone();
+    updated.revision_id = Some("r2".into());
+    updated.tags.push(Tag { key: "k2".into(), value: "v2".into() });
+    let got = store
+        .update_state_machine(&m.arn, &mut |row| {
+            let mut row = row.expect("the row is there").clone();
+            row.revision_id = Some("r2".into());
+            row.tags.push(Tag { key: "k2".into(), value: "v2".into() });
+            Ok(Some(row))
+        })
+        .unwrap();
+    assert_eq!(format!("{got:?}"), format!("{:?}", Some(&updated)));
+    let read = store.get_state_machine(&m.arn).unwrap();
+    assert_eq!(format!("{read:?}"), format!("{:?}", Some(&updated)), "a replace reads back");
+    assert_eq!(store.list_state_machines().unwrap().len(), 1, "a replace adds no row");
+
+    let err = store
+        .update_state_machine(&m.arn, &mut |_| Err(Error::StateMachineAlreadyExists("no".into())))
+        .unwrap_err();
+    assert_eq!(err.aws_type(), "StateMachineAlreadyExists", "the edit's error comes back");
+    let read = store.get_state_machine(&m.arn).unwrap();
+    assert_eq!(format!("{read:?}"), format!("{:?}", Some(&updated)), "an error writes nothing");
+
+    let other = machine("other", 1);
+    assert!(
+        store.update_state_machine(&m.arn, &mut |_| Ok(Some(other.clone()))).is_err(),
+        "an edit may not move a row to another ARN"
+    );
+    assert!(store.get_state_machine(&other.arn).unwrap().is_none());
+    let read = store.get_state_machine(&m.arn).unwrap();
+    assert_eq!(format!("{read:?}"), format!("{:?}", Some(&updated)));
+
+    store.delete_state_machine(&m.arn).unwrap();
+    let got = store
+        .update_state_machine(&m.arn, &mut |row| {
+            assert!(row.is_none(), "a deleted row is gone for edits too");
+            Ok(None)
+        })
+        .unwrap();
+    assert!(got.is_none());
+}
+
+/// `update_activity`, as [`state_machine_edits`].
+pub fn activity_edits(store: &dyn Store) {
+    let a = activity("a", 1);
+    let got = store
+        .update_activity(&a.arn, &mut |row| {
+            assert!(row.is_none());
+            Ok(Some(a.clone()))
+        })
+        .unwrap();
+    assert_eq!(format!("{got:?}"), format!("{:?}", Some(&a)));
+    let got = store.update_activity(&a.arn, &mut |_| Ok(None)).unwrap();
+    assert_eq!(format!("{got:?}"), format!("{:?}", Some(&a)), "keeping answers the row");
+
+    let mut tagged = a.clone();
+    tagged.tags.push(Tag { key: "team".into(), value: "x".into() });
+    let got = store
+        .update_activity(&a.arn, &mut |row| {
+            let mut row = row.expect("the row is there").clone();
+            row.tags.push(Tag { key: "team".into(), value: "x".into() });
+            Ok(Some(row))
+        })
+        .unwrap();
+    assert_eq!(format!("{got:?}"), format!("{:?}", Some(&tagged)));
+    let read = store.get_activity(&a.arn).unwrap();
+    assert_eq!(format!("{read:?}"), format!("{:?}", Some(&tagged)));
+
+    let err =
+        store.update_activity(&a.arn, &mut |_| Err(Error::TooManyTags("no".into()))).unwrap_err();
+    assert_eq!(err.aws_type(), "TooManyTags");
+    assert_eq!(store.get_activity(&a.arn).unwrap().unwrap().tags, tagged.tags);
+    assert_eq!(store.list_activities().unwrap().len(), 1);
+}
+
+/// Edits from several threads on one state machine and one activity, each adding a tag of
+/// its own: every tag lands (a read-then-write outside the store would lose some).
+pub fn concurrent_edits_lose_nothing(store: Arc<dyn Store>) {
+    const THREADS: usize = 8;
+    const ROUNDS: usize = 50;
+    let m = machine("m", 1);
+    let a = activity("a", 1);
+    store.put_state_machine(m.clone()).unwrap();
+    store.put_activity(a.clone()).unwrap();
+    let handles: Vec<_> = (0..THREADS)
+        .map(|t| {
+            let (store, m, a) = (Arc::clone(&store), m.arn.clone(), a.arn.clone());
+            std::thread::spawn(move || {
+                for round in 0..ROUNDS {
+                    let tag = Tag { key: format!("t{t}-{round}"), value: round.to_string() };
+                    store
+                        .update_state_machine(&m, &mut |row| {
+                            let mut row = row.expect("m is there").clone();
+                            row.tags.push(tag.clone());
+                            Ok(Some(row))
+                        })
+                        .unwrap();
+                    store
+                        .update_activity(&a, &mut |row| {
+                            let mut row = row.expect("a is there").clone();
+                            row.tags.push(tag.clone());
+                            Ok(Some(row))
+                        })
+                        .unwrap();
+                }
+            })
+        })
+        .collect();
+    for handle in handles {
+        handle.join().expect("an editing thread panicked");
+    }
+    let sorted = |tags: Vec<Tag>| {
+        let mut keys: Vec<String> = tags.into_iter().map(|t| t.key).collect();
+        keys.sort();
+        keys
+    };
+    let mut expected: Vec<String> = (0..THREADS)
+        .flat_map(|t| (0..ROUNDS).map(move |r| format!("t{t}-{r}")))
+        .chain(["k".to_owned()])
+        .collect();
+    expected.sort();
+    let tags = store.get_state_machine(&m.arn).unwrap().unwrap().tags;
+    assert_eq!(sorted(tags), expected, "every state-machine edit landed");
+    expected.retain(|k| k != "k");
+    let tags = store.get_activity(&a.arn).unwrap().unwrap().tags;
+    assert_eq!(sorted(tags), expected, "every activity edit landed");
+}
+
+/// Threads inserting the same ARN, each its own row, if absent: exactly one inserts, and
+/// every other one sees the winner's row.
+pub fn concurrent_inserts_one_wins(store: Arc<dyn Store>) {
+    const THREADS: usize = 8;
+    let arn = machine("race", 0).arn;
+    let barrier = Arc::new(std::sync::Barrier::new(THREADS));
+    let handles: Vec<_> = (0..THREADS)
+        .map(|t| {
+            let (store, arn, barrier) = (Arc::clone(&store), arn.clone(), Arc::clone(&barrier));
+            std::thread::spawn(move || {
+                let mut mine = machine("race", 0);
+                mine.role_arn = format!("arn:aws:iam::123456789012:role/r{t}");
+                barrier.wait();
+                let mut inserted = false;
+                let row = store
+                    .update_state_machine(&arn, &mut |row| {
+                        inserted = row.is_none();
+                        Ok(row.is_none().then(|| mine.clone()))
+                    })
+                    .unwrap()
+                    .expect("a row is there after an insert-if-absent");
+                (inserted, row.role_arn)
+            })
+        })
+        .collect();
+    let results: Vec<(bool, String)> =
+        handles.into_iter().map(|h| h.join().expect("an inserting thread panicked")).collect();
+    let winners: Vec<&String> = results.iter().filter(|(i, _)| *i).map(|(_, r)| r).collect();
+    assert_eq!(winners.len(), 1, "exactly one insert: {results:?}");
+    assert!(results.iter().all(|(_, role)| role == winners[0]), "all see the winner: {results:?}");
+    let stored = store.get_state_machine(&arn).unwrap().unwrap();
+    assert_eq!(&stored.role_arn, winners[0]);
 }
 
 /// Once `commit` returns, every part of the batch reads back: rows, events, snapshots,
