@@ -252,8 +252,11 @@ impl Engine {
         let mut batch = Batch::default();
         let mut count = 0;
         for (record, bytes) in snapshots {
-            let restored = Running::restore(&bytes, &record.definition, |definition| {
-                self.machine_for(definition).map_err(|e| e.to_string())
+            let restored = self.store().snapshot_parts(&record.arn).map_err(|e| e.to_string());
+            let restored = restored.and_then(|parts| {
+                Running::restore(&bytes, parts, &record, |definition| {
+                    self.machine_for(definition).map_err(|e| e.to_string())
+                })
             });
             let (mut running, waits, extra) = match restored {
                 Ok(restored) => restored,
@@ -765,6 +768,9 @@ impl Engine {
         }
         let changed = !running.pending.is_empty() || running.record_dirty;
         batch.events.extend(running.pending.drain(..).map(|e| (key.clone(), e)));
+        // The snapshot's parts ride with the events of the decisions that made them.
+        let parts = running.take_parts(self.inner.committer.is_some());
+        batch.parts.extend(parts.into_iter().map(|part| (key.clone(), part)));
         if running.record_dirty {
             running.record_dirty = false;
             batch.executions.push(running.record.clone());
@@ -830,7 +836,8 @@ impl Engine {
                     .store()
                     .get_execution(arn)?
                     .ok_or_else(|| Error::Internal("no execution row".into()))?;
-                Running::restore(&bytes, &record.definition, |definition| {
+                let parts = self.store().snapshot_parts(arn)?;
+                Running::restore(&bytes, parts, &record, |definition| {
                     self.machine_for(definition).map_err(|e| e.to_string())
                 })
                 .map_err(Error::Internal)
