@@ -354,3 +354,44 @@ fn a_failed_fork_leaves_no_frames_and_restores_alike() {
     assert_eq!(restored.output(), output);
     assert_eq!(restored.history, straight.history);
 }
+
+/// `legacy_snapshot.json` was written by the code before parts (commit 05e07ac) for
+/// [`nested`] after four timers: every frame ever made (the ended ones `Done`), each fork
+/// with its results and queued children inline, the execution's input in its record.
+#[test]
+fn a_snapshot_from_before_parts_restores() {
+    let mut straight = Driver::start(&nested(), nested_input());
+    for _ in 0..4 {
+        assert!(straight.fire());
+    }
+    let legacy = include_bytes!("legacy_snapshot.json");
+    let (run, waits, _) =
+        Running::restore(legacy, Vec::new(), &straight.row, |_| Ok(straight.machine.clone()))
+            .expect("an older snapshot restores");
+    assert_eq!(run.frame_count(), 6, "the ended frames are left behind");
+    let live = run.frames.live.keys().copied().collect::<Vec<_>>();
+    assert_eq!(live, [0, 1, 2, 6, 8, 9]);
+    assert_eq!(run.snapshot(Value::Null), straight.run.snapshot(Value::Null), "the same state");
+
+    let mut restored = Driver { run, history: straight.history.clone(), ..straight };
+    restored.timers.clear();
+    for wait in waits {
+        let super::Pending::Timer { frame, generation, at_ms } = wait else {
+            panic!("only timers: {wait:?}")
+        };
+        restored.timer_seq += 1;
+        restored.timers.insert((at_ms, restored.timer_seq), (frame, generation));
+    }
+    assert_eq!(restored.timers.len(), 4);
+    // The next decision writes the parts the older snapshot carried inline.
+    restored.decide();
+    let parts: Vec<(u64, u64)> = restored.parts.keys().copied().collect();
+    // The Parallel: its input; the Map: three results, its items not started, its input.
+    assert_eq!(parts, [(0, 3), (1, 0), (1, 1), (1, 2), (1, 4), (1, 20), (1, 21)]);
+    restored.finish(true);
+
+    let mut straight = Driver::start(&nested(), nested_input());
+    straight.finish(false);
+    assert_eq!(restored.output(), straight.output());
+    assert_eq!(restored.history, straight.history);
+}
