@@ -7,7 +7,14 @@
 //!
 //! A *frame* is one thread of control inside the execution: the root graph,
 //! a Parallel branch or a Map iteration. Each frame sits at one state.
-use std::collections::VecDeque;
+//!
+//! What is kept grows with what runs, not with what has run: a child frame leaves as
+//! soon as its parent has taken its result, and the snapshot (written at every decision
+//! of a durable execution) leaves out a fork's finished results and its children not
+//! started yet. Those are written once each as the snapshot's *parts*
+//! ([`crate::store::Part`], see [`Running::take_parts`]) and read back at restore.
+use std::collections::{BTreeMap, VecDeque};
+use std::ops::{Index, IndexMut};
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
@@ -18,6 +25,7 @@ use stepwise_asl::{
 
 use crate::history::{ErrorCause, EventKind, HistoryEvent};
 use crate::model::{ExecutionRecord, ExecutionStatus};
+use crate::store::Part;
 use crate::token::TaskId;
 
 /// AWS's quota on events per execution.
@@ -25,7 +33,8 @@ pub(crate) const HISTORY_LIMIT: u64 = 25_000;
 /// AWS's quota on a state's input or output, in bytes.
 const MAX_PAYLOAD_BYTES: usize = 256 * 1024;
 
-/// Index of a frame within its execution.
+/// A frame's id within its execution. Ids are never reused: a timer or a task of a frame
+/// that has since ended finds no frame, and is ignored.
 pub(crate) type FrameId = usize;
 
 /// What the engine lends an execution while it advances.
@@ -100,19 +109,110 @@ enum AfterSleep {
     Retry,
 }
 
+/// A Parallel or Map state waiting for its children.
+///
+/// Its snapshot holds what is running; what grows with the number of children is written
+/// once as the snapshot's parts in group `group`: the result of slot `i` as part
+/// `(group, i)`, and when the fork starts, the children not started yet as part
+/// `(group, len)` and the state's input (which holds a Map's items) as `(group, len + 1)`.
+/// Snapshots of older versions carried all of it inline and have no `group`;
+/// [`Running::restore`] reads them too.
 #[derive(Debug, Serialize, Deserialize)]
 struct Fork {
     is_map: bool,
-    results: Vec<Option<Value>>,
+    /// The group of its parts (unique within the execution).
+    #[serde(default)]
+    group: Option<u64>,
+    /// How many children in all.
+    #[serde(default)]
+    len: usize,
     running: usize,
-    /// Children not started yet: result slot, start state, input.
-    queued: VecDeque<(usize, StateId, Value)>,
+    /// The slot of the next child to start: `next..len` are in `queued`.
+    #[serde(default)]
+    next: usize,
     /// 0 means unbounded.
     max_concurrency: usize,
+    /// The children running.
     children: Vec<FrameId>,
     /// The event the state's Succeeded event points at: the latest MapIterationSucceeded,
     /// or the latest branch event for Parallel.
     last_done: u64,
+    /// Outputs of the finished children, by slot. Not in the snapshot (see above).
+    #[serde(default, skip_serializing)]
+    results: Vec<Option<Value>>,
+    /// Children not started yet: result slot, start state, input. Not in the snapshot.
+    #[serde(default, skip_serializing)]
+    queued: VecDeque<(usize, StateId, Value)>,
+    /// The state's input, held here (not in the frame) while the children run. Not in
+    /// the snapshot.
+    #[serde(default, skip_serializing)]
+    input: Value,
+}
+
+/// A part of the snapshot to write or delete at the next [`Running::take_parts`]. Writes
+/// name the fork's frame, whose values are encoded then (not before: an execution
+/// that is not durable never encodes them).
+#[derive(Debug)]
+enum Unsaved {
+    /// The children of the fork not started yet.
+    Queued { frame: FrameId, group: u64 },
+    /// The input of the fork's state.
+    Input { frame: FrameId, group: u64 },
+    /// The result of one child.
+    Result { frame: FrameId, group: u64, slot: usize },
+    /// The fork ended: its parts are no longer needed.
+    Drop { group: u64 },
+}
+
+/// The live frames, by id.
+#[derive(Debug, Default)]
+struct Frames {
+    live: BTreeMap<FrameId, Frame>,
+    /// The id the next frame gets.
+    next: FrameId,
+}
+
+impl Frames {
+    fn insert(&mut self, frame: Frame) -> FrameId {
+        let id = self.next;
+        self.next += 1;
+        self.live.insert(id, frame);
+        id
+    }
+    fn get(&self, id: FrameId) -> Option<&Frame> {
+        self.live.get(&id)
+    }
+    fn get_mut(&mut self, id: FrameId) -> Option<&mut Frame> {
+        self.live.get_mut(&id)
+    }
+    fn contains(&self, id: FrameId) -> bool {
+        self.live.contains_key(&id)
+    }
+    fn remove(&mut self, id: FrameId) -> Option<Frame> {
+        self.live.remove(&id)
+    }
+    fn values(&self) -> impl Iterator<Item = &Frame> {
+        self.live.values()
+    }
+    fn values_mut(&mut self) -> impl Iterator<Item = &mut Frame> {
+        self.live.values_mut()
+    }
+    fn len(&self) -> usize {
+        self.live.len()
+    }
+}
+
+impl Index<FrameId> for Frames {
+    type Output = Frame;
+    fn index(&self, id: FrameId) -> &Frame {
+        self.live.get(&id).expect("a live frame")
+    }
+}
+
+impl IndexMut<FrameId> for Frames {
+    fn index_mut(&mut self, id: FrameId) -> &mut Frame {
+        self.live.get_mut(&id).expect("a live frame")
+    }
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -160,8 +260,12 @@ pub(crate) struct Running {
     machine: Arc<Machine>,
     state_machine_name: String,
     next_event_id: u64,
-    frames: Vec<Frame>,
+    frames: Frames,
     ready: VecDeque<FrameId>,
+    /// The group the next fork's parts get.
+    next_group: u64,
+    /// Parts to write or delete (see [`Running::take_parts`]).
+    unsaved: Vec<Unsaved>,
     /// The Context object's fixed parts (see [`Running::take_context`]).
     context: Value,
     /// Events produced and not yet committed.
@@ -189,7 +293,9 @@ struct SnapshotRef<'a> {
     record: &'a ExecutionRecord,
     state_machine_name: &'a str,
     next_event_id: u64,
-    frames: &'a [Frame],
+    live_frames: &'a BTreeMap<FrameId, Frame>,
+    next_frame: FrameId,
+    next_group: u64,
     ready: &'a VecDeque<FrameId>,
     seed: u64,
     timeout_at: Option<i64>,
@@ -207,7 +313,15 @@ struct Snapshot {
     #[allow(dead_code)]
     input: Value,
     next_event_id: u64,
+    /// Older snapshots: every frame ever made, its index its id.
+    #[serde(default)]
     frames: Vec<Frame>,
+    #[serde(default)]
+    live_frames: BTreeMap<FrameId, Frame>,
+    #[serde(default)]
+    next_frame: FrameId,
+    #[serde(default)]
+    next_group: u64,
     ready: VecDeque<FrameId>,
     seed: u64,
     timeout_at: Option<i64>,
@@ -280,8 +394,10 @@ impl Running {
             machine,
             state_machine_name,
             next_event_id: 1,
-            frames: Vec::new(),
+            frames: Frames::default(),
             ready: VecDeque::new(),
+            next_group: 0,
+            unsaved: Vec::new(),
             context: Value::Null,
             pending: Vec::new(),
             effects: Vec::new(),
@@ -303,7 +419,7 @@ impl Running {
             run.timeout_at = Some(at_ms);
             run.effects.push(Effect::ExecutionTimeout { at_ms });
         }
-        run.frames.push(Frame {
+        let root = run.frames.insert(Frame {
             parent: None,
             state: start,
             input,
@@ -322,7 +438,7 @@ impl Running {
             generation: 0,
             vars: Map::new(),
         });
-        run.ready.push_back(0);
+        run.ready.push_back(root);
         run
     }
 
@@ -343,11 +459,16 @@ impl Running {
 
     /// The snapshot recovery restores from (see [`Running::restore`]).
     pub(crate) fn snapshot(&self, extra: Value) -> Vec<u8> {
+        // The input is in the execution row already, and may be large (a Map's items):
+        // a restore takes it from there, as it does the definition.
+        let record = ExecutionRecord { input: Arc::from(""), ..self.record.clone() };
         let snapshot = SnapshotRef {
-            record: &self.record,
+            record: &record,
             state_machine_name: &self.state_machine_name,
             next_event_id: self.next_event_id,
-            frames: &self.frames,
+            live_frames: &self.frames.live,
+            next_frame: self.frames.next,
+            next_group: self.next_group,
             ready: &self.ready,
             seed: self.seed,
             timeout_at: self.timeout_at,
@@ -358,28 +479,50 @@ impl Running {
         serde_json::to_vec(&snapshot).expect("snapshots serialize")
     }
 
-    /// Rebuilds a running execution from its snapshot; returns it with the waits the
-    /// engine must re-arm (tasks, timers, long polls) and its execution deadline.
+    /// Rebuilds a running execution from its snapshot and the snapshot's parts (as
+    /// [`Store::snapshot_parts`](crate::store::Store::snapshot_parts) returns them);
+    /// returns it with the waits the engine must re-arm (tasks, timers, long polls) and
+    /// what the engine keeps beside it.
     /// `machine_for` gives the parsed machine of the recorded definition.
-    /// `definition` is the execution row's (snapshots leave it out; older ones had it).
+    /// `row` is the execution's row: snapshots leave out its definition and its input
+    /// (older ones had them).
     pub(crate) fn restore(
         bytes: &[u8],
-        definition: &Arc<str>,
+        parts: Vec<(u64, u64, Vec<u8>)>,
+        row: &ExecutionRecord,
         machine_for: impl FnOnce(&Arc<str>) -> Result<Arc<Machine>, String>,
     ) -> Result<(Running, Vec<Pending>, Value), String> {
         let mut s: Snapshot =
             serde_json::from_slice(bytes).map_err(|e| format!("unreadable snapshot: {e}"))?;
         if s.record.definition.is_empty() {
-            s.record.definition = definition.clone();
+            s.record.definition = row.definition.clone();
+        }
+        if s.record.input.is_empty() {
+            s.record.input = row.input.clone();
         }
         let machine = machine_for(&s.record.definition)?;
-        let run = Running {
+        let frames = if s.frames.is_empty() {
+            Frames { live: s.live_frames, next: s.next_frame }
+        } else {
+            // An older snapshot: every frame ever made. Those that ended stay behind.
+            let next = s.frames.len();
+            let live = s
+                .frames
+                .into_iter()
+                .enumerate()
+                .filter(|(id, f)| *id == 0 || !matches!(f.phase, Phase::Done))
+                .collect();
+            Frames { live, next }
+        };
+        let mut run = Running {
             record: s.record,
             machine,
             state_machine_name: s.state_machine_name,
             next_event_id: s.next_event_id,
-            frames: s.frames,
+            frames,
             ready: s.ready,
+            next_group: s.next_group,
+            unsaved: Vec::new(),
             context: Value::Null,
             pending: Vec::new(),
             effects: Vec::new(),
@@ -390,8 +533,9 @@ impl Running {
             test_case: s.test_case,
             invocations: s.invocations,
         };
+        run.restore_forks(parts)?;
         let mut waits = Vec::new();
-        for (frame, f) in run.frames.iter().enumerate() {
+        for (&frame, f) in &run.frames.live {
             match &f.phase {
                 Phase::Task { task, timeout_at } => waits.push(Pending::Task {
                     frame,
@@ -416,9 +560,97 @@ impl Running {
         Ok((run, waits, s.extra))
     }
 
+    /// Gives each fork of a restored snapshot the results and queued children its parts
+    /// hold. A fork of an older snapshot, which carried them inline, gets a group, and
+    /// its parts are written at the next [`Running::take_parts`].
+    fn restore_forks(&mut self, parts: Vec<(u64, u64, Vec<u8>)>) -> Result<(), String> {
+        let mut by_group: BTreeMap<u64, Vec<(u64, Vec<u8>)>> = BTreeMap::new();
+        for (group, index, bytes) in parts {
+            by_group.entry(group).or_default().push((index, bytes));
+        }
+        let live: Vec<FrameId> = self.frames.live.keys().copied().collect();
+        for &frame in &live {
+            let Phase::Fork(fork) = &mut self.frames[frame].phase else { continue };
+            let Some(group) = fork.group else {
+                fork.len = fork.results.len();
+                fork.next = fork.queued.front().map_or(fork.len, |(slot, ..)| *slot);
+                let group = self.next_group;
+                self.next_group += 1;
+                fork.group = Some(group);
+                // Its finished children stayed in the list, and are gone.
+                fork.children.retain(|child| live.binary_search(child).is_ok());
+                let f = &mut self.frames[frame];
+                let Phase::Fork(fork) = &mut f.phase else { continue };
+                fork.input = std::mem::take(&mut f.input);
+                let finished = fork.results.iter().enumerate().filter(|(_, r)| r.is_some());
+                let mut unsaved: Vec<Unsaved> =
+                    finished.map(|(slot, _)| Unsaved::Result { frame, group, slot }).collect();
+                if !fork.queued.is_empty() {
+                    unsaved.push(Unsaved::Queued { frame, group });
+                }
+                unsaved.push(Unsaved::Input { frame, group });
+                self.unsaved.extend(unsaved);
+                continue;
+            };
+            fork.results = vec![None; fork.len];
+            for (index, bytes) in by_group.remove(&group).unwrap_or_default() {
+                let index = index as usize;
+                let unreadable =
+                    |e: serde_json::Error| format!("unreadable part {group}/{index}: {e}");
+                if index < fork.len {
+                    fork.results[index] = Some(serde_json::from_slice(&bytes).map_err(unreadable)?);
+                } else if index == fork.len {
+                    let queued: VecDeque<(usize, StateId, Value)> =
+                        serde_json::from_slice(&bytes).map_err(unreadable)?;
+                    let next = fork.next;
+                    fork.queued = queued.into_iter().filter(|(slot, ..)| *slot >= next).collect();
+                } else if index == fork.len + 1 {
+                    fork.input = serde_json::from_slice(&bytes).map_err(unreadable)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The changes to the snapshot's parts since the last call, for the batch that carries
+    /// this decision's events (and so the snapshot that relies on them). With `durable`
+    /// false they are only forgotten.
+    pub(crate) fn take_parts(&mut self, durable: bool) -> Vec<Part> {
+        let unsaved = std::mem::take(&mut self.unsaved);
+        if !durable {
+            return Vec::new();
+        }
+        let fork_of = |frame: FrameId, group: u64| match self.frames.get(frame).map(|f| &f.phase) {
+            Some(Phase::Fork(fork)) if fork.group == Some(group) => Some(fork),
+            // The fork ended since: a `Drop` follows.
+            _ => None,
+        };
+        unsaved
+            .into_iter()
+            .filter_map(|change| match change {
+                Unsaved::Queued { frame, group } => {
+                    let fork = fork_of(frame, group)?;
+                    let bytes = serde_json::to_vec(&fork.queued).expect("values serialize");
+                    Some(Part::Put { group, index: fork.len as u64, bytes })
+                }
+                Unsaved::Input { frame, group } => {
+                    let fork = fork_of(frame, group)?;
+                    let bytes = serde_json::to_vec(&fork.input).expect("values serialize");
+                    Some(Part::Put { group, index: fork.len as u64 + 1, bytes })
+                }
+                Unsaved::Result { frame, group, slot } => {
+                    let result = fork_of(frame, group)?.results.get(slot)?.as_ref()?;
+                    let bytes = serde_json::to_vec(result).expect("values serialize");
+                    Some(Part::Put { group, index: slot as u64, bytes })
+                }
+                Unsaved::Drop { group } => Some(Part::DeleteGroup { group }),
+            })
+            .collect()
+    }
+
     /// The tasks its frames wait on.
     pub(crate) fn tasks(&self) -> impl Iterator<Item = TaskId> + '_ {
-        self.frames.iter().filter_map(|f| match f.phase {
+        self.frames.values().filter_map(|f| match f.phase {
             Phase::Task { task, .. } => Some(task),
             _ => None,
         })
@@ -459,7 +691,7 @@ impl Running {
             && self.effects.is_empty()
             && self
                 .frames
-                .iter()
+                .values()
                 .all(|f| matches!(f.phase, Phase::Sleeping { .. } | Phase::Fork(_) | Phase::Done))
     }
 
@@ -527,7 +759,7 @@ impl Running {
         // Buffers keep their capacity after draining; a parked execution gives it back.
         self.pending = Vec::new();
         self.effects = Vec::new();
-        self.frames.shrink_to_fit();
+        self.unsaved = Vec::new();
         self.ready.shrink_to_fit();
     }
 
@@ -562,7 +794,11 @@ impl Running {
                 self.end(Ending::Failed(Fault::new("States.Runtime", cause)), now);
                 return false;
             }
-            let Phase::Enter { retry } = self.frames[frame].phase else { continue };
+            // A frame cancelled since it was readied is gone, or no longer entering.
+            let Some(Frame { phase: Phase::Enter { retry }, .. }) = self.frames.get(frame) else {
+                continue;
+            };
+            let retry = *retry;
             self.enter(frame, retry, now, services);
         }
         false
@@ -621,8 +857,11 @@ impl Running {
                 self.frame_event(frame, now, EventKind::ParallelStateStarted);
                 let fork = Fork {
                     is_map: false,
+                    group: None,
+                    len: branches.len(),
                     results: vec![None; branches.len()],
                     running: 0,
+                    next: 0,
                     queued: branches
                         .into_iter()
                         .enumerate()
@@ -631,6 +870,7 @@ impl Running {
                     max_concurrency: 0,
                     children: Vec::new(),
                     last_done: 0,
+                    input: Value::Null,
                 };
                 self.fork(frame, fork, now);
             }
@@ -639,8 +879,11 @@ impl Running {
                 self.frame_event(frame, now, EventKind::MapStateStarted { length });
                 let fork = Fork {
                     is_map: true,
+                    group: None,
+                    len: items.len(),
                     results: vec![None; items.len()],
                     running: 0,
+                    next: 0,
                     queued: items
                         .into_iter()
                         .enumerate()
@@ -649,6 +892,7 @@ impl Running {
                     max_concurrency: max_concurrency as usize,
                     children: Vec::new(),
                     last_done: 0,
+                    input: Value::Null,
                 };
                 self.fork(frame, fork, now);
             }
@@ -884,13 +1128,22 @@ impl Running {
             self.frames[frame].phase = Phase::Fork(fork);
             return self.join(frame, now);
         }
+        let group = self.next_group;
+        self.next_group += 1;
+        fork.group = Some(group);
         let limit = if fork.max_concurrency == 0 { usize::MAX } else { fork.max_concurrency };
         let mut launch = Vec::new();
         while fork.running < limit {
             let Some(child) = fork.queued.pop_front() else { break };
             fork.running += 1;
+            fork.next = child.0 + 1;
             launch.push(child);
         }
+        if !fork.queued.is_empty() {
+            self.unsaved.push(Unsaved::Queued { frame, group });
+        }
+        fork.input = std::mem::take(&mut self.frames[frame].input);
+        self.unsaved.push(Unsaved::Input { frame, group });
         let is_map = fork.is_map;
         self.frames[frame].phase = Phase::Fork(fork);
         for (slot, start, input) in launch {
@@ -916,8 +1169,7 @@ impl Running {
                 EventKind::MapIterationStarted { name, index: slot as u64 },
             );
         }
-        let child = self.frames.len();
-        self.frames.push(Frame {
+        let child = self.frames.insert(Frame {
             parent: Some((parent, slot)),
             state: start,
             input,
@@ -1013,12 +1265,18 @@ impl Running {
                 Err(fault) => self.end(Ending::Failed(fault), now),
             };
         };
+        // The child leaves: the parent takes its result (and its variables are dropped,
+        // AWS's scoping rule).
+        let child = self.frames.remove(frame).expect("a live frame");
         // The parent's chain continues from the child's last state event.
-        let last_child_event = self.frames[frame].last_event;
+        let last_child_event = child.last_event;
         self.frames[parent].last_event = last_child_event;
-        let (is_map, name) = match &self.frames[parent].phase {
+        let parent_frame = &mut self.frames[parent];
+        let (is_map, group, name) = match &mut parent_frame.phase {
             Phase::Fork(fork) => {
-                (fork.is_map, self.machine.state(self.frames[parent].state).name.clone())
+                fork.children.retain(|c| *c != frame);
+                let name = self.machine.state(parent_frame.state).name.clone();
+                (fork.is_map, fork.group, name)
             }
             _ => return,
         };
@@ -1042,6 +1300,12 @@ impl Running {
                 } else {
                     None
                 };
+                if let Some((slot, ..)) = &next {
+                    fork.next = slot + 1;
+                }
+                if let Some(group) = group {
+                    self.unsaved.push(Unsaved::Result { frame: parent, group, slot });
+                }
                 let done = fork.running == 0 && fork.queued.is_empty() && next.is_none();
                 if let Some((slot, start, input)) = next {
                     if let Phase::Fork(fork) = &mut self.frames[parent].phase {
@@ -1061,7 +1325,7 @@ impl Running {
                     );
                 }
                 self.cancel_children(parent);
-                self.frames[parent].phase = Phase::Done;
+                self.end_fork(parent);
                 let failed =
                     if is_map { EventKind::MapStateFailed } else { EventKind::ParallelStateFailed };
                 self.fault_with(parent, fault, Some(failed), now);
@@ -1069,6 +1333,7 @@ impl Running {
         }
     }
 
+    /// Cancels and removes the children of `parent`, and theirs.
     fn cancel_children(&mut self, parent: FrameId) {
         let children = match &mut self.frames[parent].phase {
             Phase::Fork(fork) => std::mem::take(&mut fork.children),
@@ -1077,27 +1342,48 @@ impl Running {
         let mut dropped = Vec::new();
         let mut stack = children;
         while let Some(child) = stack.pop() {
-            let f = &mut self.frames[child];
-            f.generation += 1;
+            let Some(f) = self.frames.remove(child) else { continue };
             self.stale_frames.push(child);
-            match std::mem::replace(&mut f.phase, Phase::Done) {
+            match f.phase {
                 Phase::Task { task, .. } => dropped.push(task),
-                Phase::Fork(fork) => stack.extend(fork.children),
+                Phase::Fork(fork) => {
+                    self.drop_parts(&fork);
+                    stack.extend(fork.children);
+                }
                 _ => {}
             }
         }
-        self.ready.retain(|f| matches!(self.frames[*f].phase, Phase::Enter { .. }));
+        let frames = &self.frames;
+        self.ready
+            .retain(|f| frames.get(*f).is_some_and(|f| matches!(f.phase, Phase::Enter { .. })));
         if !dropped.is_empty() {
             self.effects.push(Effect::DropTasks(dropped));
         }
     }
 
+    /// A fork ended: its parts go (at the next [`Running::take_parts`]).
+    fn drop_parts(&mut self, fork: &Fork) {
+        if let Some(group) = fork.group {
+            self.unsaved.push(Unsaved::Drop { group });
+        }
+    }
+
+    /// The frame's fork ended: the frame is done with it and has its input back.
+    fn end_fork(&mut self, frame: FrameId) -> Option<Fork> {
+        let f = &mut self.frames[frame];
+        let Phase::Fork(mut fork) = std::mem::replace(&mut f.phase, Phase::Done) else {
+            return None;
+        };
+        if fork.group.is_some() {
+            f.input = std::mem::take(&mut fork.input);
+        }
+        self.drop_parts(&fork);
+        Some(fork)
+    }
+
     /// All children of a Parallel/Map finished: complete the state with their outputs.
     fn join(&mut self, frame: FrameId, now: i64) {
-        let Phase::Fork(fork) = std::mem::replace(&mut self.frames[frame].phase, Phase::Done)
-        else {
-            return;
-        };
+        let Some(fork) = self.end_fork(frame) else { return };
         let succeeded = if fork.is_map {
             EventKind::MapStateSucceeded
         } else {
@@ -1226,7 +1512,7 @@ impl Running {
 
     /// The task's timeout or heartbeat timeout elapsed.
     pub(crate) fn task_timed_out(&mut self, frame: FrameId, error: &str, now: i64) {
-        let f = &mut self.frames[frame];
+        let Some(f) = self.frames.get_mut(frame) else { return };
         f.generation += 1;
         self.stale_frames.push(frame);
         f.phase = Phase::Done;
@@ -1237,6 +1523,9 @@ impl Running {
 
     /// A worker took the task.
     pub(crate) fn task_started(&mut self, frame: FrameId, worker_name: Option<String>, now: i64) {
+        if !self.frames.contains(frame) {
+            return;
+        }
         self.frame_event(frame, now, EventKind::ActivityStarted { worker_name });
     }
 
@@ -1248,7 +1537,7 @@ impl Running {
         output: Value,
         now: i64,
     ) {
-        let f = &mut self.frames[frame];
+        let Some(f) = self.frames.get_mut(frame) else { return };
         f.generation += 1;
         self.stale_frames.push(frame);
         f.phase = Phase::Done;
@@ -1264,7 +1553,7 @@ impl Running {
         cause: Option<String>,
         now: i64,
     ) {
-        let f = &mut self.frames[frame];
+        let Some(f) = self.frames.get_mut(frame) else { return };
         f.generation += 1;
         self.stale_frames.push(frame);
         f.phase = Phase::Done;
@@ -1301,7 +1590,7 @@ impl Running {
         }
         let prev = self
             .frames
-            .first()
+            .get(0)
             .map_or(0, |f| f.last_event)
             .max(self.next_event_id.saturating_sub(1));
         let (status, kind) = match ending {
@@ -1347,7 +1636,7 @@ impl Running {
         self.ready.clear();
         let tasks: Vec<TaskId> = self
             .frames
-            .iter_mut()
+            .values_mut()
             .filter_map(|f| match std::mem::replace(&mut f.phase, Phase::Done) {
                 Phase::Task { task, .. } => Some(task),
                 _ => None,
@@ -1371,6 +1660,9 @@ fn error_cause(fault: &Fault) -> ErrorCause {
     let some = |s: &str| (!s.is_empty()).then(|| s.to_owned());
     ErrorCause { error: some(&fault.error), cause: some(&fault.cause) }
 }
+
+#[cfg(test)]
+mod fork_tests;
 
 #[cfg(test)]
 mod tests {

@@ -31,12 +31,18 @@ pub struct Batch {
     /// The runtime state of running executions, opaque to the store, replacing the
     /// previous one; `None` deletes it (the execution ended). Recovery reads them back.
     pub snapshots: Vec<(String, Option<Vec<u8>>)>,
+    /// Changes to the rows kept beside snapshots (see [`Part`]), in order, each with its
+    /// execution's ARN.
+    pub parts: Vec<(std::sync::Arc<str>, Part)>,
 }
 
 impl Batch {
     /// True when there is nothing to commit.
     pub fn is_empty(&self) -> bool {
-        self.executions.is_empty() && self.events.is_empty() && self.snapshots.is_empty()
+        self.executions.is_empty()
+            && self.events.is_empty()
+            && self.snapshots.is_empty()
+            && self.parts.is_empty()
     }
 
     /// Appends `other`'s changes after this batch's.
@@ -44,6 +50,7 @@ impl Batch {
         self.executions.extend(other.executions);
         self.events.extend(other.events);
         self.snapshots.extend(other.snapshots);
+        self.parts.extend(other.parts);
     }
 }
 
@@ -57,6 +64,35 @@ impl Batch {
 /// the store or take a lock of the engine's. It may run more than once (a store that retries
 /// a transaction on conflict): only what its last run returns is applied.
 pub type Edit<'a, T> = &'a mut dyn FnMut(Option<&T>) -> Result<Option<T>>;
+
+// ----- Snapshot parts --------------------------------------------------------------
+
+/// A change to the *parts* of a running execution's snapshot: rows beside it, keyed by
+/// `(group, index)`, each written once and read back with it ([`Store::snapshot_parts`]).
+/// The engine keeps there what grows with an execution's past (the outputs of a Map's
+/// finished iterations, its items not started yet), so that the snapshot it writes at
+/// every decision holds only what is running.
+///
+/// # Contract
+/// - A batch's part changes apply in order, before its snapshots.
+/// - Deleting a snapshot (`None` in [`Batch::snapshots`]) deletes all its parts.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Part {
+    /// Writes row `(group, index)`, replacing any.
+    Put {
+        /// A group of rows, deleted together.
+        group: u64,
+        /// The row within its group.
+        index: u64,
+        /// Opaque to the store.
+        bytes: Vec<u8>,
+    },
+    /// Deletes every row of `group`.
+    DeleteGroup {
+        /// The group to delete.
+        group: u64,
+    },
+}
 
 /// A batch a store has encoded for writing ([`Store::prepare`]); only that store reads it.
 pub type Prepared = Box<dyn std::any::Any + Send>;
@@ -144,6 +180,9 @@ pub trait Store: Send + Sync + 'static {
     fn snapshot(&self, arn: &str) -> Result<Option<Vec<u8>>>;
     /// Every execution that has a snapshot (those running at the last commit), with it.
     fn running_snapshots(&self) -> Result<Vec<(ExecutionRecord, Vec<u8>)>>;
+    /// The parts of an execution's snapshot (see [`Part`]), as `(group, index, bytes)`
+    /// in key order; none once its snapshot is deleted.
+    fn snapshot_parts(&self, arn: &str) -> Result<Vec<(u64, u64, Vec<u8>)>>;
     /// A server setting (e.g. the task-token key), if set.
     fn get_setting(&self, key: &str) -> Result<Option<Vec<u8>>>;
     /// Sets a server setting durably.

@@ -211,6 +211,12 @@ impl Store for FlakyStore {
     fn running_snapshots(&self) -> Result<Vec<(ExecutionRecord, Vec<u8>)>> {
         self.inner.running_snapshots()
     }
+    fn snapshot_parts(&self, arn: &str) -> Result<Vec<(u64, u64, Vec<u8>)>> {
+        if self.broken.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(Error::Internal("disk error".into()));
+        }
+        self.inner.snapshot_parts(arn)
+    }
     fn get_setting(&self, key: &str) -> Result<Option<Vec<u8>>> {
         self.inner.get_setting(key)
     }

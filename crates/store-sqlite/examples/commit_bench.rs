@@ -60,6 +60,7 @@ fn run(store: &SqliteStore, n: u64) -> (u64, Duration) {
             events: (1..=n).map(|id| (row.arn.as_str().into(), event(id))).collect(),
             snapshots: vec![(row.arn.clone(), Some(vec![7; 256]))],
             executions: vec![row],
+            ..Batch::default()
         };
         store.commit(batch).expect("commit");
         commits += 1;

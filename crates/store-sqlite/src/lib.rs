@@ -48,7 +48,7 @@ use stepwise_engine::history::HistoryEvent;
 use stepwise_engine::model::{
     ActivityRecord, ExecutionRecord, ExecutionStatus, StateMachineRecord,
 };
-use stepwise_engine::store::{Batch, Edit, Prepared, Store};
+use stepwise_engine::store::{Batch, Edit, Part, Prepared, Store};
 use stepwise_engine::{Error, Result};
 
 pub use checkpoint::LIMIT_FRAMES as WAL_LIMIT_FRAMES;
@@ -376,9 +376,15 @@ struct Encoded {
     /// Each execution row with its encoded record.
     executions: Vec<(ExecutionRecord, Vec<u8>)>,
     snapshots: Vec<(String, Option<Vec<u8>>)>,
+    /// Snapshot parts, in order.
+    parts: Vec<EncodedPart>,
     /// History chunks: execution ARN, first and last event id, encoded events.
     chunks: Vec<(String, i64, i64, Vec<u8>)>,
 }
+
+/// A snapshot part change: ARN, group, and the row's index and bytes (`None` deletes the
+/// group).
+type EncodedPart = (Arc<str>, i64, Option<(i64, Vec<u8>)>);
 
 impl Encoded {
     fn new(batch: Batch) -> Result<Encoded> {
@@ -398,11 +404,24 @@ impl Encoded {
                 Ok((record, bytes))
             })
             .collect::<Result<Vec<_>>>()?;
-        Ok(Encoded { executions, snapshots: batch.snapshots, chunks })
+        let parts = batch
+            .parts
+            .into_iter()
+            .map(|(arn, part)| match part {
+                Part::Put { group, index, bytes } => {
+                    Ok((arn, part_key(group)?, Some((part_key(index)?, bytes))))
+                }
+                Part::DeleteGroup { group } => Ok((arn, part_key(group)?, None)),
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Encoded { executions, snapshots: batch.snapshots, parts, chunks })
     }
 
     fn is_empty(&self) -> bool {
-        self.executions.is_empty() && self.snapshots.is_empty() && self.chunks.is_empty()
+        self.executions.is_empty()
+            && self.snapshots.is_empty()
+            && self.parts.is_empty()
+            && self.chunks.is_empty()
     }
 }
 
@@ -430,12 +449,23 @@ impl SqliteStore {
                 ])
                 .map_err(sql)?;
         }
+        // Parts before snapshots: a snapshot deleted in this batch takes its parts along.
+        let mut put_part = tx.prepare_cached(PUT_PART).map_err(sql)?;
+        let mut delete_group = tx.prepare_cached(DELETE_PART_GROUP).map_err(sql)?;
+        for (arn, group, row) in &batch.parts {
+            match row {
+                Some((index, bytes)) => put_part.execute(params![&**arn, group, index, bytes]),
+                None => delete_group.execute(params![&**arn, group]),
+            }
+            .map_err(sql)?;
+        }
         let mut put = tx.prepare_cached(PUT_SNAPSHOT).map_err(sql)?;
         let mut delete = tx.prepare_cached(DELETE_SNAPSHOT).map_err(sql)?;
+        let mut delete_parts = tx.prepare_cached(DELETE_PARTS).map_err(sql)?;
         for (arn, snapshot) in &batch.snapshots {
             match snapshot {
                 Some(bytes) => put.execute(params![arn, bytes]),
-                None => delete.execute([arn]),
+                None => delete.execute([arn]).and_then(|_| delete_parts.execute([arn])),
             }
             .map_err(sql)?;
         }
@@ -501,6 +531,11 @@ impl StoredExecution {
     }
 }
 
+/// Snapshot part keys are `u64` in the engine and INTEGER (i64) in SQLite.
+fn part_key(key: u64) -> Result<i64> {
+    i64::try_from(key).map_err(|_| Error::Internal(format!("snapshot part key {key} out of range")))
+}
+
 /// Event ids are `u64` in the engine and INTEGER (i64) in SQLite.
 fn event_id(event: &HistoryEvent) -> Result<i64> {
     i64::try_from(event.id)
@@ -525,6 +560,10 @@ const LAST_EVENT_ID: &str = "
 const PUT_SNAPSHOT: &str =
     "INSERT OR REPLACE INTO snapshots (execution_arn, bytes) VALUES (?1, ?2)";
 const DELETE_SNAPSHOT: &str = "DELETE FROM snapshots WHERE execution_arn = ?1";
+const PUT_PART: &str =
+    "INSERT OR REPLACE INTO snapshot_parts (execution_arn, grp, idx, bytes) VALUES (?1, ?2, ?3, ?4)";
+const DELETE_PART_GROUP: &str = "DELETE FROM snapshot_parts WHERE execution_arn = ?1 AND grp = ?2";
+const DELETE_PARTS: &str = "DELETE FROM snapshot_parts WHERE execution_arn = ?1";
 
 /// Splits a batch's events into runs of consecutive ids of one execution, in batch order.
 fn chunks(events: &[(Arc<str>, HistoryEvent)]) -> Vec<(&str, Vec<&HistoryEvent>)> {
@@ -782,6 +821,23 @@ impl Store for SqliteStore {
         })?;
         rows.into_iter().map(|(row, bytes)| Ok((self.decode_execution(row)?, bytes))).collect()
     }
+    fn snapshot_parts(&self, arn: &str) -> Result<Vec<(u64, u64, Vec<u8>)>> {
+        let rows = self.read(|conn| {
+            let mut stmt = conn.prepare_cached(
+                "SELECT grp, idx, bytes FROM snapshot_parts WHERE execution_arn = ?1
+                 ORDER BY grp, idx",
+            )?;
+            let rows = stmt.query_map([arn], |row| {
+                Ok((row.get::<_, i64>(0)?, row.get::<_, i64>(1)?, row.get::<_, Vec<u8>>(2)?))
+            })?;
+            rows.collect::<rusqlite::Result<Vec<_>>>()
+        })?;
+        // Keys were written from u64 values (see `part_key`), so they are not negative.
+        Ok(rows
+            .into_iter()
+            .map(|(group, index, bytes)| (group as u64, index as u64, bytes))
+            .collect())
+    }
     fn get_setting(&self, key: &str) -> Result<Option<Vec<u8>>> {
         self.read(|conn| {
             conn.prepare_cached("SELECT value FROM settings WHERE key = ?1")?
@@ -803,7 +859,7 @@ impl Store for SqliteStore {
     fn remove_ended_before(&self, ended_before_ms: i64) -> Result<usize> {
         self.write(|tx| {
             const EXPIRED: &str = "SELECT arn FROM executions WHERE stop_ms < ?1";
-            for table in ["events", "history", "snapshots"] {
+            for table in ["events", "history", "snapshots", "snapshot_parts"] {
                 tx.execute(
                     &format!("DELETE FROM {table} WHERE execution_arn IN ({EXPIRED})"),
                     [ended_before_ms],

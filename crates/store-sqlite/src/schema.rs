@@ -12,7 +12,7 @@ use stepwise_engine::{Error, Result};
 use crate::sql;
 
 /// `MIGRATIONS[i]` takes a database from version `i` to version `i + 1`.
-const MIGRATIONS: &[&str] = &[V1, V2];
+const MIGRATIONS: &[&str] = &[V1, V2, V3];
 
 /// The schema version this build writes (and the newest it can open).
 pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
@@ -77,6 +77,20 @@ CREATE TABLE history (
     last_id       INTEGER NOT NULL,
     events        BLOB NOT NULL,
     PRIMARY KEY (execution_arn, first_id)
+);
+";
+
+/// v3: the parts of a running execution's snapshot (`stepwise_engine::store::Part`): rows
+/// written once each beside it (a Map's finished results, its items not started yet), so
+/// that the snapshot rewritten at every decision holds only what runs. A rowid table:
+/// a part may be large (a Map's items), which a WITHOUT ROWID table stores poorly.
+const V3: &str = "
+CREATE TABLE snapshot_parts (
+    execution_arn TEXT NOT NULL,
+    grp           INTEGER NOT NULL,
+    idx           INTEGER NOT NULL,
+    bytes         BLOB NOT NULL,
+    PRIMARY KEY (execution_arn, grp, idx)
 );
 ";
 

@@ -4,7 +4,7 @@ mod common;
 use stepwise_engine::history::EventKind;
 use stepwise_engine::model::ExecutionStatus;
 use stepwise_engine::store::suite::{create, execution};
-use stepwise_engine::store::{Batch, Store};
+use stepwise_engine::store::{Batch, Part, Store};
 use stepwise_engine::Error;
 use stepwise_store_sqlite::{Durability, SqliteStore, DB_FILE, SCHEMA_VERSION};
 
@@ -78,6 +78,30 @@ fn a_v1_history_continues_in_v2() {
     let err =
         store.commit(Batch { events: vec![(arn.into(), later)], ..Batch::default() }).unwrap_err();
     assert!(matches!(&err, Error::Internal(m) if m.contains("does not follow event 3")), "{err:?}");
+}
+
+/// A snapshot written before v3 (no parts) still reads; once upgraded, snapshots get parts,
+/// which go with them when the execution ends.
+#[test]
+fn an_older_snapshot_reads_and_gains_parts() {
+    let dir = fixture("v1-snapshot", include_str!("fixtures/v1.sql"));
+    {
+        let conn = rusqlite::Connection::open(dir.path().join(DB_FILE)).unwrap();
+        conn.execute(
+            "INSERT INTO snapshots (execution_arn, bytes) VALUES (?1, x'7b7d')",
+            ["arn:aws:states:us-east-1:123456789012:execution:hello:run1"],
+        )
+        .unwrap();
+    }
+    let store = SqliteStore::open(dir.path(), Durability::Full).unwrap();
+    let arn = "arn:aws:states:us-east-1:123456789012:execution:hello:run1";
+    assert_eq!(store.snapshot(arn).unwrap().as_deref(), Some(&b"{}"[..]));
+    assert_eq!(store.snapshot_parts(arn).unwrap(), []);
+    let put = |index: u64| (arn.into(), Part::Put { group: 0, index, bytes: vec![index as u8] });
+    store.commit(Batch { parts: vec![put(1), put(0)], ..Batch::default() }).unwrap();
+    assert_eq!(store.snapshot_parts(arn).unwrap(), [(0, 0, vec![0]), (0, 1, vec![1])]);
+    store.commit(Batch { snapshots: vec![(arn.into(), None)], ..Batch::default() }).unwrap();
+    assert_eq!(store.snapshot_parts(arn).unwrap(), []);
 }
 
 #[test]

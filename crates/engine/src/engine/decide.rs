@@ -72,6 +72,9 @@ impl Engine {
             d.changed = true;
         }
         d.batch.events.extend(running.pending.drain(..).map(|e| (cell.key.clone(), e)));
+        // The snapshot's parts ride with the events of the decisions that made them.
+        let parts = running.take_parts(self.durable());
+        d.batch.parts.extend(parts.into_iter().map(|part| (cell.key.clone(), part)));
         if running.record_dirty {
             running.record_dirty = false;
             d.batch.executions.push(running.record.clone());

@@ -51,7 +51,8 @@ impl Engine {
         bytes: &[u8],
         d: &mut Decision,
     ) -> Result<()> {
-        let (mut running, waits, extra) = Running::restore(bytes, &record.definition, |def| {
+        let parts = self.store().snapshot_parts(&record.arn)?;
+        let (mut running, waits, extra) = Running::restore(bytes, parts, record, |def| {
             self.machine_for(def).map_err(|e| e.to_string())
         })
         .map_err(Error::Internal)?;
@@ -137,7 +138,8 @@ impl Engine {
             .store()
             .get_execution(arn)?
             .ok_or_else(|| Error::Internal(format!("parked execution {arn} has no row")))?;
-        let (running, _waits, _extra) = Running::restore(&bytes, &record.definition, |def| {
+        let parts = self.store().snapshot_parts(arn)?;
+        let (running, _waits, _extra) = Running::restore(&bytes, parts, &record, |def| {
             self.machine_for(def).map_err(|e| e.to_string())
         })
         .map_err(Error::Internal)?;

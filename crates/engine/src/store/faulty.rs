@@ -264,6 +264,10 @@ impl Store for FaultyStore {
         self.read()?;
         self.inner.snapshot(arn)
     }
+    fn snapshot_parts(&self, arn: &str) -> Result<Vec<(u64, u64, Vec<u8>)>> {
+        self.read()?;
+        self.inner.snapshot_parts(arn)
+    }
     fn running_snapshots(&self) -> Result<Vec<(ExecutionRecord, Vec<u8>)>> {
         self.read()?;
         self.inner.running_snapshots()

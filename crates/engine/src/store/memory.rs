@@ -1,12 +1,12 @@
 //! [`Store`] kept in memory: `--store memory`, and the test double.
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use parking_lot::RwLock;
 
 use crate::error::{Error, Result};
 use crate::history::HistoryEvent;
 use crate::model::{ActivityRecord, ExecutionRecord, ExecutionStatus, StateMachineRecord};
-use crate::store::{Batch, Edit, Store};
+use crate::store::{Batch, Edit, Part, Store};
 
 /// Everything in memory, lost at exit.
 #[derive(Debug, Default)]
@@ -22,6 +22,8 @@ struct Inner {
     /// Execution ARNs per state machine, in start order.
     by_machine: HashMap<String, Vec<String>>,
     snapshots: HashMap<String, Vec<u8>>,
+    /// Each snapshot's parts, by `(group, index)`.
+    parts: HashMap<String, BTreeMap<(u64, u64), Vec<u8>>>,
     settings: HashMap<String, Vec<u8>>,
 }
 
@@ -107,10 +109,24 @@ impl Store for MemoryStore {
                 }
             }
         }
+        for (arn, part) in batch.parts {
+            let parts = inner.parts.entry(arn.to_string()).or_default();
+            match part {
+                Part::Put { group, index, bytes } => {
+                    parts.insert((group, index), bytes);
+                }
+                Part::DeleteGroup { group } => parts.retain(|(g, _), _| *g != group),
+            }
+        }
         for (arn, snapshot) in batch.snapshots {
             match snapshot {
-                Some(bytes) => inner.snapshots.insert(arn, bytes),
-                None => inner.snapshots.remove(&arn),
+                Some(bytes) => {
+                    inner.snapshots.insert(arn, bytes);
+                }
+                None => {
+                    inner.snapshots.remove(&arn);
+                    inner.parts.remove(&arn);
+                }
             };
         }
         for (arn, event) in batch.events {
@@ -158,6 +174,11 @@ impl Store for MemoryStore {
                 Some((inner.executions.get(arn)?.record.clone(), bytes.clone()))
             })
             .collect())
+    }
+    fn snapshot_parts(&self, arn: &str) -> Result<Vec<(u64, u64, Vec<u8>)>> {
+        let inner = self.inner.read();
+        let Some(parts) = inner.parts.get(arn) else { return Ok(Vec::new()) };
+        Ok(parts.iter().map(|((group, index), bytes)| (*group, *index, bytes.clone())).collect())
     }
     fn get_setting(&self, key: &str) -> Result<Option<Vec<u8>>> {
         Ok(self.inner.read().settings.get(key).cloned())

@@ -14,7 +14,7 @@ use crate::history::{ErrorCause, EventKind, HistoryEvent};
 use crate::model::{
     ActivityRecord, ExecutionRecord, ExecutionStatus, MachineType, StateMachineRecord, Tag,
 };
-use crate::store::{Batch, Store};
+use crate::store::{Batch, Part, Store};
 
 /// One check: panics unless `store` (empty at the start) behaves.
 type Check = fn(&dyn Store);
@@ -30,6 +30,7 @@ pub fn run_all(make: impl Fn() -> Arc<dyn Store>) {
         ("commit_last_write_wins", commit_last_write_wins),
         ("events_in_id_order", events_in_id_order),
         ("snapshots", snapshots),
+        ("snapshot_parts", snapshot_parts),
         ("settings", settings),
         ("list_executions", list_executions),
         ("remove_ended_before", remove_ended_before),
@@ -134,7 +135,7 @@ pub fn create(record: &ExecutionRecord, events: u64) -> Batch {
         events: (1..=events)
             .map(|id| (record.arn.as_str().into(), event(id, record.start_ms)))
             .collect(),
-        snapshots: Vec::new(),
+        ..Batch::default()
     }
 }
 
@@ -442,7 +443,7 @@ pub fn commit_last_write_wins(store: &dyn Store) {
         .commit(Batch {
             executions: vec![done.clone()],
             events: vec![(e.arn.as_str().into(), event(2, 9))],
-            snapshots: vec![],
+            ..Batch::default()
         })
         .unwrap();
     let got = store.get_execution(&e.arn).unwrap().unwrap();
@@ -522,6 +523,7 @@ pub fn snapshots(store: &dyn Store) {
             executions: vec![ended(a.clone(), ExecutionStatus::Failed, 5)],
             events: vec![(a.arn.as_str().into(), event(2, 5))],
             snapshots: vec![(a.arn.clone(), None), ("arn:never".into(), None)],
+            ..Batch::default()
         })
         .unwrap();
     let left = store.running_snapshots().unwrap();
@@ -538,6 +540,79 @@ pub fn snapshots(store: &dyn Store) {
         })
         .unwrap();
     assert!(store.running_snapshots().unwrap().is_empty());
+}
+
+/// Parts are written and replaced by key, deleted by group, read back in key order, and
+/// go with their snapshot; a batch applies its part changes in order, before its snapshots.
+pub fn snapshot_parts(store: &dyn Store) {
+    let a = execution("m", "a", 1);
+    let b = execution("m", "b", 2);
+    let put = |arn: &str, group: u64, index: u64, bytes: &[u8]| {
+        (arn.into(), Part::Put { group, index, bytes: bytes.to_vec() })
+    };
+    let mut batch = create(&a, 1);
+    batch.executions.push(b.clone());
+    batch.snapshots.push((a.arn.clone(), Some(b"a1".to_vec())));
+    batch.snapshots.push((b.arn.clone(), Some(b"b1".to_vec())));
+    batch.parts = vec![
+        put(&a.arn, 2, 10, b"a-2-10"),
+        put(&a.arn, 1, 5, b"a-1-5"),
+        put(&a.arn, 2, 3, b"first"),
+        put(&a.arn, 2, 3, b"a-2-3"),
+        put(&b.arn, 1, 0, b"b-1-0"),
+        put(&a.arn, u64::from(u32::MAX) + 7, 0, b"a-big"),
+    ];
+    store.commit(batch).unwrap();
+    let parts = |arn: &str| -> Vec<(u64, u64, String)> {
+        store
+            .snapshot_parts(arn)
+            .unwrap()
+            .into_iter()
+            .map(|(g, i, bytes)| (g, i, String::from_utf8(bytes).unwrap()))
+            .collect()
+    };
+    let big = u64::from(u32::MAX) + 7;
+    assert_eq!(
+        parts(&a.arn),
+        [
+            (1, 5, "a-1-5".into()),
+            (2, 3, "a-2-3".into()),
+            (2, 10, "a-2-10".into()),
+            (big, 0, "a-big".into())
+        ],
+        "in key order, the last write of a key wins"
+    );
+    assert_eq!(parts(&b.arn), [(1, 0, "b-1-0".into())]);
+    assert_eq!(parts("arn:never"), []);
+
+    // Delete a's group 2 and write it again in one batch: only the new row is left.
+    store
+        .commit(Batch {
+            parts: vec![
+                (a.arn.as_str().into(), Part::DeleteGroup { group: 2 }),
+                put(&a.arn, 2, 1, b"again"),
+                (b.arn.as_str().into(), Part::DeleteGroup { group: 9 }),
+            ],
+            ..Batch::default()
+        })
+        .unwrap();
+    assert_eq!(
+        parts(&a.arn),
+        [(1, 5, "a-1-5".into()), (2, 1, "again".into()), (big, 0, "a-big".into())]
+    );
+    assert_eq!(parts(&b.arn), [(1, 0, "b-1-0".into())], "another execution's groups stay");
+
+    // a ends: a part written in the same batch goes with its snapshot.
+    store
+        .commit(Batch {
+            executions: vec![ended(a.clone(), ExecutionStatus::Succeeded, 5)],
+            snapshots: vec![(a.arn.clone(), None)],
+            parts: vec![put(&a.arn, 3, 0, b"late")],
+            ..Batch::default()
+        })
+        .unwrap();
+    assert_eq!(parts(&a.arn), []);
+    assert_eq!(parts(&b.arn), [(1, 0, "b-1-0".into())]);
 }
 
 /// Settings: absent, set, replaced, binary-safe.
@@ -669,6 +744,7 @@ pub fn concurrent_commits_read_back(store: Arc<dyn Store>) {
                                 record.arn.clone(),
                                 Some(round.to_le_bytes().to_vec()),
                             )],
+                            ..Batch::default()
                         })
                         .unwrap();
                     let got = store.get_execution(&record.arn).unwrap().unwrap();
