@@ -312,6 +312,12 @@ impl Machine {
     pub fn reads_context(&self) -> bool {
         self.reads_context
     }
+    /// True when some state evaluates JSONata, whose expressions (unlike JSONPath, bounded
+    /// by the payload size) may run for seconds: the engine then decides off its async
+    /// workers.
+    pub fn uses_jsonata(&self) -> bool {
+        self.states.iter().any(|state| state.is_jsonata())
+    }
     /// Number of states, all graphs included.
     pub fn len(&self) -> usize {
         self.states.len()

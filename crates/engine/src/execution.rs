@@ -1575,6 +1575,11 @@ impl Running {
         self.frames.len()
     }
 
+    /// True when its decisions may take long (its machine evaluates JSONata).
+    pub(crate) fn may_decide_slowly(&self) -> bool {
+        self.machine.uses_jsonata()
+    }
+
     /// The task of `frame`, if it is waiting on one.
     pub(crate) fn frame_task(&self, frame: FrameId) -> Option<TaskId> {
         match self.frames.get(frame)?.phase {

@@ -23,17 +23,28 @@ impl Engine {
         name: Option<String>,
         input: Option<String>,
     ) -> Result<ExecutionRecord> {
-        let (record, ticket) = self.start_execution_now(state_machine_arn, name, input)?;
+        let start = self.prepare_start(state_machine_arn, name, input)?;
+        // A JSONata expression may evaluate for seconds: such a decision runs on a
+        // blocking thread, so it holds up no async worker (and no request behind it).
+        let (record, ticket) = if start.machine.uses_jsonata() {
+            let engine = self.clone();
+            tokio::task::spawn_blocking(move || engine.start_prepared(start))
+                .await
+                .map_err(|e| Error::Internal(format!("a decision panicked: {e}")))??
+        } else {
+            self.start_prepared(start)?
+        };
         ticket.durable().await?;
         Ok(record)
     }
 
-    fn start_execution_now(
+    /// Checks a start's parameters and finds its machine, before anything is decided.
+    fn prepare_start(
         &self,
         state_machine_arn: &str,
         name: Option<String>,
         input: Option<String>,
-    ) -> Result<(ExecutionRecord, Ticket)> {
+    ) -> Result<PreparedStart> {
         // Step Functions Local's convention: `<stateMachineArn>#<TestCase>` runs a mock test case.
         let (state_machine_arn, test_case) = match state_machine_arn.split_once('#') {
             Some((arn, case)) => (arn, Some(case.to_owned())),
@@ -80,6 +91,13 @@ impl Engine {
         let arn =
             format!("{}:{name}", machine_record.arn.replacen(":stateMachine:", ":execution:", 1));
         let machine = self.machine_for(&machine_record.definition)?;
+        Ok(PreparedStart { machine_record, test_case, input_text, input, name, arn, machine })
+    }
+
+    /// Starts a checked execution: registers it and makes its first decision.
+    fn start_prepared(&self, start: PreparedStart) -> Result<(ExecutionRecord, Ticket)> {
+        let PreparedStart { machine_record, test_case, input_text, input, name, arn, machine } =
+            start;
         let key: Arc<str> = arn.as_str().into();
 
         // Claim the name in memory first, locked, so a concurrent start of the same name
@@ -239,6 +257,17 @@ impl Engine {
             }
         }
     }
+}
+
+/// A StartExecution whose parameters are checked.
+struct PreparedStart {
+    machine_record: crate::model::StateMachineRecord,
+    test_case: Option<String>,
+    input_text: String,
+    input: Value,
+    name: String,
+    arn: String,
+    machine: Arc<stepwise_asl::Machine>,
 }
 
 fn already_exists(arn: &str) -> Error {

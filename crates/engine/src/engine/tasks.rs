@@ -116,9 +116,11 @@ impl Engine {
         let value: Value = serde_json::from_str(output)
             .map_err(|e| Error::InvalidOutput(format!("Invalid Output: '{e}'")))?;
         let text = output.to_owned();
-        let ticket = self.finish_task(&cell, task, |running, frame, now| {
-            running.task_succeeded(frame, text, value, now)
-        })?;
+        let ticket = self
+            .finish_task_off_workers(cell, task, move |running, frame, now| {
+                running.task_succeeded(frame, text, value, now)
+            })
+            .await?;
         ticket.durable().await
     }
 
@@ -130,9 +132,11 @@ impl Engine {
         cause: Option<String>,
     ) -> Result<()> {
         let (task, cell) = self.task_for_token(token)?;
-        let ticket = self.finish_task(&cell, task, |running, frame, now| {
-            running.task_failed(frame, error, cause, now)
-        })?;
+        let ticket = self
+            .finish_task_off_workers(cell, task, move |running, frame, now| {
+                running.task_failed(frame, error, cause, now)
+            })
+            .await?;
         ticket.durable().await
     }
 
@@ -152,6 +156,24 @@ impl Engine {
             self.finish(&cell, &mut slot, d)?
         };
         ticket.durable().await
+    }
+
+    /// [`Engine::finish_task`], on a blocking thread when the execution's decisions may
+    /// take long (JSONata), so that no async worker waits on them.
+    async fn finish_task_off_workers(
+        &self,
+        cell: Arc<Cell>,
+        task: TaskId,
+        finish: impl FnOnce(&mut Running, FrameId, i64) + Send + 'static,
+    ) -> Result<Ticket> {
+        let slow = cell.slot.lock().running().is_some_and(|r| r.may_decide_slowly());
+        if !slow {
+            return self.finish_task(&cell, task, finish);
+        }
+        let engine = self.clone();
+        tokio::task::spawn_blocking(move || engine.finish_task(&cell, task, finish))
+            .await
+            .map_err(|e| Error::Internal(format!("a decision panicked: {e}")))?
     }
 
     /// Ends a task with `finish` and advances its execution, in one batch.
