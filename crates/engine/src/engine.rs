@@ -118,6 +118,9 @@ struct Inner {
     to_park: Mutex<VecDeque<Arc<Cell>>>,
     /// Executions whose batch failed, to reload from the store.
     repairs: Arc<Mutex<Vec<Arc<Cell>>>>,
+    /// How many executions are failed and not yet reloaded: while any is, memory may
+    /// lack a task the store still holds (see `Engine::task_for_token`).
+    failed_cells: Arc<std::sync::atomic::AtomicUsize>,
     /// Wakes the timer loop: an earlier timer was set, or a repair is waiting.
     timer_wake: Arc<Notify>,
     /// Parsed machines by definition text, so starting an execution does not re-validate.
@@ -189,6 +192,7 @@ impl Engine {
         let seed: u64 = options.seed.unwrap_or_else(rand::random);
         let registry = Arc::new(Registry::new());
         let repairs = Arc::new(Mutex::new(Vec::new()));
+        let failed_cells = Arc::new(std::sync::atomic::AtomicUsize::new(0));
         let timer_wake = Arc::new(Notify::new());
         let committer = options.durable.then(|| {
             commit::spawn_committer(
@@ -196,6 +200,7 @@ impl Engine {
                 commit::Feedback {
                     registry: registry.clone(),
                     repairs: repairs.clone(),
+                    failed_cells: failed_cells.clone(),
                     wake: timer_wake.clone(),
                 },
             )
@@ -213,6 +218,7 @@ impl Engine {
                 ready: Mutex::new(VecDeque::new()),
                 to_park: Mutex::new(VecDeque::new()),
                 repairs,
+                failed_cells,
                 deciders: deciders::Deciders::default(),
                 background: AtomicBool::new(false),
                 timer_wake,

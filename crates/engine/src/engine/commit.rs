@@ -17,7 +17,7 @@
 //! holding a batch of a failed execution is therefore failed without being written.
 //! Once all of a failed execution's batches are answered, the engine reloads it from
 //! the store (`Engine::repair`), which holds exactly what was acknowledged.
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::sync::Arc;
 
@@ -68,6 +68,8 @@ pub(crate) struct Feedback {
     pub(crate) registry: Arc<Registry>,
     /// Failed executions waiting to be reloaded.
     pub(crate) repairs: Arc<Mutex<Vec<Arc<Cell>>>>,
+    /// How many executions are failed and not yet reloaded.
+    pub(crate) failed_cells: Arc<AtomicUsize>,
     /// Wakes the engine's timer loop (repairs, parking).
     pub(crate) wake: Arc<Notify>,
 }
@@ -139,6 +141,11 @@ fn write_groups(store: &dyn Store, groups: Vec<Group>, feedback: &Feedback) {
                 None
             }
         };
+        if refusal.is_some() {
+            // At once, so that later groups of this same write see these executions
+            // failed and are refused too.
+            mark_failed(&group.cells, feedback);
+        }
         outcomes.push((group, refusal));
     }
     let written = batches.len();
@@ -161,18 +168,25 @@ fn write_groups(store: &dyn Store, groups: Vec<Group>, feedback: &Feedback) {
     }
 }
 
+/// Marks executions failed: none of their later batches may be written, and they are
+/// queued to be reloaded from the store.
+fn mark_failed(cells: &[Arc<Cell>], feedback: &Feedback) {
+    let mut repairs = feedback.repairs.lock();
+    for cell in cells {
+        if !cell.failed.swap(true, Ordering::SeqCst) {
+            feedback.failed_cells.fetch_add(1, Ordering::SeqCst);
+            repairs.push(cell.clone());
+        }
+    }
+}
+
 /// Records a group's outcome on its executions, then answers its waiters.
 fn settle_group(group: Group, answer: Result<()>, feedback: &Feedback) {
     let failed = answer.is_err();
     if failed {
         // Marked before `answered` moves, so whoever sees everything answered also sees
         // the failure.
-        let mut repairs = feedback.repairs.lock();
-        for cell in &group.cells {
-            if !cell.failed.swap(true, Ordering::SeqCst) {
-                repairs.push(cell.clone());
-            }
-        }
+        mark_failed(&group.cells, feedback);
     }
     for cell in &group.cells {
         let answered = cell.answered.fetch_add(1, Ordering::SeqCst) + 1;

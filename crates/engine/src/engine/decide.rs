@@ -191,26 +191,31 @@ impl Engine {
         poller: RemotePoller,
         d: &mut Decision,
     ) {
-        if poller.reply.is_closed() {
-            // The worker went away since it was chosen: the next poller gets the task.
+        // Only a task still waiting for a worker is handed over; otherwise dropping
+        // `poller` makes it poll again.
+        let Some(input) = slot.tasks.get(&task).filter(|r| !r.started).map(|r| r.input.clone())
+        else {
+            return;
+        };
+        if slot.running().is_none() {
+            return;
+        }
+        // The worker gets its task before the claim is recorded: if it went away, the task
+        // is not claimed and goes to the next poller, so no task is lost to a poll that
+        // ended meanwhile.
+        let (listener, durable) = oneshot::channel();
+        let delivered = ActivityTask { task_token: self.inner.signer.mint(task), input };
+        if poller.reply.send(Delivered { task: delivered, durable }).is_err() {
             if let Some(record) = slot.tasks.get(&task) {
                 let activity = record.activity.clone();
                 self.inner.queues.lock().give_back(&activity, task, &mut d.handovers);
             }
             return;
         }
-        // None: the task ended before it was claimed; dropping `reply` makes the poller
-        // poll again.
+        d.listeners.push(listener);
         let now = self.now();
-        if let Some(delivered) = self.claim_into(cell, slot, task, &poller.worker, now, d) {
-            let (listener, durable) = oneshot::channel();
-            d.listeners.push(listener);
-            if poller.reply.send(Delivered { task: delivered, durable }).is_err() {
-                // Gone between the check and now: like a response lost on the network,
-                // the task is started and waits for its timeouts.
-                tracing::debug!("a worker left as its task was delivered");
-            }
-        }
+        let claimed = self.claim_into(cell, slot, task, &poller.worker, now, d);
+        debug_assert!(claimed.is_some(), "a waiting task of a resident execution is claimed");
     }
 
     /// Commits what a decision collected, as one batch; the ticket resolves once it is

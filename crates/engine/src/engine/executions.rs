@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use super::commit::{unavailable, Ticket};
+use super::commit::Ticket;
 use super::decide::Decision;
 use super::registry::{Cell, Life};
 use super::{Engine, MAX_PAYLOAD_BYTES};
@@ -104,28 +104,33 @@ impl Engine {
         // waits for this one instead of reading the store beside it.
         let cell = Cell::new(key.clone(), Life::Gone);
         let mut slot = cell.slot.lock();
-        let existing_cell = {
-            let mut shard = self.inner.registry.shard(&key);
-            match shard.get(&key) {
-                Some(existing) => Some(existing.clone()),
-                None => {
-                    shard.insert(key.clone(), cell.clone());
-                    None
+        let existing = loop {
+            let existing_cell = {
+                let mut shard = self.inner.registry.shard(&key);
+                match shard.get(&key) {
+                    Some(existing) => Some(existing.clone()),
+                    None => {
+                        shard.insert(key.clone(), cell.clone());
+                        None
+                    }
                 }
-            }
-        };
-        let existing = match existing_cell {
-            Some(existing) => {
-                drop(slot);
-                return self.start_again(&existing, &arn, &input_text);
-            }
-            None => match self.store().get_execution(&arn) {
-                Ok(found) => found,
-                Err(e) => {
-                    self.inner.registry.remove_cell(&cell);
-                    return Err(e);
+            };
+            match existing_cell {
+                Some(existing) => {
+                    // Answered, unless the cell left the registry meanwhile (a start that
+                    // failed to commit, reloaded away): then claim the name again.
+                    if let Some(answer) = self.start_again(&existing, &arn, &input_text) {
+                        return answer;
+                    }
                 }
-            },
+                None => match self.store().get_execution(&arn) {
+                    Ok(found) => break found,
+                    Err(e) => {
+                        self.inner.registry.remove_cell(&cell);
+                        return Err(e);
+                    }
+                },
+            }
         };
         if let Some(existing) = existing {
             // The name is taken: the cell registered for this start is not needed.
@@ -170,21 +175,24 @@ impl Engine {
         existing: &Arc<Cell>,
         arn: &str,
         input_text: &str,
-    ) -> Result<(ExecutionRecord, Ticket)> {
-        let slot = self.lock_for_decision(existing)?;
+    ) -> Option<Result<(ExecutionRecord, Ticket)>> {
+        let slot = match self.lock_for_decision(existing) {
+            Ok(slot) => slot,
+            Err(e) => return Some(Err(e)),
+        };
+        let registered = self.inner.registry.get(arn).is_some_and(|c| Arc::ptr_eq(&c, existing));
+        if !registered {
+            return None;
+        }
         let record = match &slot.life {
             Life::Resident(running) => running.record.clone(),
             // Ended but not yet durable: it exists all the same.
-            _ if existing.ended.load(Ordering::SeqCst) => return Err(already_exists(arn)),
-            // A start whose batch failed, just reloaded away: the caller retries.
-            _ => self.store().get_execution(arn)?.ok_or_else(|| {
-                unavailable("the execution is being restored after a failed commit")
-            })?,
+            _ => return Some(Err(already_exists(arn))),
         };
         if record.status == ExecutionStatus::Running && *record.input == *input_text {
-            return Ok((record, Ticket::done()));
+            return Some(Ok((record, Ticket::done())));
         }
-        Err(already_exists(arn))
+        Some(Err(already_exists(arn)))
     }
 
     /// Removes executions that ended more than `retention` ago (AWS keeps them 90 days);

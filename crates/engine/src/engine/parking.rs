@@ -165,7 +165,7 @@ impl Engine {
                     Error::Internal(format!("running execution {} has no snapshot", cell.key))
                 })?;
                 self.install(cell, slot, &record, &bytes, &mut d)?;
-                cell.failed.store(false, Ordering::SeqCst);
+                self.clear_failed(cell);
                 tracing::info!("execution {} reloaded after a failed commit", cell.key);
                 self.advance(cell, slot, self.now(), &mut d);
                 drop(self.finish(cell, slot, d)?);
@@ -173,11 +173,18 @@ impl Engine {
             // Never durably started, or ended: nothing of it runs.
             _ => {
                 cell.ended.store(true, Ordering::SeqCst);
-                cell.failed.store(false, Ordering::SeqCst);
+                self.clear_failed(cell);
                 self.inner.registry.remove_cell(cell);
             }
         }
         Ok(())
+    }
+
+    /// Marks a reloaded execution healthy again.
+    fn clear_failed(&self, cell: &Arc<Cell>) {
+        if cell.failed.swap(false, Ordering::SeqCst) {
+            self.inner.failed_cells.fetch_sub(1, Ordering::SeqCst);
+        }
     }
 
     /// Reloads the executions whose batches failed, once none of their batches is in

@@ -7,7 +7,9 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use super::commit::Ticket;
+use std::sync::atomic::Ordering;
+
+use super::commit::{unavailable, Ticket};
 use super::decide::Decision;
 use super::registry::{Cell, Slot, TimerOwner};
 use super::{Engine, LONG_POLL, MAX_PAYLOAD_BYTES};
@@ -61,14 +63,24 @@ impl Engine {
             // A task scheduled while this poll waits arrives claimed, in the batch that
             // scheduled it (see `Engine::settle`). Should this request go away before
             // then, its dropped receiver tells the engine to pick another poller.
-            match tokio::time::timeout_at(deadline, rx).await {
-                Ok(Ok(Delivered { task, durable })) => {
+            let mut rx = rx;
+            let (received, timed_out) = tokio::select! {
+                received = &mut rx => (received.ok(), false),
+                _ = tokio::time::sleep_until(deadline) => {
+                    // Closed first, then read: a task handed over just before the deadline
+                    // is still taken (it was claimed for this poll), and none can be after.
+                    rx.close();
+                    (rx.try_recv().ok(), true)
+                }
+            };
+            match received {
+                Some(Delivered { task, durable }) => {
                     Ticket(Some(durable)).durable().await?;
                     return Ok(Some(task));
                 }
+                None if timed_out => return Ok(None),
                 // The task ended before it was claimed: poll again.
-                Ok(Err(_)) => {}
-                Err(_elapsed) => return Ok(None),
+                None => {}
             }
             if tokio::time::Instant::now() >= deadline {
                 return Ok(None);
@@ -101,7 +113,16 @@ impl Engine {
             .signer
             .verify(token)
             .ok_or_else(|| Error::InvalidToken("Invalid Token: 'Invalid token'".to_owned()))?;
-        let cell = self.cell_of_task(task).ok_or_else(task_gone)?;
+        let Some(cell) = self.cell_of_task(task) else {
+            // A failed commit may have dropped the task from memory while the store still
+            // holds it: until every failed execution is reloaded, the caller retries.
+            if self.inner.failed_cells.load(Ordering::SeqCst) > 0 {
+                return Err(unavailable(
+                    "the task's execution is being restored after a failed commit",
+                ));
+            }
+            return Err(task_gone());
+        };
         Ok((task, cell))
     }
 
