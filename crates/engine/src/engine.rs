@@ -40,7 +40,7 @@ mod registry;
 mod tasks;
 mod timers;
 
-pub use dispatch::{CallFuture, CallResult, Integration, ServiceCall};
+pub use dispatch::{CallFuture, CallResult, Integration, Pattern, ServiceCall};
 pub use records::{NewStateMachine, StateMachineUpdate};
 pub use tasks::ActivityTask;
 

@@ -23,6 +23,7 @@ use stepwise_asl::{
     Entered, Env, ErrorDecision, Fault, Machine, Outcome, StateId, StateKind, WaitUntil,
 };
 
+use crate::engine::dispatch::{Pattern, ServiceResource};
 use crate::history::{ErrorCause, EventKind, HistoryEvent};
 use crate::model::{ExecutionRecord, ExecutionStatus};
 use crate::store::Part;
@@ -43,6 +44,8 @@ pub(crate) trait Services {
     fn new_task(&mut self) -> TaskId;
     /// Whether the activity exists now.
     fn activity_exists(&self, arn: &str) -> bool;
+    /// Whether an integration is registered for Task resources of `resource_type`.
+    fn integration_exists(&self, resource_type: &str) -> bool;
     /// The mocked response of a Task invocation in a test case, if any.
     fn mock(
         &self,
@@ -52,9 +55,6 @@ pub(crate) trait Services {
         invocation: u32,
     ) -> Option<crate::mock::MockResponse>;
 }
-
-/// The prefix of the AWS SDK integration with Step Functions itself.
-const SFN_SDK_PREFIX: &str = "arn:aws:states:::aws-sdk:sfn:";
 
 /// A side effect a decision asks the engine to carry out after committing.
 #[derive(Debug)]
@@ -67,6 +67,7 @@ pub(crate) enum Effect {
         generation: u64,
         resource_type: String,
         action: String,
+        pattern: Pattern,
         parameters: Value,
     },
     /// Queue an activity task for workers.
@@ -92,7 +93,14 @@ enum Phase {
     /// Waiting for an activity task to finish (`timeout_at`: its TimeoutSeconds deadline).
     Task { task: TaskId, timeout_at: Option<i64> },
     /// Waiting for a service integration call (`parameters` let recovery call again).
-    Service { generation: u64, resource_type: String, action: String, parameters: Value },
+    Service {
+        generation: u64,
+        resource_type: String,
+        action: String,
+        #[serde(default)]
+        pattern: Pattern,
+        parameters: Value,
+    },
     /// Waiting until `at_ms` for a Wait state's timer or a retry's backoff.
     Sleeping { then: AfterSleep, at_ms: i64 },
     /// Waiting for children (Parallel branches or Map iterations).
@@ -339,8 +347,8 @@ pub(crate) enum Pending {
     Task { frame: FrameId, generation: u64, task: TaskId, timeout_at: Option<i64> },
     /// A timer of a frame.
     Timer { frame: FrameId, generation: u64, at_ms: i64 },
-    /// A service call to make again (a long poll).
-    Service { frame: FrameId, generation: u64, action: String, parameters: Value },
+    /// A service call to make again: it had not answered when the snapshot was taken.
+    Service { frame: FrameId, generation: u64 },
 }
 
 /// Compact JSON text of a value, as history events record it. Written to a byte buffer:
@@ -546,13 +554,8 @@ impl Running {
                 Phase::Sleeping { at_ms, .. } => {
                     waits.push(Pending::Timer { frame, generation: f.generation, at_ms: *at_ms })
                 }
-                Phase::Service { generation, action, parameters, .. } => {
-                    waits.push(Pending::Service {
-                        frame,
-                        generation: *generation,
-                        action: action.clone(),
-                        parameters: parameters.clone(),
-                    })
+                Phase::Service { generation, .. } => {
+                    waits.push(Pending::Service { frame, generation: *generation })
                 }
                 _ => {}
             }
@@ -646,29 +649,6 @@ impl Running {
                 Unsaved::Drop { group } => Some(Part::DeleteGroup { group }),
             })
             .collect()
-    }
-
-    /// The tasks its frames wait on.
-    pub(crate) fn tasks(&self) -> impl Iterator<Item = TaskId> + '_ {
-        self.frames.values().filter_map(|f| match f.phase {
-            Phase::Task { task, .. } => Some(task),
-            _ => None,
-        })
-    }
-
-    /// Asks the engine to make a service call again (recovery of a long poll).
-    pub(crate) fn repeat_service_call(
-        &mut self,
-        frame: FrameId,
-        generation: u64,
-        action: String,
-        parameters: Value,
-    ) {
-        let resource_type = match &self.frames.get(frame).map(|f| &f.phase) {
-            Some(Phase::Service { resource_type, .. }) => resource_type.clone(),
-            _ => "aws-sdk:sfn".to_owned(),
-        };
-        self.effects.push(Effect::Call { frame, generation, resource_type, action, parameters });
     }
 
     /// The execution's TimeoutSeconds deadline.
@@ -897,221 +877,6 @@ impl Running {
                 self.fork(frame, fork, now);
             }
         }
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    fn schedule_task(
-        &mut self,
-        frame: FrameId,
-        services: &mut dyn Services,
-        resource: String,
-        parameters: Value,
-        timeout_seconds: Option<u64>,
-        heartbeat_seconds: Option<u64>,
-        now: i64,
-    ) {
-        if let Some(test_case) = &self.test_case {
-            let state = self.machine.state(self.frames[frame].state).name.clone();
-            let invocation = self.invocations.get(&state).copied().unwrap_or(0);
-            if let Some(response) =
-                services.mock(&self.state_machine_name, test_case, &state, invocation)
-            {
-                self.invocations.insert(state, invocation + 1);
-                return self.answer_from_mock(frame, &resource, parameters, response, now);
-            }
-        }
-        if let Some(action) = resource.strip_prefix(SFN_SDK_PREFIX) {
-            return self.call_service(frame, "aws-sdk:sfn", action.to_owned(), parameters, now);
-        }
-        let runtime_error = |this: &Self, what: String| {
-            let f = &this.frames[frame];
-            let name = &this.machine.state(f.state).name;
-            Fault::runtime(format!(
-                "An error occurred while executing the state '{name}' (entered at the event id #{}). {what}",
-                f.entered_event
-            ))
-        };
-        if !resource.contains(":activity:") {
-            let fault = runtime_error(self, format!("Stepwise does not support the Task resource '{resource}' yet: only activities and aws-sdk:sfn run."));
-            return self.fault(frame, fault, now);
-        }
-        if !services.activity_exists(&resource) {
-            let fault = runtime_error(self, format!("The activity {resource} does not exist."));
-            return self.fault(frame, fault, now);
-        }
-        let task = services.new_task();
-        let input = json(&parameters);
-        self.frame_event(
-            frame,
-            now,
-            EventKind::ActivityScheduled {
-                resource: resource.clone(),
-                input: input.clone(),
-                timeout_seconds,
-                heartbeat_seconds,
-            },
-        );
-        self.frames[frame].generation += 1;
-        self.stale_frames.push(frame);
-        let generation = self.frames[frame].generation;
-        let timeout_at = timeout_seconds.map(|secs| deadline_after(now, secs));
-        self.frames[frame].phase = Phase::Task { task, timeout_at };
-        if let Some(at_ms) = timeout_at {
-            self.effects.push(Effect::Timer { at_ms, frame, generation });
-        }
-        self.effects.push(Effect::ScheduleActivity {
-            task,
-            activity_arn: resource,
-            input,
-            frame,
-            heartbeat_seconds,
-        });
-    }
-
-    /// A mocked Task: recorded as the service integration it stands for, answered at once.
-    fn answer_from_mock(
-        &mut self,
-        frame: FrameId,
-        resource: &str,
-        parameters: Value,
-        response: crate::mock::MockResponse,
-        now: i64,
-    ) {
-        let (resource_type, action) = crate::mock::resource_parts(resource);
-        let region = self.record.arn.split(':').nth(3).unwrap_or_default().to_owned();
-        let scheduled = EventKind::TaskScheduled {
-            resource_type: resource_type.clone(),
-            resource: action.clone(),
-            region,
-            parameters: json(&parameters),
-        };
-        self.frame_event(frame, now, scheduled);
-        self.frame_event(
-            frame,
-            now,
-            EventKind::TaskStarted {
-                resource_type: resource_type.clone(),
-                resource: action.clone(),
-            },
-        );
-        match response {
-            crate::mock::MockResponse::Return(output) => {
-                let text = json(&output);
-                self.frame_event(
-                    frame,
-                    now,
-                    EventKind::TaskSucceeded { resource_type, resource: action, output: text },
-                );
-                self.complete(frame, output, now);
-            }
-            crate::mock::MockResponse::Throw { error, cause } => {
-                let fault = Fault::new(error, cause);
-                let ec = error_cause(&fault);
-                self.frame_event(
-                    frame,
-                    now,
-                    EventKind::TaskFailed { resource_type, resource: action, error: ec },
-                );
-                self.fault(frame, fault, now);
-            }
-        }
-    }
-
-    /// Runs this execution as mock test case `test_case`.
-    pub(crate) fn set_test_case(&mut self, test_case: Option<String>) {
-        self.test_case = test_case;
-    }
-
-    fn call_service(
-        &mut self,
-        frame: FrameId,
-        resource_type: &'static str,
-        action: String,
-        parameters: Value,
-        now: i64,
-    ) {
-        let region = self.record.arn.split(':').nth(3).unwrap_or_default().to_owned();
-        self.frame_event(
-            frame,
-            now,
-            EventKind::TaskScheduled {
-                resource_type: resource_type.into(),
-                resource: action.clone(),
-                region,
-                parameters: json(&parameters),
-            },
-        );
-        self.frame_event(
-            frame,
-            now,
-            EventKind::TaskStarted {
-                resource_type: resource_type.into(),
-                resource: action.clone(),
-            },
-        );
-        let f = &mut self.frames[frame];
-        f.generation += 1;
-        self.stale_frames.push(frame);
-        let generation = f.generation;
-        f.phase = Phase::Service {
-            generation,
-            resource_type: resource_type.to_owned(),
-            action: action.clone(),
-            parameters: parameters.clone(),
-        };
-        let resource_type = resource_type.to_owned();
-        self.effects.push(Effect::Call { frame, generation, resource_type, action, parameters });
-    }
-
-    /// The frame's service call, if it is still waiting for that call.
-    fn service_phase(&self, frame: FrameId, generation: u64) -> Option<(String, String)> {
-        match &self.frames.get(frame)?.phase {
-            Phase::Service { generation: g, resource_type, action, .. }
-                if *g == generation && self.is_running() =>
-            {
-                Some((resource_type.clone(), action.clone()))
-            }
-            _ => None,
-        }
-    }
-
-    /// True while `frame` still waits for the service call of `generation`.
-    pub(crate) fn awaits_service(&self, frame: FrameId, generation: u64) -> bool {
-        self.service_phase(frame, generation).is_some()
-    }
-
-    /// A service call answered.
-    pub(crate) fn service_succeeded(
-        &mut self,
-        frame: FrameId,
-        generation: u64,
-        output: Value,
-        now: i64,
-    ) {
-        let Some((resource_type, resource)) = self.service_phase(frame, generation) else { return };
-        self.frames[frame].phase = Phase::Done;
-        let text = json(&output);
-        self.frame_event(
-            frame,
-            now,
-            EventKind::TaskSucceeded { resource_type, resource, output: text },
-        );
-        self.complete(frame, output, now);
-    }
-
-    /// A service call failed.
-    pub(crate) fn service_failed(
-        &mut self,
-        frame: FrameId,
-        generation: u64,
-        fault: Fault,
-        now: i64,
-    ) {
-        let Some((resource_type, resource)) = self.service_phase(frame, generation) else { return };
-        self.frames[frame].phase = Phase::Done;
-        let error = error_cause(&fault);
-        self.frame_event(frame, now, EventKind::TaskFailed { resource_type, resource, error });
-        self.fault(frame, fault, now);
     }
 
     fn sleep(&mut self, frame: FrameId, at_ms: i64, then: AfterSleep) {
@@ -1474,97 +1239,6 @@ impl Running {
         }
     }
 
-    /// A timer of this execution fired.
-    pub(crate) fn on_timer(
-        &mut self,
-        frame: FrameId,
-        generation: u64,
-        now: i64,
-        timed_out_task: &mut Option<TaskId>,
-    ) {
-        if !self.is_running() {
-            return;
-        }
-        let Some(f) = self.frames.get_mut(frame) else { return };
-        if f.generation != generation {
-            return;
-        }
-        match f.phase {
-            Phase::Sleeping { then: AfterSleep::CompleteWait, .. } => {
-                f.phase = Phase::Done;
-                self.complete(frame, Value::Null, now);
-            }
-            Phase::Sleeping { then: AfterSleep::Retry, .. } => {
-                f.phase = Phase::Enter { retry: true };
-                self.ready.push_back(frame);
-            }
-            Phase::Task { task, .. } => {
-                *timed_out_task = Some(task);
-                self.task_timed_out(frame, "States.Timeout", now);
-            }
-            // A `getActivityTask` long poll ended without a task.
-            Phase::Service { .. } => {
-                self.service_succeeded(frame, generation, Value::Object(Map::new()), now)
-            }
-            _ => {}
-        }
-    }
-
-    /// The task's timeout or heartbeat timeout elapsed.
-    pub(crate) fn task_timed_out(&mut self, frame: FrameId, error: &str, now: i64) {
-        let Some(f) = self.frames.get_mut(frame) else { return };
-        f.generation += 1;
-        self.stale_frames.push(frame);
-        f.phase = Phase::Done;
-        let ec = ErrorCause { error: Some(error.to_owned()), cause: None };
-        self.frame_event(frame, now, EventKind::ActivityTimedOut(ec));
-        self.fault(frame, Fault::new(error, ""), now);
-    }
-
-    /// A worker took the task.
-    pub(crate) fn task_started(&mut self, frame: FrameId, worker_name: Option<String>, now: i64) {
-        if !self.frames.contains(frame) {
-            return;
-        }
-        self.frame_event(frame, now, EventKind::ActivityStarted { worker_name });
-    }
-
-    /// The frame's task succeeded with `output` (already validated JSON).
-    pub(crate) fn task_succeeded(
-        &mut self,
-        frame: FrameId,
-        output_text: String,
-        output: Value,
-        now: i64,
-    ) {
-        let Some(f) = self.frames.get_mut(frame) else { return };
-        f.generation += 1;
-        self.stale_frames.push(frame);
-        f.phase = Phase::Done;
-        self.frame_event(frame, now, EventKind::ActivitySucceeded { output: output_text });
-        self.complete(frame, output, now);
-    }
-
-    /// The frame's task failed.
-    pub(crate) fn task_failed(
-        &mut self,
-        frame: FrameId,
-        error: Option<String>,
-        cause: Option<String>,
-        now: i64,
-    ) {
-        let Some(f) = self.frames.get_mut(frame) else { return };
-        f.generation += 1;
-        self.stale_frames.push(frame);
-        f.phase = Phase::Done;
-        self.frame_event(
-            frame,
-            now,
-            EventKind::ActivityFailed(ErrorCause { error: error.clone(), cause: cause.clone() }),
-        );
-        self.fault(frame, Fault::new(error.unwrap_or_default(), cause.unwrap_or_default()), now);
-    }
-
     /// The current generation of a frame's timers; `None` once the frame is gone.
     pub(crate) fn frame_generation(&self, frame: FrameId) -> Option<u64> {
         self.frames.get(frame).map(|f| f.generation)
@@ -1578,14 +1252,6 @@ impl Running {
     /// True when its decisions may take long (its machine evaluates JSONata).
     pub(crate) fn may_decide_slowly(&self) -> bool {
         self.machine.uses_jsonata()
-    }
-
-    /// The task of `frame`, if it is waiting on one.
-    pub(crate) fn frame_task(&self, frame: FrameId) -> Option<TaskId> {
-        match self.frames.get(frame)?.phase {
-            Phase::Task { task, .. } => Some(task),
-            _ => None,
-        }
     }
 
     /// Ends the execution (success, failure, abort or timeout).
@@ -1665,6 +1331,8 @@ fn error_cause(fault: &Fault) -> ErrorCause {
     let some = |s: &str| (!s.is_empty()).then(|| s.to_owned());
     ErrorCause { error: some(&fault.error), cause: some(&fault.cause) }
 }
+
+mod task;
 
 #[cfg(test)]
 mod fork_tests;

@@ -46,6 +46,6 @@ pub mod token;
 
 pub use engine::{
     ActivityTask, CallFuture, CallResult, Engine, Holdings, Integration, NewStateMachine, Options,
-    Residency, ServiceCall, StateMachineUpdate, LONG_POLL, MAX_PAYLOAD_BYTES,
+    Pattern, Residency, ServiceCall, StateMachineUpdate, LONG_POLL, MAX_PAYLOAD_BYTES,
 };
 pub use error::{Error, Result};

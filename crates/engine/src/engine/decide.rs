@@ -98,13 +98,16 @@ impl Engine {
 
     fn apply(&self, cell: &Arc<Cell>, slot: &mut Slot, effect: Effect, d: &mut Decision) {
         match effect {
-            Effect::Call { frame, generation, resource_type, action, parameters } => {
+            Effect::Call { frame, generation, resource_type, action, pattern, parameters } => {
+                let region = cell.key.split(':').nth(3).unwrap_or_default().to_owned();
                 d.calls.push(ServiceCall {
                     execution: cell.key.clone(),
                     frame,
                     generation,
                     resource_type,
                     action,
+                    pattern,
+                    region,
                     parameters,
                 });
             }
@@ -333,6 +336,9 @@ impl Services for EngineServices<'_> {
     }
     fn activity_exists(&self, arn: &str) -> bool {
         matches!(self.engine.store().get_activity(arn), Ok(Some(_)))
+    }
+    fn integration_exists(&self, resource_type: &str) -> bool {
+        self.engine.inner.integrations.has(resource_type)
     }
     fn mock(
         &self,

@@ -11,6 +11,7 @@
 //! The engine never depends on an HTTP client: integrations that call the network live
 //! outside it and are registered by resource type.
 use std::collections::HashMap;
+use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -31,12 +32,124 @@ pub struct ServiceCall {
     pub execution: Arc<str>,
     pub(crate) frame: FrameId,
     pub(crate) generation: u64,
-    /// The integration, as history names it (`aws-sdk:sfn`, `lambda`, …).
+    /// The integration, as history names it (`aws-sdk:sfn`, `lambda`, `sqs`, …).
     pub resource_type: String,
-    /// The API action (`sendTaskSuccess`, `invoke`, …).
+    /// The API action, without the pattern's suffix (`sendTaskSuccess`, `invoke`, …).
     pub action: String,
+    /// How the Task waits for the service (the resource ARN's suffix).
+    pub pattern: Pattern,
+    /// The region of the calling state machine: where the service is called unless the
+    /// parameters name another (a function ARN, a queue URL).
+    pub region: String,
     /// The state's evaluated Parameters/Arguments.
     pub parameters: Value,
+}
+
+/// How a Task waits for its service: the suffix of its resource ARN
+/// (AWS's "service integration patterns").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+pub enum Pattern {
+    /// No suffix: the call's response is the result.
+    #[default]
+    RequestResponse,
+    /// `.sync`: the call starts a job and the result is the job's end.
+    Sync,
+    /// `.sync:2`: as `.sync`, with the job's output parsed as JSON.
+    Sync2,
+    /// `.waitForTaskToken`: the call hands `$$.Task.Token` to someone who answers with
+    /// `SendTaskSuccess`/`SendTaskFailure`.
+    WaitForTaskToken,
+}
+
+impl Pattern {
+    /// The suffix history appends to the action (`sendMessage.waitForTaskToken`).
+    pub fn suffix(self) -> &'static str {
+        match self {
+            Pattern::RequestResponse => "",
+            Pattern::Sync => ".sync",
+            Pattern::Sync2 => ".sync:2",
+            Pattern::WaitForTaskToken => ".waitForTaskToken",
+        }
+    }
+}
+
+/// A service Task resource ARN taken apart.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ServiceResource {
+    /// `lambda`, `sqs`, `aws-sdk:dynamodb`, `states`, `http`, …
+    pub resource_type: String,
+    /// `invoke`, `sendMessage`, `getItem`, …
+    pub action: String,
+    pub pattern: Pattern,
+    /// A bare Lambda function ARN (`arn:aws:lambda:…:function:…`), which AWS records
+    /// with the `LambdaFunction*` events.
+    pub legacy_lambda: bool,
+}
+
+impl ServiceResource {
+    /// Parses `arn:<partition>:states:::<service>:<action>[.<pattern>]` or a Lambda
+    /// function ARN; `None` for anything else (an activity, a malformed ARN).
+    pub(crate) fn parse(resource: &str) -> Option<ServiceResource> {
+        let mut parts = resource.splitn(6, ':');
+        let (arn, _partition, service) = (parts.next()?, parts.next()?, parts.next()?);
+        if arn != "arn" {
+            return None;
+        }
+        if service == "lambda" {
+            let rest: Vec<&str> = parts.collect();
+            if rest.len() == 3 && rest[2].starts_with("function:") {
+                return Some(ServiceResource {
+                    resource_type: "lambda".into(),
+                    action: "invoke".into(),
+                    pattern: Pattern::RequestResponse,
+                    legacy_lambda: true,
+                });
+            }
+            return None;
+        }
+        if service != "states" {
+            return None;
+        }
+        let (region, account, tail) = (parts.next()?, parts.next()?, parts.next()?);
+        if !region.is_empty() || !account.is_empty() {
+            return None;
+        }
+        let (tail, pattern) = if let Some(t) = tail.strip_suffix(".waitForTaskToken") {
+            (t, Pattern::WaitForTaskToken)
+        } else if let Some(t) = tail.strip_suffix(".sync:2") {
+            (t, Pattern::Sync2)
+        } else if let Some(t) = tail.strip_suffix(".sync") {
+            (t, Pattern::Sync)
+        } else {
+            (tail, Pattern::RequestResponse)
+        };
+        let (resource_type, action) = tail.rsplit_once(':')?;
+        if resource_type.is_empty() || action.is_empty() || resource_type == "activity" {
+            return None;
+        }
+        Some(ServiceResource {
+            resource_type: resource_type.into(),
+            action: action.into(),
+            pattern,
+            legacy_lambda: false,
+        })
+    }
+
+    /// The action as history records it: with the pattern's suffix.
+    pub(crate) fn history_name(&self) -> String {
+        format!("{}{}", self.action, self.pattern.suffix())
+    }
+}
+
+impl fmt::Display for Pattern {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Pattern::RequestResponse => "request-response",
+            Pattern::Sync => "sync",
+            Pattern::Sync2 => "sync:2",
+            Pattern::WaitForTaskToken => "waitForTaskToken",
+        })
+    }
 }
 
 /// The outcome of a call: the result the state receives, or the error it raises.
@@ -54,7 +167,7 @@ pub trait Integration: Send + Sync + 'static {
 
 /// Integrations by resource type.
 pub(crate) struct Integrations {
-    by_type: HashMap<String, Arc<dyn Integration>>,
+    by_type: parking_lot::RwLock<HashMap<String, Arc<dyn Integration>>>,
 }
 
 impl Integrations {
@@ -62,11 +175,26 @@ impl Integrations {
     pub(crate) fn with_builtins() -> Self {
         let mut by_type: HashMap<String, Arc<dyn Integration>> = HashMap::new();
         by_type.insert("aws-sdk:sfn".into(), Arc::new(sfn::Sfn));
-        Integrations { by_type }
+        Integrations { by_type: parking_lot::RwLock::new(by_type) }
+    }
+
+    pub(crate) fn get(&self, resource_type: &str) -> Option<Arc<dyn Integration>> {
+        self.by_type.read().get(resource_type).cloned()
+    }
+
+    pub(crate) fn has(&self, resource_type: &str) -> bool {
+        self.by_type.read().contains_key(resource_type)
     }
 }
 
 impl Engine {
+    /// Registers `integration` for Task resources of `resource_type` (`lambda`, `sqs`,
+    /// `aws-sdk:dynamodb`, …), replacing any before it. Resources with no integration
+    /// fail their Task with `States.Runtime`, naming the resource.
+    pub fn register_integration(&self, resource_type: &str, integration: Arc<dyn Integration>) {
+        self.inner.integrations.by_type.write().insert(resource_type.to_owned(), integration);
+    }
+
     /// Makes `calls` once the decision that asked for them is durable (`durable`
     /// resolves then), each on a task of its own.
     pub(crate) fn dispatch(
@@ -88,7 +216,7 @@ impl Engine {
             for call in calls {
                 let engine = engine.clone();
                 tokio::spawn(async move {
-                    let outcome = match engine.inner.integrations.by_type.get(&call.resource_type) {
+                    let outcome = match engine.inner.integrations.get(&call.resource_type) {
                         Some(integration) => integration.call(&engine, &call).await,
                         None => Err(Fault::runtime(format!(
                             "Stepwise does not support the resource type '{}' yet",

@@ -79,8 +79,8 @@ impl Engine {
                 Pending::Timer { frame, generation, at_ms } => {
                     self.arm(cell, slot, at_ms, TimerKind::Frame { frame, generation })
                 }
-                Pending::Service { frame, generation, action, parameters } => {
-                    running.repeat_service_call(frame, generation, action, parameters)
+                Pending::Service { frame, generation } => {
+                    running.repeat_service_call(frame, generation)
                 }
             }
         }

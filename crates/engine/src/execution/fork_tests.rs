@@ -21,6 +21,9 @@ impl Services for NoServices {
         self.0 += 1;
         TaskId(self.0)
     }
+    fn integration_exists(&self, _resource_type: &str) -> bool {
+        false
+    }
     fn activity_exists(&self, _arn: &str) -> bool {
         false
     }
