@@ -212,10 +212,63 @@ pub fn event(e: &HistoryEvent, data: bool) -> Value {
         ),
         EventKind::ActivityFailed(ec) => ("activityFailedEventDetails", error_cause(ec)),
         EventKind::ActivityTimedOut(ec) => ("activityTimedOutEventDetails", error_cause(ec)),
-        EventKind::TaskScheduled { resource_type, resource, region, parameters } => (
+        EventKind::TaskScheduledV1 { resource_type, resource, region, parameters } => (
             "taskScheduledEventDetails",
             json!({ "resourceType": resource_type, "resource": resource, "region": region, "parameters": parameters }),
         ),
+        EventKind::TaskScheduled {
+            resource_type,
+            resource,
+            region,
+            parameters,
+            timeout_seconds,
+            heartbeat_seconds,
+        } => {
+            let mut d = Map::new();
+            d.insert("resourceType".into(), json!(resource_type));
+            d.insert("resource".into(), json!(resource));
+            d.insert("region".into(), json!(region));
+            d.insert("parameters".into(), json!(parameters));
+            if let Some(t) = timeout_seconds {
+                d.insert("timeoutInSeconds".into(), json!(t));
+            }
+            if let Some(h) = heartbeat_seconds {
+                d.insert("heartbeatInSeconds".into(), json!(h));
+            }
+            ("taskScheduledEventDetails", Value::Object(d))
+        }
+        EventKind::TaskSubmitted { resource_type, resource, output } => {
+            let mut d = Map::new();
+            d.insert("resourceType".into(), json!(resource_type));
+            d.insert("resource".into(), json!(resource));
+            d.extend(payload("output", output, "outputDetails"));
+            ("taskSubmittedEventDetails", Value::Object(d))
+        }
+        EventKind::TaskTimedOut { resource_type, resource, error } => {
+            let mut d = error_cause(error);
+            d["resourceType"] = json!(resource_type);
+            d["resource"] = json!(resource);
+            ("taskTimedOutEventDetails", d)
+        }
+        EventKind::LambdaFunctionScheduled { resource, input, timeout_seconds } => {
+            let mut d = Map::new();
+            d.insert("resource".into(), json!(resource));
+            d.extend(payload("input", input, "inputDetails"));
+            if let Some(t) = timeout_seconds {
+                d.insert("timeoutInSeconds".into(), json!(t));
+            }
+            ("lambdaFunctionScheduledEventDetails", Value::Object(d))
+        }
+        EventKind::LambdaFunctionSucceeded { output } => (
+            "lambdaFunctionSucceededEventDetails",
+            Value::Object(payload("output", output, "outputDetails").into_iter().collect()),
+        ),
+        EventKind::LambdaFunctionFailed(ec) => {
+            ("lambdaFunctionFailedEventDetails", error_cause(ec))
+        }
+        EventKind::LambdaFunctionTimedOut(ec) => {
+            ("lambdaFunctionTimedOutEventDetails", error_cause(ec))
+        }
         EventKind::TaskStarted { resource_type, resource } => (
             "taskStartedEventDetails",
             json!({ "resourceType": resource_type, "resource": resource }),
@@ -261,7 +314,8 @@ pub fn event(e: &HistoryEvent, data: bool) -> Value {
         | EventKind::ParallelStateAborted
         | EventKind::MapStateSucceeded
         | EventKind::MapStateFailed
-        | EventKind::MapStateAborted => return Value::Object(out),
+        | EventKind::MapStateAborted
+        | EventKind::LambdaFunctionStarted => return Value::Object(out),
     };
     out.insert(key.into(), details);
     Value::Object(out)

@@ -167,6 +167,7 @@ pub async fn run(spec: RunSpec) -> anyhow::Result<RunResult> {
         durable: false,
         mocks,
         seed: spec.seed,
+        integrations: Vec::new(),
     })
     .context("starting the engine")?;
     let machine = engine
@@ -277,9 +278,14 @@ pub fn short_details(kind: &EventKind) -> (Option<&str>, String) {
         ActivityScheduleFailed(e) | ActivityFailed(e) | ActivityTimedOut(e) => (None, ec(e)),
         ActivityStarted { worker_name } => (None, worker_name.clone().unwrap_or_default()),
         ActivitySucceeded { output } => (None, format!("output {}", clip(output))),
-        TaskScheduled { resource_type, resource, .. } | TaskStarted { resource_type, resource } => {
-            (None, format!("{resource_type}:{resource}"))
-        }
+        TaskScheduled { resource_type, resource, .. }
+        | TaskScheduledV1 { resource_type, resource, .. }
+        | TaskStarted { resource_type, resource } => (None, format!("{resource_type}:{resource}")),
+        TaskSubmitted { output, .. } => (None, format!("submitted {}", clip(output))),
+        TaskTimedOut { error, .. } => (None, ec(error)),
+        LambdaFunctionScheduled { resource, .. } => (None, clip(resource)),
+        LambdaFunctionSucceeded { output } => (None, format!("output {}", clip(output))),
+        LambdaFunctionFailed(e) | LambdaFunctionTimedOut(e) => (None, ec(e)),
         TaskSucceeded { output, .. } => (None, format!("output {}", clip(output))),
         TaskFailed { error, .. } => (None, ec(error)),
         MapStateStarted { length } => (None, format!("{length} items")),

@@ -119,6 +119,7 @@ pub async fn start(options: ServeOptions) -> anyhow::Result<Server> {
         token_key: None,
         durable,
         seed: None,
+        integrations: Vec::new(),
         mocks,
     })
     .context("starting the engine")?;

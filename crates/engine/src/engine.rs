@@ -74,6 +74,10 @@ pub struct Options {
     /// Seed for the randomness executions see (`States.UUID`, `States.MathRandom`, jitter);
     /// `None` draws one. A fixed seed makes local runs repeatable.
     pub seed: Option<u64>,
+    /// Service integrations by resource type (`lambda`, `aws-sdk:dynamodb`, …), beside the
+    /// built-in `aws-sdk:sfn`. Given here, not registered later, because recovery at
+    /// start already repeats the calls restored executions wait on.
+    pub integrations: Vec<(String, Arc<dyn dispatch::Integration>)>,
 }
 
 impl std::fmt::Debug for Options {
@@ -224,7 +228,7 @@ impl Engine {
                 timer_wake,
                 machines: Mutex::new(HashMap::new()),
                 mocks: options.mocks,
-                integrations: dispatch::Integrations::with_builtins(),
+                integrations: dispatch::Integrations::with_builtins(options.integrations),
                 committer,
                 uuid_seed: Mutex::new(seed),
                 execution_seed: AtomicU64::new(seed),

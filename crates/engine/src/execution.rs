@@ -46,6 +46,8 @@ pub(crate) trait Services {
     fn activity_exists(&self, arn: &str) -> bool;
     /// Whether an integration is registered for Task resources of `resource_type`.
     fn integration_exists(&self, resource_type: &str) -> bool;
+    /// The token of `task`, as `$$.Task.Token` shows it.
+    fn task_token(&self, task: TaskId) -> String;
     /// The mocked response of a Task invocation in a test case, if any.
     fn mock(
         &self,
@@ -78,6 +80,9 @@ pub(crate) enum Effect {
         frame: FrameId,
         heartbeat_seconds: Option<u64>,
     },
+    /// Accept `SendTask*` with the token of `task` for `frame` (a `.waitForTaskToken`
+    /// Task), with a heartbeat clock if `heartbeat_seconds` is set.
+    AwaitToken { task: TaskId, frame: FrameId, heartbeat_seconds: Option<u64> },
     /// Call [`Running::on_timer`] with `(frame, generation)` at `at_ms`.
     Timer { at_ms: i64, frame: FrameId, generation: u64 },
     /// Set the execution-level timeout.
@@ -100,6 +105,18 @@ enum Phase {
         #[serde(default)]
         pattern: Pattern,
         parameters: Value,
+        /// `.waitForTaskToken`: the task its token names.
+        #[serde(default)]
+        token: Option<TaskId>,
+        /// The call answered (`TaskSubmitted`); the token or the job is still awaited.
+        #[serde(default)]
+        submitted: bool,
+        /// The `TimeoutSeconds` deadline.
+        #[serde(default)]
+        timeout_at: Option<i64>,
+        /// A bare Lambda function ARN, recorded with the `LambdaFunction*` events.
+        #[serde(default)]
+        legacy_lambda: bool,
     },
     /// Waiting until `at_ms` for a Wait state's timer or a retry's backoff.
     Sleeping { then: AfterSleep, at_ms: i64 },
@@ -107,6 +124,17 @@ enum Phase {
     Fork(Fork),
     /// Finished or cancelled.
     Done,
+}
+
+impl Phase {
+    /// The task a worker or a callback answers: an activity task or a callback token.
+    fn task(&self) -> Option<TaskId> {
+        match self {
+            Phase::Task { task, .. } => Some(*task),
+            Phase::Service { token, .. } => *token,
+            _ => None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize)]
@@ -347,8 +375,9 @@ pub(crate) enum Pending {
     Task { frame: FrameId, generation: u64, task: TaskId, timeout_at: Option<i64> },
     /// A timer of a frame.
     Timer { frame: FrameId, generation: u64, at_ms: i64 },
-    /// A service call to make again: it had not answered when the snapshot was taken.
-    Service { frame: FrameId, generation: u64 },
+    /// A service task: its call is made again unless it had answered, its callback token
+    /// (re-armed from the engine's task record) and its timeout are armed again.
+    Service { frame: FrameId, generation: u64, token: Option<TaskId>, timeout_at: Option<i64> },
 }
 
 /// Compact JSON text of a value, as history events record it. Written to a byte buffer:
@@ -554,8 +583,13 @@ impl Running {
                 Phase::Sleeping { at_ms, .. } => {
                     waits.push(Pending::Timer { frame, generation: f.generation, at_ms: *at_ms })
                 }
-                Phase::Service { generation, .. } => {
-                    waits.push(Pending::Service { frame, generation: *generation })
+                Phase::Service { generation, token, timeout_at, .. } => {
+                    waits.push(Pending::Service {
+                        frame,
+                        generation: *generation,
+                        token: *token,
+                        timeout_at: *timeout_at,
+                    })
                 }
                 _ => {}
             }
@@ -705,7 +739,7 @@ impl Running {
     /// parts are built once per execution; only State changes per entry. Give it back
     /// with [`Running::restore_context`] so the next entry reuses it. A machine that never
     /// reads it gets `null`.
-    fn take_context(&mut self, frame: FrameId) -> Value {
+    fn take_context(&mut self, frame: FrameId, token: Option<String>) -> Value {
         if !self.machine.reads_context() {
             return Value::Null;
         }
@@ -724,6 +758,11 @@ impl Running {
         }
         if let Value::Object(o) = &mut ctx {
             o.insert("State".into(), Value::Object(current));
+            // `$$.Task` exists only while a `.waitForTaskToken` Task is entered.
+            match token {
+                Some(token) => o.insert("Task".into(), json!({ "Token": token })),
+                None => o.remove("Task"),
+            };
         }
         ctx
     }
@@ -798,7 +837,9 @@ impl Running {
             self.frames[frame].entered_event = id;
             self.frames[frame].entered_previous = previous;
         }
-        let ctx = self.take_context(frame);
+        let token = self.callback_task(frame, services);
+        let token_text = token.map(|task| services.task_token(task));
+        let ctx = self.take_context(frame, token_text);
         let seed = self.next_seed();
         let machine = self.machine.clone();
         let Frame { input, vars, .. } = &mut self.frames[frame];
@@ -824,6 +865,7 @@ impl Running {
                     parameters,
                     timeout_seconds,
                     heartbeat_seconds,
+                    token,
                     now,
                 ),
             Entered::Wait(until) => {
@@ -1109,8 +1151,10 @@ impl Running {
         while let Some(child) = stack.pop() {
             let Some(f) = self.frames.remove(child) else { continue };
             self.stale_frames.push(child);
+            if let Some(task) = f.phase.task() {
+                dropped.push(task);
+            }
             match f.phase {
-                Phase::Task { task, .. } => dropped.push(task),
                 Phase::Fork(fork) => {
                     self.drop_parts(&fork);
                     stack.extend(fork.children);
@@ -1166,7 +1210,7 @@ impl Running {
 
     /// The state's work produced `result`: apply its output processing.
     fn complete(&mut self, frame: FrameId, result: Value, now: i64) {
-        let ctx = self.take_context(frame);
+        let ctx = self.take_context(frame, None);
         let seed = self.next_seed();
         let machine = self.machine.clone();
         let f = &self.frames[frame];
@@ -1206,7 +1250,7 @@ impl Running {
             let id = self.push_event(now, self.frames[frame].entered_previous, kind);
             self.frames[frame].last_event = id;
         }
-        let ctx = self.take_context(frame);
+        let ctx = self.take_context(frame, None);
         let jitter = (self.next_seed() >> 11) as f64 / (1u64 << 53) as f64;
         let machine = self.machine.clone();
         let f = &self.frames[frame];
@@ -1308,10 +1352,7 @@ impl Running {
         let tasks: Vec<TaskId> = self
             .frames
             .values_mut()
-            .filter_map(|f| match std::mem::replace(&mut f.phase, Phase::Done) {
-                Phase::Task { task, .. } => Some(task),
-                _ => None,
-            })
+            .filter_map(|f| std::mem::replace(&mut f.phase, Phase::Done).task())
             .collect();
         if !tasks.is_empty() {
             self.effects.push(Effect::DropTasks(tasks));
@@ -1332,6 +1373,7 @@ fn error_cause(fault: &Fault) -> ErrorCause {
     ErrorCause { error: some(&fault.error), cause: some(&fault.cause) }
 }
 
+mod service;
 mod task;
 
 #[cfg(test)]

@@ -68,8 +68,10 @@ pub enum EventKind {
     },
     ActivityFailed(ErrorCause),
     ActivityTimedOut(ErrorCause),
-    /// A service integration task (`resource_type` like `aws-sdk:sfn`, `resource` the action).
-    TaskScheduled {
+    /// `TaskScheduled` as written before its time limits were recorded: read from older
+    /// stores only (stores encode variants by position, so this one keeps its place).
+    #[serde(rename = "TaskScheduled")]
+    TaskScheduledV1 {
         resource_type: String,
         resource: String,
         region: String,
@@ -122,6 +124,41 @@ pub enum EventKind {
         name: String,
         index: u64,
     },
+    // New variants go below: stores encode variants by position.
+    /// A service integration task (`resource_type` like `lambda` or `aws-sdk:dynamodb`,
+    /// `resource` the action with its pattern, as `sendMessage.waitForTaskToken`).
+    #[serde(rename = "TaskScheduled2")]
+    TaskScheduled {
+        resource_type: String,
+        resource: String,
+        region: String,
+        parameters: String,
+        timeout_seconds: Option<u64>,
+        heartbeat_seconds: Option<u64>,
+    },
+    /// The call of a `.waitForTaskToken` or `.sync` task answered; the task goes on.
+    TaskSubmitted {
+        resource_type: String,
+        resource: String,
+        output: String,
+    },
+    TaskTimedOut {
+        resource_type: String,
+        resource: String,
+        error: ErrorCause,
+    },
+    /// A Task whose Resource is a bare Lambda function ARN (AWS's older form).
+    LambdaFunctionScheduled {
+        resource: String,
+        input: String,
+        timeout_seconds: Option<u64>,
+    },
+    LambdaFunctionStarted,
+    LambdaFunctionSucceeded {
+        output: String,
+    },
+    LambdaFunctionFailed(ErrorCause),
+    LambdaFunctionTimedOut(ErrorCause),
 }
 
 impl EventKind {
@@ -142,7 +179,14 @@ impl EventKind {
             ActivitySucceeded { .. } => "ActivitySucceeded",
             ActivityFailed(_) => "ActivityFailed",
             ActivityTimedOut(_) => "ActivityTimedOut",
-            TaskScheduled { .. } => "TaskScheduled",
+            TaskScheduled { .. } | TaskScheduledV1 { .. } => "TaskScheduled",
+            TaskSubmitted { .. } => "TaskSubmitted",
+            TaskTimedOut { .. } => "TaskTimedOut",
+            LambdaFunctionScheduled { .. } => "LambdaFunctionScheduled",
+            LambdaFunctionStarted => "LambdaFunctionStarted",
+            LambdaFunctionSucceeded { .. } => "LambdaFunctionSucceeded",
+            LambdaFunctionFailed(_) => "LambdaFunctionFailed",
+            LambdaFunctionTimedOut(_) => "LambdaFunctionTimedOut",
             TaskStarted { .. } => "TaskStarted",
             TaskSucceeded { .. } => "TaskSucceeded",
             TaskFailed { .. } => "TaskFailed",

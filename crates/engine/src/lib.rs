@@ -18,6 +18,7 @@
 //!     durable: false,
 //!     mocks: None,
 //!     seed: None,
+//!     integrations: Vec::new(),
 //! }).unwrap();
 //! let machine = engine.create_state_machine(NewStateMachine {
 //!     name: "hello".into(),

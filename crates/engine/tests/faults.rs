@@ -76,6 +76,7 @@ fn engine_on(clock: Arc<ManualClock>, store: Arc<FaultyStore>) -> Engine {
         durable: true,
         mocks: None,
         seed: Some(11),
+        integrations: Vec::new(),
     })
     .unwrap()
 }

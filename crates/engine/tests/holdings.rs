@@ -20,6 +20,7 @@ fn engine(clock: Arc<ManualClock>) -> Engine {
         durable: false,
         mocks: None,
         seed: Some(7),
+        integrations: Vec::new(),
     })
     .unwrap()
 }

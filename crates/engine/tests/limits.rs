@@ -17,6 +17,7 @@ fn engine(clock: Arc<ManualClock>) -> Engine {
         durable: false,
         mocks: None,
         seed: None,
+        integrations: Vec::new(),
     })
     .unwrap()
 }

@@ -164,6 +164,7 @@ async fn run_map(n: usize) -> Written {
         durable: true,
         mocks: None,
         seed: Some(42),
+        integrations: Vec::new(),
     })
     .unwrap();
     let definition = json!({

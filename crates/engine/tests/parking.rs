@@ -24,6 +24,7 @@ fn engine(clock: Arc<ManualClock>, durable: bool) -> Engine {
         durable,
         mocks: None,
         seed: Some(42),
+        integrations: Vec::new(),
     })
     .unwrap()
 }
@@ -242,6 +243,7 @@ async fn a_failed_load_is_retried() {
         durable: true,
         mocks: None,
         seed: Some(1),
+        integrations: Vec::new(),
     })
     .unwrap();
     let machine = engine

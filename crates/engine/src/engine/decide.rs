@@ -124,6 +124,24 @@ impl Engine {
                 self.inner.task_index.shard(&task).insert(task, cell.clone());
                 self.inner.queues.lock().offer(&activity_arn, task, &mut d.handovers);
             }
+            Effect::AwaitToken { task, frame, heartbeat_seconds } => {
+                // A callback's task is started from the outset: no worker claims it.
+                let heartbeat_deadline =
+                    heartbeat_seconds.map(|secs| deadline_after(self.now(), secs));
+                let record = TaskRecord {
+                    frame,
+                    activity: String::new(),
+                    input: String::new(),
+                    heartbeat_seconds,
+                    heartbeat_deadline,
+                    started: true,
+                };
+                slot.tasks.insert(task, record);
+                self.inner.task_index.shard(&task).insert(task, cell.clone());
+                if let Some(at) = heartbeat_deadline {
+                    self.arm(cell, slot, at, TimerKind::Heartbeat { task });
+                }
+            }
             Effect::Timer { at_ms, frame, generation } => {
                 self.arm(cell, slot, at_ms, TimerKind::Frame { frame, generation })
             }
@@ -339,6 +357,9 @@ impl Services for EngineServices<'_> {
     }
     fn integration_exists(&self, resource_type: &str) -> bool {
         self.engine.inner.integrations.has(resource_type)
+    }
+    fn task_token(&self, task: TaskId) -> String {
+        self.engine.inner.signer.mint(task)
     }
     fn mock(
         &self,

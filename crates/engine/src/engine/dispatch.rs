@@ -171,10 +171,12 @@ pub(crate) struct Integrations {
 }
 
 impl Integrations {
-    /// The integrations built into the engine: Step Functions' own API (`aws-sdk:sfn`).
-    pub(crate) fn with_builtins() -> Self {
+    /// The integrations built into the engine (Step Functions' own API, `aws-sdk:sfn`)
+    /// and `extra`, which may replace them.
+    pub(crate) fn with_builtins(extra: Vec<(String, Arc<dyn Integration>)>) -> Self {
         let mut by_type: HashMap<String, Arc<dyn Integration>> = HashMap::new();
         by_type.insert("aws-sdk:sfn".into(), Arc::new(sfn::Sfn));
+        by_type.extend(extra);
         Integrations { by_type: parking_lot::RwLock::new(by_type) }
     }
 

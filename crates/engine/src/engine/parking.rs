@@ -79,7 +79,19 @@ impl Engine {
                 Pending::Timer { frame, generation, at_ms } => {
                     self.arm(cell, slot, at_ms, TimerKind::Frame { frame, generation })
                 }
-                Pending::Service { frame, generation } => {
+                Pending::Service { frame, generation, token, timeout_at } => {
+                    if let Some(at_ms) = timeout_at {
+                        self.arm(cell, slot, at_ms, TimerKind::Frame { frame, generation });
+                    }
+                    if let Some(task) = token {
+                        if let Some(task_record) = tasks.remove(&task) {
+                            if let Some(deadline) = task_record.heartbeat_deadline {
+                                self.arm(cell, slot, deadline, TimerKind::Heartbeat { task });
+                            }
+                            self.inner.task_index.shard(&task).insert(task, cell.clone());
+                            slot.tasks.insert(task, task_record);
+                        }
+                    }
                     running.repeat_service_call(frame, generation)
                 }
             }

@@ -24,6 +24,9 @@ impl Services for NoServices {
     fn integration_exists(&self, _resource_type: &str) -> bool {
         false
     }
+    fn task_token(&self, task: TaskId) -> String {
+        format!("token-{}", task.0)
+    }
     fn activity_exists(&self, _arn: &str) -> bool {
         false
     }

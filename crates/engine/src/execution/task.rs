@@ -1,36 +1,12 @@
 //! A Task state's work: activity tasks, service integration calls and mocked answers,
 //! and how each one's outcome (or timeout) moves the frame on.
+use super::service::{Limits, ServiceCallSpec, ServiceEvents};
 use super::*;
 
 impl Running {
-    /// The tasks its frames wait on.
+    /// The tasks its frames wait on (activity tasks and callback tokens).
     pub(crate) fn tasks(&self) -> impl Iterator<Item = TaskId> + '_ {
-        self.frames.values().filter_map(|f| match f.phase {
-            Phase::Task { task, .. } => Some(task),
-            _ => None,
-        })
-    }
-
-    /// Asks the engine to make a frame's service call again (after a restore: the call
-    /// may or may not have reached the service, so it runs at least once).
-    pub(crate) fn repeat_service_call(&mut self, frame: FrameId, generation: u64) {
-        let Some(Phase::Service { generation: g, resource_type, action, pattern, parameters }) =
-            self.frames.get(frame).map(|f| &f.phase)
-        else {
-            return;
-        };
-        if *g != generation {
-            return;
-        }
-        let call = Effect::Call {
-            frame,
-            generation,
-            resource_type: resource_type.clone(),
-            action: action.clone(),
-            pattern: *pattern,
-            parameters: parameters.clone(),
-        };
-        self.effects.push(call);
+        self.frames.values().filter_map(|f| f.phase.task())
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -42,6 +18,7 @@ impl Running {
         parameters: Value,
         timeout_seconds: Option<u64>,
         heartbeat_seconds: Option<u64>,
+        token: Option<TaskId>,
         now: i64,
     ) {
         if let Some(test_case) = &self.test_case {
@@ -63,14 +40,16 @@ impl Running {
             ))
         };
         if let Some(service) = ServiceResource::parse(&resource) {
-            if service.legacy_lambda || !services.integration_exists(&service.resource_type) {
+            if !services.integration_exists(&service.resource_type) {
                 let fault = runtime_error(
                     self,
                     format!("Stepwise does not support the Task resource '{resource}' yet."),
                 );
                 return self.fault(frame, fault, now);
             }
-            return self.call_service(frame, service, parameters, now);
+            let limits = Limits { timeout_seconds, heartbeat_seconds };
+            let call = ServiceCallSpec { resource, service, parameters, limits, token };
+            return self.call_service(frame, call, now);
         }
         if !resource.contains(":activity:") {
             let fault = runtime_error(self, format!("Stepwise does not support the Task resource '{resource}' yet: only activities and service integrations run."));
@@ -125,6 +104,8 @@ impl Running {
             resource: action.clone(),
             region,
             parameters: json(&parameters),
+            timeout_seconds: None,
+            heartbeat_seconds: None,
         };
         self.frame_event(frame, now, scheduled);
         self.frame_event(
@@ -163,107 +144,6 @@ impl Running {
         self.test_case = test_case;
     }
 
-    pub(super) fn call_service(
-        &mut self,
-        frame: FrameId,
-        service: ServiceResource,
-        parameters: Value,
-        now: i64,
-    ) {
-        let region = self.record.arn.split(':').nth(3).unwrap_or_default().to_owned();
-        let resource = service.history_name();
-        let ServiceResource { resource_type, action, pattern, .. } = service;
-        self.frame_event(
-            frame,
-            now,
-            EventKind::TaskScheduled {
-                resource_type: resource_type.clone(),
-                resource: resource.clone(),
-                region,
-                parameters: json(&parameters),
-            },
-        );
-        self.frame_event(
-            frame,
-            now,
-            EventKind::TaskStarted { resource_type: resource_type.clone(), resource },
-        );
-        let f = &mut self.frames[frame];
-        f.generation += 1;
-        self.stale_frames.push(frame);
-        let generation = f.generation;
-        f.phase = Phase::Service {
-            generation,
-            resource_type: resource_type.clone(),
-            action: action.clone(),
-            pattern,
-            parameters: parameters.clone(),
-        };
-        self.effects.push(Effect::Call {
-            frame,
-            generation,
-            resource_type,
-            action,
-            pattern,
-            parameters,
-        });
-    }
-
-    /// The frame's service call, if it is still waiting for that call.
-    pub(super) fn service_phase(
-        &self,
-        frame: FrameId,
-        generation: u64,
-    ) -> Option<(String, String)> {
-        match &self.frames.get(frame)?.phase {
-            Phase::Service { generation: g, resource_type, action, pattern, .. }
-                if *g == generation && self.is_running() =>
-            {
-                Some((resource_type.clone(), format!("{action}{}", pattern.suffix())))
-            }
-            _ => None,
-        }
-    }
-
-    /// True while `frame` still waits for the service call of `generation`.
-    pub(crate) fn awaits_service(&self, frame: FrameId, generation: u64) -> bool {
-        self.service_phase(frame, generation).is_some()
-    }
-
-    /// A service call answered.
-    pub(crate) fn service_succeeded(
-        &mut self,
-        frame: FrameId,
-        generation: u64,
-        output: Value,
-        now: i64,
-    ) {
-        let Some((resource_type, resource)) = self.service_phase(frame, generation) else { return };
-        self.frames[frame].phase = Phase::Done;
-        let text = json(&output);
-        self.frame_event(
-            frame,
-            now,
-            EventKind::TaskSucceeded { resource_type, resource, output: text },
-        );
-        self.complete(frame, output, now);
-    }
-
-    /// A service call failed.
-    pub(crate) fn service_failed(
-        &mut self,
-        frame: FrameId,
-        generation: u64,
-        fault: Fault,
-        now: i64,
-    ) {
-        let Some((resource_type, resource)) = self.service_phase(frame, generation) else { return };
-        self.frames[frame].phase = Phase::Done;
-        let error = error_cause(&fault);
-        self.frame_event(frame, now, EventKind::TaskFailed { resource_type, resource, error });
-        self.fault(frame, fault, now);
-    }
-
     /// A timer of this execution fired.
     pub(crate) fn on_timer(
         &mut self,
@@ -292,9 +172,10 @@ impl Running {
                 *timed_out_task = Some(task);
                 self.task_timed_out(frame, "States.Timeout", now);
             }
-            // A `getActivityTask` long poll ended without a task.
-            Phase::Service { .. } => {
-                self.service_succeeded(frame, generation, Value::Object(Map::new()), now)
+            // TimeoutSeconds of a service task.
+            Phase::Service { token, .. } => {
+                *timed_out_task = token;
+                self.task_timed_out(frame, "States.Timeout", now);
             }
             _ => {}
         }
@@ -305,9 +186,13 @@ impl Running {
         let Some(f) = self.frames.get_mut(frame) else { return };
         f.generation += 1;
         self.stale_frames.push(frame);
-        f.phase = Phase::Done;
+        let phase = std::mem::replace(&mut f.phase, Phase::Done);
         let ec = ErrorCause { error: Some(error.to_owned()), cause: None };
-        self.frame_event(frame, now, EventKind::ActivityTimedOut(ec));
+        let event = match ServiceEvents::of(&phase) {
+            Some(service) => service.timed_out(ec),
+            None => EventKind::ActivityTimedOut(ec),
+        };
+        self.frame_event(frame, now, event);
         self.fault(frame, Fault::new(error, ""), now);
     }
 
@@ -330,8 +215,12 @@ impl Running {
         let Some(f) = self.frames.get_mut(frame) else { return };
         f.generation += 1;
         self.stale_frames.push(frame);
-        f.phase = Phase::Done;
-        self.frame_event(frame, now, EventKind::ActivitySucceeded { output: output_text });
+        let phase = std::mem::replace(&mut f.phase, Phase::Done);
+        let event = match ServiceEvents::of(&phase) {
+            Some(service) => service.succeeded(output_text),
+            None => EventKind::ActivitySucceeded { output: output_text },
+        };
+        self.frame_event(frame, now, event);
         self.complete(frame, output, now);
     }
 
@@ -346,20 +235,18 @@ impl Running {
         let Some(f) = self.frames.get_mut(frame) else { return };
         f.generation += 1;
         self.stale_frames.push(frame);
-        f.phase = Phase::Done;
-        self.frame_event(
-            frame,
-            now,
-            EventKind::ActivityFailed(ErrorCause { error: error.clone(), cause: cause.clone() }),
-        );
+        let phase = std::mem::replace(&mut f.phase, Phase::Done);
+        let ec = ErrorCause { error: error.clone(), cause: cause.clone() };
+        let event = match ServiceEvents::of(&phase) {
+            Some(service) => service.failed(ec),
+            None => EventKind::ActivityFailed(ec),
+        };
+        self.frame_event(frame, now, event);
         self.fault(frame, Fault::new(error.unwrap_or_default(), cause.unwrap_or_default()), now);
     }
 
     /// The task of `frame`, if it is waiting on one.
     pub(crate) fn frame_task(&self, frame: FrameId) -> Option<TaskId> {
-        match self.frames.get(frame)?.phase {
-            Phase::Task { task, .. } => Some(task),
-            _ => None,
-        }
+        self.frames.get(frame)?.phase.task()
     }
 }
