@@ -12,7 +12,8 @@
 //! - `timers`: the timer wheel; `parking`: executions that only sleep leave memory,
 //!   and failed ones are reloaded from the store;
 //! - `commit`: the group-commit pipeline and its fault handling;
-//! - `dispatch`: service integrations, called outside every lock.
+//! - `dispatch`: service integrations, called outside every lock;
+//! - `express`: Express executions, which run in memory only and commit nothing.
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
@@ -34,6 +35,7 @@ mod decide;
 mod deciders;
 pub mod dispatch;
 mod executions;
+pub mod express;
 mod parking;
 mod records;
 mod registry;
