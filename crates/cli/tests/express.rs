@@ -140,9 +140,8 @@ async fn sdk_sync_on_a_standard_machine_is_refused() {
 async fn raw_answers_have_aws_shape() {
     let t = TestServer::start().await;
     let machine = create_express(&t, &unique("express-raw"), BASE_PASS_RESULT).await;
-    let out = t
-        .raw_ok("StartSyncExecution", json!({"stateMachineArn": machine, "input": "{}"}))
-        .await;
+    let out =
+        t.raw_ok("StartSyncExecution", json!({"stateMachineArn": machine, "input": "{}"})).await;
     assert_eq!(
         keys(&out),
         sorted(&[
@@ -159,14 +158,16 @@ async fn raw_answers_have_aws_shape() {
             "stopDate",
         ])
     );
-    assert_eq!(out["billingDetails"], json!({"billedDurationInMilliseconds": 100, "billedMemoryUsedInMB": 64}));
+    assert_eq!(
+        out["billingDetails"],
+        json!({"billedDurationInMilliseconds": 100, "billedMemoryUsedInMB": 64})
+    );
     assert_eq!(out["inputDetails"], json!({"included": true}));
     assert_eq!(out["status"], json!("SUCCEEDED"));
 
     let failing = create_express(&t, &unique("express-raw-fail"), BASE_RAISE_FAILURE).await;
-    let out = t
-        .raw_ok("StartSyncExecution", json!({"stateMachineArn": failing, "input": "{}"}))
-        .await;
+    let out =
+        t.raw_ok("StartSyncExecution", json!({"stateMachineArn": failing, "input": "{}"})).await;
     assert_eq!(
         keys(&out),
         sorted(&[
@@ -350,7 +351,8 @@ async fn run_json(what: &str, mut c: Command) -> Value {
         "{what} failed: {}\n{stdout}",
         String::from_utf8_lossy(&output.stderr)
     );
-    serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{what} printed non-JSON ({e}): {stdout}"))
+    serde_json::from_str(&stdout)
+        .unwrap_or_else(|e| panic!("{what} printed non-JSON ({e}): {stdout}"))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -364,8 +366,14 @@ async fn aws_cli_start_sync_execution() {
     let mut c = command("aws");
     // The CLI would send it to sync-127.0.0.1 otherwise.
     c.env("AWS_DISABLE_HOST_PREFIX_INJECTION", "true");
-    c.args(["stepfunctions", "start-sync-execution", "--state-machine-arn", &machine])
-        .args(["--input", r#"{"a":1}"#, "--endpoint-url", &t.endpoint, "--output", "json"]);
+    c.args(["stepfunctions", "start-sync-execution", "--state-machine-arn", &machine]).args([
+        "--input",
+        r#"{"a":1}"#,
+        "--endpoint-url",
+        &t.endpoint,
+        "--output",
+        "json",
+    ]);
     let out = run_json("aws stepfunctions start-sync-execution", c).await;
     assert_eq!(out["status"], json!("SUCCEEDED"), "{out}");
     assert_eq!(out["output"], json!(r#"{"Arg1":"argument1"}"#));

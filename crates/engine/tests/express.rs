@@ -38,7 +38,12 @@ fn fixture() -> Fixture {
 }
 
 impl Fixture {
-    fn create(&self, name: &str, machine_type: MachineType, definition: serde_json::Value) -> String {
+    fn create(
+        &self,
+        name: &str,
+        machine_type: MachineType,
+        definition: serde_json::Value,
+    ) -> String {
         self.engine
             .create_state_machine(NewStateMachine {
                 name: name.into(),
@@ -160,9 +165,8 @@ async fn async_express_sleeps_in_memory_only_and_cannot_be_read() {
     assert_eq!(f.engine.residency().resident, 1);
     f.assert_unrecorded(&started.arn);
 
-    let refused = Error::InvalidArn(
-        "Invalid Arn: 'Resource type not valid in this context: express'".into(),
-    );
+    let refused =
+        Error::InvalidArn("Invalid Arn: 'Resource type not valid in this context: express'".into());
     assert_eq!(f.engine.describe_execution(&started.arn).unwrap_err(), refused);
     assert_eq!(f.engine.history(&started.arn).unwrap_err(), refused);
     assert_eq!(f.engine.stop_execution(&started.arn, None, None).await.unwrap_err(), refused);

@@ -97,11 +97,9 @@ impl Engine {
                 machine_record.arn.replacen(":stateMachine:", ":execution:", 1)
             ),
             // Express names need not be unique: a fresh id tells executions apart.
-            MachineType::Express => super::express::execution_arn(
-                &machine_record.arn,
-                &name,
-                &self.next_uuid(),
-            ),
+            MachineType::Express => {
+                super::express::execution_arn(&machine_record.arn, &name, &self.next_uuid())
+            }
         };
         let machine = self.machine_for(&machine_record.definition)?;
         Ok(PreparedStart { machine_record, test_case, input_text, input, name, arn, machine })

@@ -144,7 +144,10 @@ mod tests {
         let locations: Vec<String> = found(definition).into_iter().map(|(at, _)| at).collect();
         assert_eq!(
             locations,
-            ["/States/P/Branches[1]/States/B/Resource", "/States/M/ItemProcessor/States/C/Resource"]
+            [
+                "/States/P/Branches[1]/States/B/Resource",
+                "/States/M/ItemProcessor/States/C/Resource"
+            ]
         );
     }
 
