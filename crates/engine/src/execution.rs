@@ -673,14 +673,15 @@ impl Running {
     }
 
     /// Ends the execution as timed out at `at_ms` at the latest (an Express execution's
-    /// 5 minutes), unless its own TimeoutSeconds ends it sooner.
-    pub(crate) fn limit_duration(&mut self, at_ms: i64) {
+    /// 5 minutes), unless its own TimeoutSeconds ends it sooner. Returns true if the
+    /// deadline moved: the caller arms the execution's timer for it, replacing the one
+    /// its TimeoutSeconds armed.
+    pub(crate) fn limit_duration(&mut self, at_ms: i64) -> bool {
         if self.timeout_at.is_some_and(|at| at <= at_ms) {
-            return;
+            return false;
         }
         self.timeout_at = Some(at_ms);
-        // Armed after the machine's own (if any), so it replaces it.
-        self.effects.push(Effect::ExecutionTimeout { at_ms });
+        true
     }
 
     /// True while the execution has not ended.

@@ -26,6 +26,7 @@ use super::commit::Ticket;
 use super::decide::Decision;
 use super::executions::PreparedStart;
 use super::registry::{Cell, Life, Slot};
+use super::timers::TimerKind;
 use super::Engine;
 use crate::error::{Error, Result};
 use crate::execution::Running;
@@ -119,7 +120,6 @@ impl Engine {
         let seed = self.inner.execution_seed.fetch_add(1, Ordering::Relaxed).wrapping_add(1);
         let mut running = Running::start(record.clone(), machine, machine_record.name, input, seed);
         running.set_test_case(test_case);
-        running.limit_duration(now.saturating_add(MAX_DURATION_MS));
         if on_end.is_some() {
             running.set_sync_express();
         }
@@ -129,10 +129,14 @@ impl Engine {
         slot.on_end = on_end;
         let mut d = Decision::default();
         self.advance(&cell, &mut slot, now, &mut d);
-        // Only an execution that goes on needs to be found by ARN (a service call's answer
-        // looks it up); one that ended in its first decision never enters the registry.
-        // Its timers and its continuation hold its cell themselves.
+        // Only an execution that goes on needs its 5-minute timer, and to be found by ARN
+        // (a service call's answer looks it up): most end in their first decision, and
+        // then cost neither. Its timers and its continuation hold its cell themselves.
         if !cell.ended.load(Ordering::SeqCst) {
+            let deadline = now.saturating_add(MAX_DURATION_MS);
+            if slot.running().is_some_and(|running| running.limit_duration(deadline)) {
+                self.arm(&cell, &mut slot, deadline, TimerKind::Execution);
+            }
             self.inner.registry.shard(&key).insert(key, cell.clone());
         }
         drop(self.finish_express(&cell, &mut slot, d));
