@@ -199,6 +199,53 @@ async fn raw_answers_have_aws_shape() {
     assert_eq!(out["outputDetails"], json!({"included": false}));
 }
 
+/// An Express execution that waits on a timer and calls a service (its answer finds the
+/// execution by ARN) before it ends; then nothing of it is left in the engine.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sync_execution_waits_and_calls_services() {
+    let t = TestServer::start().await;
+    let definition = json!({"StartAt": "W", "States": {
+        "W": {"Type": "Wait", "Seconds": 1, "Next": "T"},
+        "T": {"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:sfn:sendTaskHeartbeat",
+              "Parameters": {"TaskToken": "not-a-token"},
+              "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.caught", "Next": "Done"}],
+              "Next": "Done"},
+        "Done": {"Type": "Pass", "End": true}
+    }});
+    let machine = create_express(&t, &unique("express-waits"), &definition.to_string()).await;
+    let out = bounded(
+        "StartSyncExecution",
+        t.raw_ok("StartSyncExecution", json!({"stateMachineArn": machine, "input": "{}"})),
+    )
+    .await;
+    assert_eq!(out["status"], json!("SUCCEEDED"), "{out}");
+    let output: Value = serde_json::from_str(out["output"].as_str().unwrap()).unwrap();
+    let error = output["caught"]["Error"].as_str().unwrap_or_default();
+    assert!(error.starts_with("Sfn."), "{output}");
+    let billed = out["billingDetails"]["billedDurationInMilliseconds"].as_i64().unwrap();
+    assert!(billed >= 1000 && billed % 100 == 0, "{out}");
+    let holdings = t.engine().holdings();
+    assert_eq!((holdings.executions, holdings.timers, holdings.frames), (0, 0, 0));
+}
+
+/// The query form reaches StartSyncExecution with no host prefix to avoid.
+#[tokio::test]
+async fn query_form_start_sync_execution() {
+    let t = TestServer::start().await;
+    let machine = create_express(&t, &unique("express-query"), BASE_PASS_RESULT).await;
+    let encoded: String = machine.replace(':', "%3A");
+    let request = hyper::Request::get(format!(
+        "{}/?Action=StartSyncExecution&stateMachineArn={encoded}&input=%7B%7D",
+        t.endpoint
+    ))
+    .body(http_body_util::Full::new(bytes::Bytes::new()))
+    .unwrap();
+    let (status, out) = bounded("query-form GET", t.send_raw(request)).await;
+    assert_eq!(status, 200, "{out}");
+    assert_eq!(out["status"], json!("SUCCEEDED"));
+    assert_eq!(out["output"], json!(r#"{"Arg1":"argument1"}"#));
+}
+
 /// `test_sfn_api_express.py::test_start_async_describe_history_execution`: an Express
 /// execution started with StartExecution cannot be described, stopped, listed or read.
 #[tokio::test]
