@@ -28,6 +28,7 @@ pub async fn dispatch(engine: &Engine, op: &str, p: Params, region: Option<&str>
         }
         "ValidateStateMachineDefinition" => validate_definition(&p),
         "StartExecution" => start_execution(engine, &p).await,
+        "StartSyncExecution" => start_sync_execution(engine, &p).await,
         "DescribeExecution" => {
             Ok(wire::execution(&engine.describe_execution(p.str("executionArn")?)?))
         }
@@ -102,7 +103,6 @@ pub async fn dispatch(engine: &Engine, op: &str, p: Params, region: Option<&str>
 
 /// Operations of the AWS API that Stepwise does not implement yet.
 const NOT_YET: &[&str] = &[
-    "StartSyncExecution",
     "RedriveExecution",
     "TestState",
     "CreateStateMachineAlias",
@@ -131,15 +131,7 @@ fn refuse_publish(p: &Params) -> Result<(), ApiError> {
 
 fn create_state_machine(engine: &Engine, p: &Params, region: Option<&str>) -> Reply {
     refuse_publish(p)?;
-    let machine_type = match p.opt_str("type")? {
-        None | Some("STANDARD") => MachineType::Standard,
-        Some("EXPRESS") => MachineType::Express,
-        Some(other) => {
-            return Err(ApiError::validation(format!(
-                "1 validation error detected: Value '{other}' at 'type' failed to satisfy constraint: Member must satisfy enum value set: [STANDARD, EXPRESS]"
-            )))
-        }
-    };
+    let machine_type = read_type(p)?;
     let record = engine.create_state_machine(NewStateMachine {
         name: p.str("name")?.to_owned(),
         definition: p.str("definition")?.to_owned(),
@@ -151,6 +143,17 @@ fn create_state_machine(engine: &Engine, p: &Params, region: Option<&str>) -> Re
         region: region.map(str::to_owned),
     })?;
     Ok(json!({ "stateMachineArn": record.arn, "creationDate": wire::date(record.creation_ms) }))
+}
+
+/// The `type` of a state machine: STANDARD when absent.
+fn read_type(p: &Params) -> Result<MachineType, ApiError> {
+    match p.opt_str("type")? {
+        None | Some("STANDARD") => Ok(MachineType::Standard),
+        Some("EXPRESS") => Ok(MachineType::Express),
+        Some(other) => Err(ApiError::validation(format!(
+            "1 validation error detected: Value '{other}' at 'type' failed to satisfy constraint: Member must satisfy enum value set: [STANDARD, EXPRESS]"
+        ))),
+    }
 }
 
 fn tracing_flag(p: &Params) -> Option<bool> {
@@ -178,7 +181,16 @@ fn update_state_machine(engine: &Engine, p: &Params) -> Reply {
 
 fn validate_definition(p: &Params) -> Reply {
     let definition = p.str("definition")?;
-    let validation = stepwise_asl::Machine::parse(definition);
+    let machine_type = read_type(p)?;
+    let mut validation = stepwise_asl::Machine::parse(definition);
+    // An Express machine may not wait for others (activities, `.sync`, `.waitForTaskToken`).
+    if validation.machine.is_some() && machine_type == MachineType::Express {
+        let refused = stepwise_engine::express_diagnostics(definition);
+        if !refused.is_empty() {
+            validation.machine = None;
+            validation.diagnostics.extend(refused);
+        }
+    }
     let ok = validation.machine.is_some();
     // AWS leaves `location` out when a finding has none.
     let diagnostics: Vec<Value> = validation
@@ -206,6 +218,28 @@ async fn start_execution(engine: &Engine, p: &Params) -> Reply {
         )
         .await?;
     Ok(json!({ "executionArn": record.arn, "startDate": wire::date(record.start_ms) }))
+}
+
+/// `StartSyncExecution`: HTTP 200 with the execution's end, whatever its status.
+async fn start_sync_execution(engine: &Engine, p: &Params) -> Reply {
+    let included = match p.opt_str("includedData")? {
+        None | Some("INCLUDE_ALL_DATA") => true,
+        Some("METADATA_ONLY") => false,
+        Some(other) => {
+            return Err(ApiError::validation(format!(
+                "1 validation error detected: Value '{other}' at 'includedData' failed to satisfy constraint: Member must satisfy enum value set: [INCLUDE_ALL_DATA, METADATA_ONLY]"
+            )))
+        }
+    };
+    let trace_header = p.opt_str("traceHeader")?;
+    let record = engine
+        .start_sync_execution(
+            p.str("stateMachineArn")?,
+            p.opt_str("name")?.map(str::to_owned),
+            p.opt_str("input")?.map(str::to_owned),
+        )
+        .await?;
+    Ok(wire::sync_execution(&record, trace_header, included))
 }
 
 fn describe_state_machine_for_execution(engine: &Engine, p: &Params) -> Reply {

@@ -108,6 +108,50 @@ pub fn execution(e: &ExecutionRecord) -> Value {
     out
 }
 
+/// `StartSyncExecution`'s response: the execution's end, with AWS's billing of it
+/// (`included` false for `includedData: METADATA_ONLY` leaves input and output out).
+pub fn sync_execution(e: &ExecutionRecord, trace_header: Option<&str>, included: bool) -> Value {
+    let stop = e.stop_ms.unwrap_or(e.start_ms);
+    let mut out = Map::new();
+    out.insert("executionArn".into(), json!(e.arn));
+    out.insert("stateMachineArn".into(), json!(e.state_machine_arn));
+    out.insert("name".into(), json!(e.name));
+    out.insert("startDate".into(), date(e.start_ms));
+    out.insert("stopDate".into(), date(stop));
+    out.insert("status".into(), json!(e.status.as_str()));
+    if let Some(error) = &e.error {
+        out.insert("error".into(), json!(error));
+    }
+    if let Some(cause) = &e.cause {
+        out.insert("cause".into(), json!(cause));
+    }
+    if included {
+        out.insert("input".into(), json!(&*e.input));
+        if let Some(output) = &e.output {
+            out.insert("output".into(), json!(output));
+        }
+    }
+    // AWS says so even when a failed execution has no output.
+    out.insert("inputDetails".into(), json!({ "included": included }));
+    out.insert("outputDetails".into(), json!({ "included": included }));
+    out.insert(
+        "billingDetails".into(),
+        json!({
+            "billedMemoryUsedInMB": 64,
+            "billedDurationInMilliseconds": billed_duration_ms(stop - e.start_ms),
+        }),
+    );
+    if let Some(trace_header) = trace_header {
+        out.insert("traceHeader".into(), json!(trace_header));
+    }
+    Value::Object(out)
+}
+
+/// Express executions are billed by the 100 ms, at least 100 ms.
+fn billed_duration_ms(duration_ms: i64) -> i64 {
+    (duration_ms.max(1) + 99) / 100 * 100
+}
+
 /// A `ListExecutions` item.
 pub fn execution_item(e: &ExecutionRecord) -> Value {
     let mut out = json!({

@@ -10,6 +10,8 @@
 //!   and poll `DescribeExecution` until they see `SUCCEEDED`.
 //! - `activity`: starters start executions parked on an activity; workers
 //!   long-poll `GetActivityTask` and answer `SendTaskSuccess`.
+//! - `express-sync`: closed-loop clients run an EXPRESS machine of the same chain
+//!   with `StartSyncExecution`, one request per execution (nothing is committed).
 //! - `jsonata-beside`: `pass10`'s clients, while one more client starts
 //!   executions of a JSONata Pass state whose `Output` takes seconds
 //!   (`$filter` over `[1..n]`, `--slow-n`) back to back, so one is always
@@ -33,6 +35,7 @@
 //! ```
 mod activity;
 mod client;
+mod express;
 mod jsonata_beside;
 mod pass;
 mod stats;
@@ -76,7 +79,7 @@ pub struct BenchOptions {
     /// `activity`: workers long-polling `GetActivityTask`, one connection each.
     #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u64).range(1..=1024))]
     pub workers: u64,
-    /// `pass10`: the number of chained Pass states.
+    /// `pass10`, `express-sync`: the number of chained Pass states.
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=1000))]
     pub states: u64,
     /// `jsonata-beside`: the slow expression filters `[1..slow-n]`; the default
@@ -100,6 +103,8 @@ pub enum Scenario {
     Activity,
     /// `pass10` beside an execution whose JSONata expression takes seconds.
     JsonataBeside,
+    /// An EXPRESS machine of chained Pass states, run with `StartSyncExecution`.
+    ExpressSync,
     /// Every scenario above.
     All,
 }
@@ -110,6 +115,7 @@ impl Scenario {
             Scenario::Pass10 => "pass10",
             Scenario::Activity => "activity",
             Scenario::JsonataBeside => "jsonata-beside",
+            Scenario::ExpressSync => "express-sync",
             Scenario::All => "all",
         }
     }
@@ -139,6 +145,18 @@ impl Context {
         what: &str,
         definition: &Value,
     ) -> anyhow::Result<Arc<str>> {
+        self.create_machine_of_type(connection, what, definition, "STANDARD").await
+    }
+
+    /// Creates the state machine `<run>-<what>` of `machine_type` (`STANDARD` or
+    /// `EXPRESS`) and returns its ARN.
+    async fn create_machine_of_type(
+        &self,
+        connection: &mut Connection,
+        what: &str,
+        definition: &Value,
+        machine_type: &str,
+    ) -> anyhow::Result<Arc<str>> {
         let created = self
             .setup_call(
                 connection,
@@ -147,7 +165,7 @@ impl Context {
                     "name": self.name(what),
                     "definition": definition.to_string(),
                     "roleArn": ROLE_ARN,
-                    "type": "STANDARD",
+                    "type": machine_type,
                 }),
             )
             .await?;
@@ -190,7 +208,12 @@ pub async fn run(options: BenchOptions) -> anyhow::Result<()> {
     let mut scenarios: Vec<Scenario> = Vec::new();
     for s in &options.scenarios {
         let expanded: &[Scenario] = match s {
-            Scenario::All => &[Scenario::Pass10, Scenario::Activity, Scenario::JsonataBeside],
+            Scenario::All => &[
+                Scenario::Pass10,
+                Scenario::Activity,
+                Scenario::JsonataBeside,
+                Scenario::ExpressSync,
+            ],
             one => std::slice::from_ref(one),
         };
         for s in expanded {
@@ -251,6 +274,7 @@ async fn measure(
         Scenario::Pass10 => pass::run(context).await,
         Scenario::Activity => activity::run(context).await,
         Scenario::JsonataBeside => jsonata_beside::run(context).await,
+        Scenario::ExpressSync => express::run(context).await,
         Scenario::All => unreachable!("`all` is expanded before running"),
     };
 

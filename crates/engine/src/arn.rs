@@ -63,8 +63,13 @@ pub struct Arn<'a> {
 
 /// Parses `text` as an ARN of `kind`; anything else is `InvalidArn` with AWS's message.
 pub fn parse(text: &str, kind: Kind) -> Result<Arn<'_>> {
-    let invalid = || {
-        Error::InvalidArn(format!("Invalid Arn: 'Resource type not valid in this context: {text}'"))
+    // AWS names the resource type it refused, lowercased (an Express execution's ARN
+    // given to DescribeExecution: `...: express`).
+    let invalid = |ty: &str| {
+        Error::InvalidArn(format!(
+            "Invalid Arn: 'Resource type not valid in this context: {}'",
+            ty.to_lowercase()
+        ))
     };
     let bad = || Error::InvalidArn(format!("Invalid Arn: '{text}'"));
     if !text.starts_with("arn:") {
@@ -99,7 +104,7 @@ pub fn parse(text: &str, kind: Kind) -> Result<Arn<'_>> {
         return Err(bad());
     }
     if ty != kind.as_str() {
-        return Err(invalid());
+        return Err(invalid(ty));
     }
     let parts = resource.split(':').count();
     let ok = match kind {

@@ -28,6 +28,10 @@ pub enum Error {
     StateMachineDeleting(String),
     #[error("{0}")]
     ExecutionDoesNotExist(String),
+    /// The operation does not apply to this type of state machine (an EXPRESS machine's
+    /// executions cannot be listed; a STANDARD machine cannot run synchronously).
+    #[error("{0}")]
+    StateMachineTypeNotSupported(String),
     #[error("{0}")]
     ExecutionAlreadyExists(String),
     #[error("{0}")]
@@ -67,6 +71,7 @@ impl Error {
             Error::StateMachineAlreadyExists(_) => "StateMachineAlreadyExists",
             Error::StateMachineDeleting(_) => "StateMachineDeleting",
             Error::ExecutionDoesNotExist(_) => "ExecutionDoesNotExist",
+            Error::StateMachineTypeNotSupported(_) => "StateMachineTypeNotSupported",
             Error::ExecutionAlreadyExists(_) => "ExecutionAlreadyExists",
             Error::ActivityDoesNotExist(_) => "ActivityDoesNotExist",
             Error::ActivityAlreadyExists(_) => "ActivityAlreadyExists",

@@ -320,6 +320,9 @@ pub(crate) struct Running {
     test_case: Option<String>,
     /// How often each Task state has been invoked (mocked responses are per invocation).
     invocations: std::collections::HashMap<String, u32>,
+    /// A synchronous Express execution: AWS's Context object then has no
+    /// `Execution.RedriveCount` (such executions cannot be redriven).
+    sync_express: bool,
 }
 
 /// What recovery needs of a running execution (everything but what is derived:
@@ -444,6 +447,7 @@ impl Running {
             timeout_at: None,
             test_case: None,
             invocations: Default::default(),
+            sync_express: false,
             record,
         };
         let started = EventKind::ExecutionStarted {
@@ -479,9 +483,14 @@ impl Running {
         run
     }
 
+    /// Marks a synchronous Express execution (see `sync_express`).
+    pub(crate) fn set_sync_express(&mut self) {
+        self.sync_express = true;
+    }
+
     /// The Context object's parts that do not change during the execution.
     fn fixed_context(&self) -> Value {
-        json!({
+        let mut context = json!({
             "Execution": {
                 "Id": self.record.arn,
                 "Input": serde_json::from_str::<Value>(&self.record.input).unwrap_or(Value::Null),
@@ -491,7 +500,13 @@ impl Running {
                 "RedriveCount": 0,
             },
             "StateMachine": { "Id": self.record.state_machine_arn, "Name": self.state_machine_name },
-        })
+        });
+        if self.sync_express {
+            if let Some(execution) = context["Execution"].as_object_mut() {
+                execution.remove("RedriveCount");
+            }
+        }
+        context
     }
 
     /// The snapshot recovery restores from (see [`Running::restore`]).
@@ -569,6 +584,7 @@ impl Running {
             timeout_at: s.timeout_at,
             test_case: s.test_case,
             invocations: s.invocations,
+            sync_express: false,
         };
         run.restore_forks(parts)?;
         let mut waits = Vec::new();
@@ -688,6 +704,18 @@ impl Running {
     /// The execution's TimeoutSeconds deadline.
     pub(crate) fn timeout_at(&self) -> Option<i64> {
         self.timeout_at
+    }
+
+    /// Ends the execution as timed out at `at_ms` at the latest (an Express execution's
+    /// 5 minutes), unless its own TimeoutSeconds ends it sooner. Returns true if the
+    /// deadline moved: the caller arms the execution's timer for it, replacing the one
+    /// its TimeoutSeconds armed.
+    pub(crate) fn limit_duration(&mut self, at_ms: i64) -> bool {
+        if self.timeout_at.is_some_and(|at| at <= at_ms) {
+            return false;
+        }
+        self.timeout_at = Some(at_ms);
+        true
     }
 
     /// True while the execution has not ended.

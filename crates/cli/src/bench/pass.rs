@@ -24,7 +24,7 @@ const POLL_MAX: Duration = Duration::from_millis(20);
 
 /// The definition: `states` Pass states, each copying `$.i` and its own step
 /// number into `$.r<k>`, so every transition evaluates a path and writes a result.
-fn definition(states: u64) -> Value {
+pub(super) fn definition(states: u64) -> Value {
     let mut all = Map::new();
     for k in 1..=states {
         let mut state = json!({

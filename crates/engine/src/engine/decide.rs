@@ -73,7 +73,7 @@ impl Engine {
         }
         d.batch.events.extend(running.pending.drain(..).map(|e| (cell.key.clone(), e)));
         // The snapshot's parts ride with the events of the decisions that made them.
-        let parts = running.take_parts(self.durable());
+        let parts = running.take_parts(self.durable() && !cell.express);
         d.batch.parts.extend(parts.into_iter().map(|part| (cell.key.clone(), part)));
         if running.record_dirty {
             running.record_dirty = false;
@@ -248,6 +248,9 @@ impl Engine {
         mut d: Decision,
     ) -> Result<Ticket> {
         self.settle(cell, slot, &mut d);
+        if cell.express {
+            return Ok(self.finish_express(cell, slot, d));
+        }
         let durable = self.durable();
         if durable && d.changed {
             if slot.running().is_some() {

@@ -13,7 +13,7 @@ use crate::arn::{self, Kind};
 use crate::error::{Error, Result};
 use crate::execution::Running;
 use crate::history::{ErrorCause, HistoryEvent};
-use crate::model::{ExecutionRecord, ExecutionStatus};
+use crate::model::{ExecutionRecord, ExecutionStatus, MachineType};
 
 impl Engine {
     /// `StartExecution`: idempotent for the same name and input while running.
@@ -24,6 +24,9 @@ impl Engine {
         input: Option<String>,
     ) -> Result<ExecutionRecord> {
         let start = self.prepare_start(state_machine_arn, name, input)?;
+        if start.machine_record.machine_type == MachineType::Express {
+            return self.start_express_async(start).await;
+        }
         // A JSONata expression may evaluate for seconds: such a decision runs on a
         // blocking thread, so it holds up no async worker (and no request behind it).
         let (record, ticket) = if start.machine.uses_jsonata() {
@@ -39,7 +42,7 @@ impl Engine {
     }
 
     /// Checks a start's parameters and finds its machine, before anything is decided.
-    fn prepare_start(
+    pub(super) fn prepare_start(
         &self,
         state_machine_arn: &str,
         name: Option<String>,
@@ -88,8 +91,16 @@ impl Engine {
             None => self.next_uuid(),
         };
         // The execution lives where its state machine does.
-        let arn =
-            format!("{}:{name}", machine_record.arn.replacen(":stateMachine:", ":execution:", 1));
+        let arn = match machine_record.machine_type {
+            MachineType::Standard => format!(
+                "{}:{name}",
+                machine_record.arn.replacen(":stateMachine:", ":execution:", 1)
+            ),
+            // Express names need not be unique: a fresh id tells executions apart.
+            MachineType::Express => {
+                super::express::execution_arn(&machine_record.arn, &name, &self.next_uuid())
+            }
+        };
         let machine = self.machine_for(&machine_record.definition)?;
         Ok(PreparedStart { machine_record, test_case, input_text, input, name, arn, machine })
     }
@@ -219,7 +230,11 @@ impl Engine {
         offset: usize,
         limit: usize,
     ) -> Result<(Vec<ExecutionRecord>, bool)> {
-        self.describe_state_machine(state_machine_arn)?;
+        let machine = self.describe_state_machine(state_machine_arn)?;
+        if machine.machine_type == MachineType::Express {
+            // Express executions are not recorded (AWS answers the same).
+            return Err(super::express::type_not_supported());
+        }
         self.store().list_executions_page(state_machine_arn, status, offset, limit)
     }
 
@@ -268,14 +283,14 @@ impl Engine {
 }
 
 /// A StartExecution whose parameters are checked.
-struct PreparedStart {
-    machine_record: crate::model::StateMachineRecord,
-    test_case: Option<String>,
-    input_text: String,
-    input: Value,
-    name: String,
-    arn: String,
-    machine: Arc<stepwise_asl::Machine>,
+pub(super) struct PreparedStart {
+    pub(super) machine_record: crate::model::StateMachineRecord,
+    pub(super) test_case: Option<String>,
+    pub(super) input_text: String,
+    pub(super) input: Value,
+    pub(super) name: String,
+    pub(super) arn: String,
+    pub(super) machine: Arc<stepwise_asl::Machine>,
 }
 
 fn already_exists(arn: &str) -> Error {

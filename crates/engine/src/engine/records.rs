@@ -56,11 +56,12 @@ impl Engine {
     pub fn create_state_machine(&self, new: NewStateMachine) -> Result<StateMachineRecord> {
         arn::validate_name(&new.name)?;
         let definition: Arc<str> = new.definition.into();
+        let machine_type = new.machine_type.unwrap_or(MachineType::Standard);
         self.machine_for(&definition)?;
+        check_type_rules(machine_type, &definition)?;
         validate_role(&new.role_arn)?;
         check_tags(&new.tags)?;
         let arn = self.scope_for(new.region.as_deref()).state_machine_arn(&new.name);
-        let machine_type = new.machine_type.unwrap_or(MachineType::Standard);
         let record = StateMachineRecord {
             arn: arn.clone(),
             name: new.name,
@@ -107,7 +108,7 @@ impl Engine {
         update: StateMachineUpdate,
     ) -> Result<StateMachineRecord> {
         // Checked in AWS's order: the machine exists, something is asked, then the new values.
-        self.describe_state_machine(arn)?;
+        let machine_type = self.describe_state_machine(arn)?.machine_type;
         if update.definition.is_none()
             && update.role_arn.is_none()
             && update.logging_configuration.is_none()
@@ -120,6 +121,7 @@ impl Engine {
         let definition: Option<Arc<str>> = update.definition.map(Into::into);
         if let Some(definition) = &definition {
             self.machine_for(definition)?;
+            check_type_rules(machine_type, definition)?;
         }
         if let Some(role) = &update.role_arn {
             validate_role(role)?;
@@ -325,4 +327,17 @@ fn check_tags(tags: &[Tag]) -> Result<()> {
         )));
     }
     Ok(())
+}
+
+/// Refuses a definition the machine's type cannot run (an Express machine's activities,
+/// `.sync` and `.waitForTaskToken` resources), with AWS's `InvalidDefinition` message.
+fn check_type_rules(machine_type: MachineType, definition: &str) -> Result<()> {
+    if machine_type != MachineType::Express {
+        return Ok(());
+    }
+    let refused = super::express::rules::diagnostics(definition);
+    if refused.is_empty() {
+        return Ok(());
+    }
+    Err(Error::InvalidDefinition(stepwise_asl::definition::error_message(&refused)))
 }

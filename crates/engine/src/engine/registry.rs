@@ -35,10 +35,22 @@ pub(crate) struct Cell {
     pub(crate) failed: AtomicBool,
     /// It ended: once its last batch is durable the cell leaves the registry.
     pub(crate) ended: AtomicBool,
+    /// An Express execution: it runs in memory only, and none of its decisions reaches
+    /// the store (see `engine/express.rs`).
+    pub(crate) express: bool,
 }
 
 impl Cell {
     pub(crate) fn new(key: Arc<str>, life: Life) -> Arc<Cell> {
+        Cell::with_kind(key, life, false)
+    }
+
+    /// The cell of an Express execution (see [`Cell::express`]).
+    pub(crate) fn new_express(key: Arc<str>, life: Life) -> Arc<Cell> {
+        Cell::with_kind(key, life, true)
+    }
+
+    fn with_kind(key: Arc<str>, life: Life, express: bool) -> Arc<Cell> {
         Arc::new(Cell {
             key,
             slot: Mutex::new(Slot { life, ..Slot::default() }),
@@ -46,6 +58,7 @@ impl Cell {
             answered: AtomicU64::new(0),
             failed: AtomicBool::new(false),
             ended: AtomicBool::new(false),
+            express,
         })
     }
 
@@ -85,6 +98,9 @@ pub(crate) struct Slot {
     /// The value of `Cell::sent` for the batch holding its latest snapshot: once that
     /// batch is answered (and none failed), an execution that only sleeps may park.
     pub(crate) snapshot_seq: u64,
+    /// Who waits for an Express execution's end (`StartSyncExecution`): it gets the
+    /// final row.
+    pub(crate) on_end: Option<tokio::sync::oneshot::Sender<crate::model::ExecutionRecord>>,
 }
 
 impl Slot {
