@@ -32,6 +32,7 @@ fn fixture() -> Fixture {
         durable: true,
         mocks: None,
         seed: Some(7),
+        integrations: Vec::new(),
     })
     .unwrap();
     Fixture { engine, clock, store }
