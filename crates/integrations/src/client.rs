@@ -83,7 +83,11 @@ impl HttpClient {
                 self.inner.request(request).await.map_err(|e| Error::Transport(describe(&e)))?;
             let (parts, body) = response.into_parts();
             let body = body.collect().await.map_err(|e| Error::Transport(e.to_string()))?;
-            Ok(FullResponse { status: parts.status.as_u16(), headers: parts.headers, body: body.to_bytes() })
+            Ok(FullResponse {
+                status: parts.status.as_u16(),
+                headers: parts.headers,
+                body: body.to_bytes(),
+            })
         };
         match tokio::time::timeout(deadline, exchange).await {
             Ok(result) => result,
