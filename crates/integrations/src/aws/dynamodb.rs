@@ -29,9 +29,11 @@ impl Integration for DynamoDb {
                 "putItem" => "PutItem",
                 "updateItem" => "UpdateItem",
                 "deleteItem" => "DeleteItem",
-                other => return Err(Fault::runtime(format!(
+                other => {
+                    return Err(Fault::runtime(format!(
                     "Stepwise does not support the resource arn:aws:states:::dynamodb:{other} yet"
-                ))),
+                )))
+                }
             };
             if call.pattern != Pattern::RequestResponse {
                 return Err(unsupported_pattern(

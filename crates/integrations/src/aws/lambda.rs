@@ -165,14 +165,22 @@ fn payload_of(reply: &Reply) -> Value {
         .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&reply.body).into_owned()))
 }
 
-/// A function error: named by the payload's `errorType`, `Lambda.Unknown` without one.
+/// A function error: named by the payload's `errorType`, `Lambda.Unknown` without one;
+/// the cause is the error payload as compact JSON (as AWS records it, whatever spacing
+/// the runtime used), or its text when it is not JSON.
 fn function_fault(reply: &Reply) -> Fault {
     let text = String::from_utf8_lossy(&reply.body).into_owned();
-    let error = serde_json::from_str::<Value>(&text)
-        .ok()
-        .and_then(|v| v.get("errorType").and_then(Value::as_str).map(str::to_owned))
-        .unwrap_or_else(|| "Lambda.Unknown".to_owned());
-    Fault::new(error, text)
+    match serde_json::from_str::<Value>(&text) {
+        Ok(payload) => {
+            let error = payload
+                .get("errorType")
+                .and_then(Value::as_str)
+                .unwrap_or("Lambda.Unknown")
+                .to_owned();
+            Fault::new(error, payload.to_string())
+        }
+        Err(_) => Fault::new("Lambda.Unknown", text),
+    }
 }
 
 /// The optimized integration's result, as AWS records it.

@@ -53,7 +53,7 @@ pub(crate) async fn call_json(
     if !reply.ok() {
         return Err(to_fault(&ServiceError::from_json(&reply)));
     }
-    let body = reply.json().ok_or_else(|| {
+    let mut body = reply.json().ok_or_else(|| {
         Fault::new(
             format!("{fault_prefix}.SdkClientException"),
             format!(
@@ -62,7 +62,22 @@ pub(crate) async fn call_json(
             ),
         )
     })?;
+    drop_nulls(&mut body);
     Ok((reply, body))
+}
+
+/// Removes `null` members: the SDK for Java reads a response into objects, where a null
+/// member is an absent one, so Step Functions never shows a service's nulls (moto, for
+/// one, answers `"NextToken": null`).
+pub(crate) fn drop_nulls(value: &mut Value) {
+    match value {
+        Value::Object(m) => {
+            m.retain(|_, v| !v.is_null());
+            m.values_mut().for_each(drop_nulls);
+        }
+        Value::Array(items) => items.iter_mut().for_each(drop_nulls),
+        _ => {}
+    }
 }
 
 /// The host (and port) of a URL.
@@ -154,6 +169,14 @@ pub(crate) fn required_str<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn nulls_are_dropped_as_the_sdks_drop_them() {
+        let mut v =
+            serde_json::json!({"SecretList": [{"Name": "a", "Tags": null}], "NextToken": null});
+        drop_nulls(&mut v);
+        assert_eq!(v, serde_json::json!({"SecretList": [{"Name": "a"}]}));
+    }
 
     #[test]
     fn regions_and_hosts() {
