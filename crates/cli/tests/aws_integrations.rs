@@ -219,7 +219,11 @@ async fn optimized_dynamodb_sqs_sns_and_eventbridge_calls() {
             "Delete": task(&ddb("deleteItem"), json!({"TableName": table, "Key": key}), "$.delete", "NoTable"),
             "NoTable": catching(task(&ddb("getItem"), json!({"TableName": "no-such-table", "Key": key}), "$.never", "Done"),
                 "DynamoDB.ResourceNotFoundException", "$.noTable", "Send"),
-            "Send": task("arn:aws:states:::sqs:sendMessage", json!({"QueueUrl": queue, "MessageBody": {"hello.$": "$.value"}}), "$.send", "Publish"),
+            "Send": task("arn:aws:states:::sqs:sendMessage", json!({"QueueUrl": queue, "MessageBody": {"hello.$": "$.value"}}), "$.send", "SendBatch"),
+            "SendBatch": task("arn:aws:states:::sqs:sendMessageBatch", json!({"QueueUrl": queue, "Entries": [
+                {"Id": "one", "MessageBody": "first"}, {"Id": "two", "MessageBody": {"n": 2}}]}), "$.batch", "NoTopic"),
+            "NoTopic": catching(task("arn:aws:states:::sns:publish", json!({"TopicArn": "arn:aws:sns:us-east-1:123456789012:no-such-topic",
+                "Message": "x"}), "$.never", "Done"), "SNS.NotFoundException", "$.noTopic", "Publish"),
             "Publish": task("arn:aws:states:::sns:publish", json!({"TopicArn": topic, "Message": "published",
                 "MessageAttributes": {"kind": {"DataType": "String", "StringValue": "test"}}}), "$.publish", "Events"),
             "Events": task("arn:aws:states:::events:putEvents", json!({"Entries": [
@@ -249,6 +253,7 @@ async fn optimized_dynamodb_sqs_sns_and_eventbridge_calls() {
                 "DynamoDB.ConditionalCheckFailedException".into()
             ),
             ("dynamodb".into(), "getItem".into(), "DynamoDB.ResourceNotFoundException".into()),
+            ("sns".into(), "publish".into(), "SNS.NotFoundException".into()),
         ]
     );
     let gone = moto
@@ -262,12 +267,44 @@ async fn optimized_dynamodb_sqs_sns_and_eventbridge_calls() {
         keys(send),
         sorted(&["MD5OfMessageBody", "MessageId", "SdkHttpMetadata", "SdkResponseMetadata"])
     );
-    let message = moto.receive(&queue, 10).await.expect("the message reached the queue");
-    assert_eq!(message["MessageId"], send["MessageId"]);
+    // The queue holds the message and the batch's two, in whatever order SQS gives them.
+    let mut received = Vec::new();
+    for _ in 0..3 {
+        let m = moto.receive(&queue, 10).await.expect("every message reached the queue");
+        moto.json(
+            "1.0",
+            "AmazonSQS.DeleteMessage",
+            json!({"QueueUrl": queue, "ReceiptHandle": m["ReceiptHandle"]}),
+        )
+        .await;
+        received.push(m);
+    }
+    let message = received
+        .iter()
+        .find(|m| m["MessageId"] == send["MessageId"])
+        .expect("the sendMessage message is in the queue");
     assert_eq!(message["MD5OfBody"], send["MD5OfMessageBody"]);
     assert_eq!(
         serde_json::from_str::<Value>(message["Body"].as_str().unwrap()).unwrap(),
         json!({"hello": "world"})
+    );
+    let batch = &out["batch"];
+    assert_eq!(batch["Successful"].as_array().map(Vec::len), Some(2), "{batch}");
+    let mut bodies: Vec<&str> = received
+        .iter()
+        .filter(|m| m["MessageId"] != send["MessageId"])
+        .map(|m| m["Body"].as_str().unwrap())
+        .collect();
+    bodies.sort();
+    assert_eq!(
+        bodies,
+        vec!["first", r#"{"n":2}"#],
+        "a batch body that is not a string is sent as JSON"
+    );
+    let cause = out["noTopic"]["Cause"].as_str().unwrap();
+    assert!(
+        cause.contains("(Service: AmazonSNS; Status Code: 404; Error Code: NotFound; Request ID: "),
+        "{cause}"
     );
 
     // SNS: a MessageId and the request id from the XML answer; delivered to the queue.
