@@ -57,6 +57,12 @@ pub struct ServeOptions {
     /// runs with `StartExecution` on `<stateMachineArn>#<TestCase>`.
     #[arg(long)]
     pub mock_config: Option<PathBuf>,
+    /// Where Task states reach an AWS service, above `AWS_ENDPOINT_URL_<SERVICE>` and
+    /// the other variables (repeatable): `--aws-endpoint sqs=http://127.0.0.1:4566`.
+    /// Services: lambda, sqs, sns, dynamodb, eventbridge (events), secretsmanager, ssm,
+    /// kinesis, sfn.
+    #[arg(long = "aws-endpoint", value_name = "SERVICE=URL")]
+    pub aws_endpoints: Vec<String>,
 }
 
 impl Default for ServeOptions {
@@ -70,6 +76,7 @@ impl Default for ServeOptions {
             region: "us-east-1".into(),
             account: "123456789012".into(),
             mock_config: None,
+            aws_endpoints: Vec::new(),
         }
     }
 }
@@ -107,6 +114,10 @@ pub async fn start(options: ServeOptions) -> anyhow::Result<Server> {
             }
         };
     let durable = options.store == StoreKind::Sqlite;
+    let mut aws = stepwise_integrations::aws::AwsConfig::from_env();
+    for flag in &options.aws_endpoints {
+        aws.apply_endpoint_flag(flag).map_err(anyhow::Error::msg)?;
+    }
     let mocks = match &options.mock_config {
         Some(path) => Some(Arc::new(crate::mock_config::MockConfig::load(path)?)
             as Arc<dyn stepwise_engine::mock::TaskMocks>),
@@ -123,6 +134,7 @@ pub async fn start(options: ServeOptions) -> anyhow::Result<Server> {
         mocks,
     })
     .context("starting the engine")?;
+    stepwise_integrations::aws::register(&engine, aws);
     spawn_retention(
         engine.clone(),
         std::time::Duration::from_secs(options.retention_days * 86_400),

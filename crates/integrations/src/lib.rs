@@ -4,4 +4,5 @@
 //! crate implements it for services reached over HTTP and registers them on an engine.
 //! Every call runs on its own task, outside the engine's locks (see the engine's
 //! `dispatch` module), so a slow service holds up only the execution that called it.
+pub mod aws;
 pub mod client;

@@ -1,0 +1,62 @@
+//! AWS service integrations of Task states: Lambda, SQS, SNS, DynamoDB and EventBridge
+//! as AWS's optimized integrations, and `aws-sdk:<service>` for services on the AWS JSON
+//! protocols. Requests are signed with SigV4 and sent over the crate's shared client;
+//! no AWS SDK is involved, so the results and errors are shaped here as Step Functions
+//! records them (see `service` for the naming of errors).
+//!
+//! ```no_run
+//! # fn demo(engine: &stepwise_engine::Engine) {
+//! use stepwise_integrations::aws::{self, AwsConfig};
+//! let mut config = AwsConfig::from_env();
+//! config.apply_endpoint_flag("sqs=http://127.0.0.1:5000").unwrap();
+//! aws::register(engine, config);
+//! # }
+//! ```
+use std::sync::Arc;
+
+use stepwise_engine::Engine;
+
+mod config;
+mod credentials;
+mod dynamodb;
+mod errors;
+mod events;
+mod lambda;
+mod protocol;
+mod sdk;
+mod service;
+mod sns;
+mod sqs;
+mod transport;
+mod xml;
+
+pub use config::{aws_endpoint, AwsConfig, Endpoint};
+pub use credentials::{resolve as resolve_credentials, Keys};
+pub use dynamodb::DynamoDb;
+pub use events::Events;
+pub use lambda::{invoke_lambda, Lambda, LegacyLambda};
+pub use sdk::{Sdk, SDK_SERVICES};
+pub use service::Service;
+pub use sns::Sns;
+pub use sqs::Sqs;
+pub use transport::AwsClient;
+
+use crate::client::HttpClient;
+
+/// Registers every AWS integration on `engine`: `lambda`, `sqs`, `sns`, `dynamodb`,
+/// `events`, and `aws-sdk:<service>` for each of [`SDK_SERVICES`] (`aws-sdk:sfn` stays
+/// the engine's own). Returns the client, for callers that invoke Lambda themselves
+/// ([`invoke_lambda`]).
+pub fn register(engine: &Engine, config: AwsConfig) -> AwsClient {
+    let aws = AwsClient::new(HttpClient::new(), config);
+    engine.register_integration("lambda", Arc::new(Lambda::new(aws.clone())));
+    engine.register_integration("sqs", Arc::new(Sqs::new(aws.clone())));
+    engine.register_integration("sns", Arc::new(Sns::new(aws.clone())));
+    engine.register_integration("dynamodb", Arc::new(DynamoDb::new(aws.clone())));
+    engine.register_integration("events", Arc::new(Events::new(aws.clone())));
+    for service in SDK_SERVICES {
+        let sdk = Sdk::new(service, aws.clone());
+        engine.register_integration(&sdk.resource_type(), Arc::new(sdk));
+    }
+    aws
+}
