@@ -5,3 +5,4 @@
 //! Every call runs on its own task, outside the engine's locks (see the engine's
 //! `dispatch` module), so a slow service holds up only the execution that called it.
 pub mod client;
+pub mod http_task;
