@@ -9,6 +9,7 @@ use stepwise_engine::clock::SystemClock;
 use stepwise_engine::store::memory::MemoryStore;
 use stepwise_engine::store::Store;
 use stepwise_engine::{Engine, Options};
+use stepwise_integrations::http_task::{self, Connections, HttpTaskConfig};
 use stepwise_store_sqlite::{Durability, SqliteStore};
 
 /// Which store keeps the data.
@@ -57,6 +58,11 @@ pub struct ServeOptions {
     /// runs with `StartExecution` on `<stateMachineArn>#<TestCase>`.
     #[arg(long)]
     pub mock_config: Option<PathBuf>,
+    /// A JSON file of EventBridge connections for HTTP Tasks (`arn:aws:states:::http:invoke`):
+    /// connection ARN → `AuthorizationType` and `AuthParameters`, as `aws events
+    /// create-connection` takes them.
+    #[arg(long, env = "STEPWISE_CONNECTIONS")]
+    pub connections: Option<PathBuf>,
 }
 
 impl Default for ServeOptions {
@@ -70,6 +76,7 @@ impl Default for ServeOptions {
             region: "us-east-1".into(),
             account: "123456789012".into(),
             mock_config: None,
+            connections: None,
         }
     }
 }
@@ -112,6 +119,12 @@ pub async fn start(options: ServeOptions) -> anyhow::Result<Server> {
             as Arc<dyn stepwise_engine::mock::TaskMocks>),
         None => None,
     };
+    // Read before the engine starts, so that a bad file stops `serve` before it recovers
+    // executions that would need it.
+    let connections = match &options.connections {
+        Some(path) => Connections::load(path)?,
+        None => Connections::none(),
+    };
     let engine = Engine::start(Options {
         scope: Scope { region: options.region, account: options.account },
         clock: Arc::new(SystemClock),
@@ -122,6 +135,7 @@ pub async fn start(options: ServeOptions) -> anyhow::Result<Server> {
         mocks,
     })
     .context("starting the engine")?;
+    http_task::register(&engine, HttpTaskConfig::new(connections));
     spawn_retention(
         engine.clone(),
         std::time::Duration::from_secs(options.retention_days * 86_400),
