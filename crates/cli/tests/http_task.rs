@@ -163,7 +163,8 @@ async fn post_json_body_merged_with_the_connection() {
         "QueryParameters": {"QueryParam": "state_machine_query_param"}
     });
     let execution = f.run(task(&parameters), json!({}), "SUCCEEDED").await;
-    let body = r#"{"Job":"Software Engineer","Company":"AnyCompany","BodyParam":"connection_body_param"}"#;
+    let body =
+        r#"{"Job":"Software Engineer","Company":"AnyCompany","BodyParam":"connection_body_param"}"#;
     assert_eq!(
         f.endpoint.seen(),
         [Seen {
@@ -386,10 +387,17 @@ async fn a_header_aws_forbids_fails_with_states_runtime() {
 async fn a_bad_connections_file_stops_serve() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("connections.json");
-    std::fs::write(&file, r#"{"Connections": {"arn:c": {"AuthorizationType": "BASIC", "AuthParameters": {}}}}"#)
-        .unwrap();
-    let error = stepwise::serve::start(ServeOptions { connections: Some(file), ..ServeOptions::default() })
-        .await
-        .expect_err("refused");
-    assert_eq!(error.to_string(), "connection arn:c: BASIC needs AuthParameters.BasicAuthParameters");
+    std::fs::write(
+        &file,
+        r#"{"Connections": {"arn:c": {"AuthorizationType": "BASIC", "AuthParameters": {}}}}"#,
+    )
+    .unwrap();
+    let error =
+        stepwise::serve::start(ServeOptions { connections: Some(file), ..ServeOptions::default() })
+            .await
+            .expect_err("refused");
+    assert_eq!(
+        error.to_string(),
+        "connection arn:c: BASIC needs AuthParameters.BasicAuthParameters"
+    );
 }

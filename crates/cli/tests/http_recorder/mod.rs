@@ -101,7 +101,9 @@ async fn serve(mut stream: TcpStream, state: &State, seen: &Mutex<Vec<Seen>>) {
             let n = state.tokens.fetch_add(1, Ordering::SeqCst) + 1;
             (
                 "200 OK",
-                format!(r#"{{"access_token":"token-{n}","token_type":"Bearer","expires_in":3600}}"#),
+                format!(
+                    r#"{{"access_token":"token-{n}","token_type":"Bearer","expires_in":3600}}"#
+                ),
             )
         }
         "/missing" => ("404 Not Found", r#"{"message":"no such item"}"#.to_owned()),

@@ -75,7 +75,7 @@ pub(crate) enum Auth {
     /// A header named `name` with the key as its value.
     ApiKey { name: String, value: String },
     /// A bearer token from an OAuth client-credentials exchange.
-    OAuth(OAuthClient),
+    ClientCredentials(OAuthClient),
 }
 
 /// Where and how an OAuth connection gets its tokens.
@@ -285,7 +285,7 @@ mod wire {
                     if o.authorization_endpoint.parse::<hyper::Uri>().map_or(true, |u| u.host().is_none()) {
                         return Err(format!("AuthorizationEndpoint '{}' is not a URL", o.authorization_endpoint));
                     }
-                    Auth::OAuth(OAuthClient {
+                    Auth::ClientCredentials(OAuthClient {
                         endpoint: o.authorization_endpoint,
                         method: o.http_method,
                         client_id: o.client_parameters.client_id,
@@ -337,7 +337,7 @@ mod tests {
         );
         assert_eq!(k.invocation.headers, vec![("h".to_owned(), "1".to_owned())]);
         assert_eq!(k.invocation.body, vec![("b".to_owned(), "2".to_owned())]);
-        let Auth::OAuth(o) = &c.get("arn:o").unwrap().auth else { panic!("OAuth") };
+        let Auth::ClientCredentials(o) = &c.get("arn:o").unwrap().auth else { panic!("OAuth") };
         assert_eq!((o.client_id.as_str(), o.method.as_str()), ("id", "POST"));
         assert_eq!(o.parameters.body, vec![("audience".to_owned(), "api".to_owned())]);
     }

@@ -118,7 +118,7 @@ impl HttpTask {
         };
         let prepared = request::prepare(&invocation, connection, &call.region)?;
         let credential = match &connection.auth {
-            Auth::OAuth(oauth) => {
+            Auth::ClientCredentials(oauth) => {
                 let token = inner
                     .tokens
                     .token(
@@ -134,7 +134,7 @@ impl HttpTask {
             fixed => Credential::fixed(fixed).expect("BASIC and API_KEY need no fetch"),
         };
         let mut answer = self.send(&prepared, &credential).await?;
-        if let Auth::OAuth(oauth) = &connection.auth {
+        if let Auth::ClientCredentials(oauth) = &connection.auth {
             // A token the endpoint refuses is renewed once, as EventBridge does.
             if matches!(answer.response.status, 401 | 407) {
                 let token = inner

@@ -84,7 +84,7 @@ impl Credential {
             Auth::ApiKey { name, value } => {
                 Some(Credential::ApiKey { name: name.clone(), value: value.clone() })
             }
-            Auth::OAuth(_) => None,
+            Auth::ClientCredentials(_) => None,
         }
     }
 }
