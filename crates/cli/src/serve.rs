@@ -9,6 +9,7 @@ use stepwise_engine::clock::SystemClock;
 use stepwise_engine::store::memory::MemoryStore;
 use stepwise_engine::store::Store;
 use stepwise_engine::{Engine, Options};
+use stepwise_integrations::http_task::{self, Connections, HttpTaskConfig};
 use stepwise_store_sqlite::{Durability, SqliteStore};
 
 /// Which store keeps the data.
@@ -63,6 +64,11 @@ pub struct ServeOptions {
     /// kinesis, sfn.
     #[arg(long = "aws-endpoint", value_name = "SERVICE=URL")]
     pub aws_endpoints: Vec<String>,
+    /// A JSON file of EventBridge connections for HTTP Tasks (`arn:aws:states:::http:invoke`):
+    /// connection ARN → `AuthorizationType` and `AuthParameters`, as `aws events
+    /// create-connection` takes them.
+    #[arg(long, env = "STEPWISE_CONNECTIONS")]
+    pub connections: Option<PathBuf>,
 }
 
 impl Default for ServeOptions {
@@ -77,6 +83,7 @@ impl Default for ServeOptions {
             account: "123456789012".into(),
             mock_config: None,
             aws_endpoints: Vec::new(),
+            connections: None,
         }
     }
 }
@@ -123,6 +130,12 @@ pub async fn start(options: ServeOptions) -> anyhow::Result<Server> {
             as Arc<dyn stepwise_engine::mock::TaskMocks>),
         None => None,
     };
+    // Read before the engine starts, so that a bad file stops `serve` before it recovers
+    // executions that would need it.
+    let connections = match &options.connections {
+        Some(path) => Connections::load(path)?,
+        None => Connections::none(),
+    };
     let engine = Engine::start(Options {
         scope: Scope { region: options.region, account: options.account },
         clock: Arc::new(SystemClock),
@@ -130,11 +143,14 @@ pub async fn start(options: ServeOptions) -> anyhow::Result<Server> {
         token_key: None,
         durable,
         seed: None,
-        integrations: Vec::new(),
+        integrations: [
+            stepwise_integrations::aws::integrations(aws),
+            http_task::integrations(HttpTaskConfig::new(connections)),
+        ]
+        .concat(),
         mocks,
     })
     .context("starting the engine")?;
-    stepwise_integrations::aws::register(&engine, aws);
     spawn_retention(
         engine.clone(),
         std::time::Duration::from_secs(options.retention_days * 86_400),

@@ -37,6 +37,15 @@ pub struct FullResponse {
     pub body: Bytes,
 }
 
+/// A response whose body was read up to a limit.
+#[derive(Debug)]
+pub struct CappedResponse {
+    /// The response, with at most the limit's bytes of its body.
+    pub response: FullResponse,
+    /// True when the body went on past the limit (the rest was not read).
+    pub truncated: bool,
+}
+
 /// A cheap-to-clone pooled client.
 #[derive(Clone)]
 pub struct HttpClient {
@@ -94,6 +103,66 @@ impl HttpClient {
             Err(_) => Err(Error::Timeout(deadline)),
         }
     }
+}
+
+impl HttpClient {
+    /// Sends `request` and reads at most `max_body` bytes of the response body, or fails
+    /// after `deadline`. For endpoints the user names (an HTTP Task's `ApiEndpoint`),
+    /// whose answers may be of any size.
+    ///
+    /// A failure to connect reads `connection failed: <kind>` (`connection refused`, …),
+    /// the same on every platform, since it may end up in an execution's history.
+    pub async fn send_capped(
+        &self,
+        request: Request<Full<Bytes>>,
+        deadline: Duration,
+        max_body: usize,
+    ) -> Result<CappedResponse, Error> {
+        let exchange = async {
+            let response = self.inner.request(request).await.map_err(|e| {
+                Error::Transport(match io_kind(&e) {
+                    Some(kind) if e.is_connect() => format!("connection failed: {kind}"),
+                    _ => describe(&e),
+                })
+            })?;
+            let (parts, mut body) = response.into_parts();
+            let mut bytes = Vec::new();
+            let mut truncated = false;
+            while let Some(frame) = body.frame().await {
+                let frame = frame.map_err(|e| Error::Transport(describe(&e)))?;
+                let Ok(data) = frame.into_data() else { continue };
+                let room = max_body - bytes.len();
+                if data.len() > room {
+                    bytes.extend_from_slice(&data[..room]);
+                    truncated = true;
+                    break;
+                }
+                bytes.extend_from_slice(&data);
+            }
+            let response = FullResponse {
+                status: parts.status.as_u16(),
+                headers: parts.headers,
+                body: bytes.into(),
+            };
+            Ok(CappedResponse { response, truncated })
+        };
+        match tokio::time::timeout(deadline, exchange).await {
+            Ok(result) => result,
+            Err(_) => Err(Error::Timeout(deadline)),
+        }
+    }
+}
+
+/// The kind of the first I/O error among `e`'s sources.
+fn io_kind(e: &(dyn std::error::Error + 'static)) -> Option<std::io::ErrorKind> {
+    let mut source = e.source();
+    while let Some(s) = source {
+        if let Some(io) = s.downcast_ref::<std::io::Error>() {
+            return Some(io.kind());
+        }
+        source = s.source();
+    }
+    None
 }
 
 /// The error and its sources in one line (hyper's own message is only "client error").

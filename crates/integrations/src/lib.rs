@@ -6,3 +6,4 @@
 //! `dispatch` module), so a slow service holds up only the execution that called it.
 pub mod aws;
 pub mod client;
+pub mod http_task;

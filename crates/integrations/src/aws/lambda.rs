@@ -75,32 +75,6 @@ pub async fn invoke_lambda(
     Ok(payload_of(&reply))
 }
 
-/// The legacy bare-ARN Task as an [`Integration`]: its parameters are the effective
-/// input and the call's `action` is unused; the function is `FunctionName` in
-/// the parameters when the engine passes `{"FunctionName": arn, "Payload": input}`.
-#[derive(Debug, Clone)]
-pub struct LegacyLambda {
-    aws: AwsClient,
-}
-
-impl LegacyLambda {
-    pub fn new(aws: AwsClient) -> LegacyLambda {
-        LegacyLambda { aws }
-    }
-}
-
-impl Integration for LegacyLambda {
-    fn call(&self, _engine: &Engine, call: &ServiceCall) -> CallFuture {
-        let (aws, call) = (self.aws.clone(), call.clone());
-        Box::pin(async move {
-            let p = object(&call.parameters);
-            let function = p.get("FunctionName").and_then(Value::as_str).unwrap_or_default();
-            let payload = p.get("Payload").cloned().unwrap_or(Value::Null);
-            invoke_lambda(&aws, function, &payload, &call.region).await
-        })
-    }
-}
-
 /// Sends Invoke and turns every failure into the Fault AWS records.
 async fn invoke(
     aws: &AwsClient,

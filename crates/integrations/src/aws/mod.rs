@@ -5,16 +5,16 @@
 //! records them (see `service` for the naming of errors).
 //!
 //! ```no_run
-//! # fn demo(engine: &stepwise_engine::Engine) {
+//! # fn demo() {
 //! use stepwise_integrations::aws::{self, AwsConfig};
 //! let mut config = AwsConfig::from_env();
 //! config.apply_endpoint_flag("sqs=http://127.0.0.1:5000").unwrap();
-//! aws::register(engine, config);
+//! let engine_options_integrations = aws::integrations(config);
 //! # }
 //! ```
 use std::sync::Arc;
 
-use stepwise_engine::Engine;
+use stepwise_engine::Integration;
 
 mod config;
 mod credentials;
@@ -34,7 +34,7 @@ pub use config::{aws_endpoint, AwsConfig, Endpoint};
 pub use credentials::{resolve as resolve_credentials, Keys};
 pub use dynamodb::DynamoDb;
 pub use events::Events;
-pub use lambda::{invoke_lambda, Lambda, LegacyLambda};
+pub use lambda::{invoke_lambda, Lambda};
 pub use sdk::{Sdk, SDK_SERVICES};
 pub use service::Service;
 pub use sns::Sns;
@@ -43,20 +43,22 @@ pub use transport::AwsClient;
 
 use crate::client::HttpClient;
 
-/// Registers every AWS integration on `engine`: `lambda`, `sqs`, `sns`, `dynamodb`,
+/// Every AWS integration, by the resource type it serves, for the engine's
+/// `Options::integrations`: `lambda` (also bare function ARNs), `sqs`, `sns`, `dynamodb`,
 /// `events`, and `aws-sdk:<service>` for each of [`SDK_SERVICES`] (`aws-sdk:sfn` stays
-/// the engine's own). Returns the client, for callers that invoke Lambda themselves
-/// ([`invoke_lambda`]).
-pub fn register(engine: &Engine, config: AwsConfig) -> AwsClient {
+/// the engine's own).
+pub fn integrations(config: AwsConfig) -> Vec<(String, Arc<dyn Integration>)> {
     let aws = AwsClient::new(HttpClient::new(), config);
-    engine.register_integration("lambda", Arc::new(Lambda::new(aws.clone())));
-    engine.register_integration("sqs", Arc::new(Sqs::new(aws.clone())));
-    engine.register_integration("sns", Arc::new(Sns::new(aws.clone())));
-    engine.register_integration("dynamodb", Arc::new(DynamoDb::new(aws.clone())));
-    engine.register_integration("events", Arc::new(Events::new(aws.clone())));
+    let mut all: Vec<(String, Arc<dyn Integration>)> = vec![
+        ("lambda".into(), Arc::new(Lambda::new(aws.clone()))),
+        ("sqs".into(), Arc::new(Sqs::new(aws.clone()))),
+        ("sns".into(), Arc::new(Sns::new(aws.clone()))),
+        ("dynamodb".into(), Arc::new(DynamoDb::new(aws.clone()))),
+        ("events".into(), Arc::new(Events::new(aws.clone()))),
+    ];
     for service in SDK_SERVICES {
         let sdk = Sdk::new(service, aws.clone());
-        engine.register_integration(&sdk.resource_type(), Arc::new(sdk));
+        all.push((sdk.resource_type(), Arc::new(sdk)));
     }
-    aws
+    all
 }
