@@ -45,6 +45,8 @@ fn event(id: u64) -> HistoryEvent {
             resource: "invoke".into(),
             region: "us-east-1".into(),
             parameters: r#"{"FunctionName":"process-order","Payload":{"order":{"id":12345,"items":[1,2,3]}}}"#.into(),
+            timeout_seconds: None,
+            heartbeat_seconds: None,
         },
     }
 }

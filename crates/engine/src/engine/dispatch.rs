@@ -24,6 +24,7 @@ use super::Engine;
 use crate::execution::FrameId;
 
 mod sfn;
+mod states;
 
 /// One call of a service integration.
 #[derive(Debug, Clone)]
@@ -171,11 +172,13 @@ pub(crate) struct Integrations {
 }
 
 impl Integrations {
-    /// The integrations built into the engine (Step Functions' own API, `aws-sdk:sfn`)
+    /// The integrations built into the engine (Step Functions' own API, `aws-sdk:sfn`,
+    /// and nested executions, `states`)
     /// and `extra`, which may replace them.
     pub(crate) fn with_builtins(extra: Vec<(String, Arc<dyn Integration>)>) -> Self {
         let mut by_type: HashMap<String, Arc<dyn Integration>> = HashMap::new();
         by_type.insert("aws-sdk:sfn".into(), Arc::new(sfn::Sfn));
+        by_type.insert("states".into(), Arc::new(states::States));
         by_type.extend(extra);
         Integrations { by_type: parking_lot::RwLock::new(by_type) }
     }

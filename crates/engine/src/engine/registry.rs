@@ -38,6 +38,9 @@ pub(crate) struct Cell {
     /// An Express execution: it runs in memory only, and none of its decisions reaches
     /// the store (see `engine/express.rs`).
     pub(crate) express: bool,
+    /// Who waits for it to end (a parent's `.sync` Task): told when the ended cell
+    /// leaves the registry, that is once its end is durable.
+    pub(crate) end_watchers: Mutex<Vec<tokio::sync::oneshot::Sender<()>>>,
 }
 
 impl Cell {
@@ -59,6 +62,7 @@ impl Cell {
             failed: AtomicBool::new(false),
             ended: AtomicBool::new(false),
             express,
+            end_watchers: Mutex::new(Vec::new()),
         })
     }
 
@@ -182,6 +186,12 @@ impl Registry {
         let mut shard = self.shard(&*cell.key);
         if shard.get(&cell.key).is_some_and(|c| Arc::ptr_eq(c, cell)) {
             shard.remove(&cell.key);
+        }
+        drop(shard);
+        if cell.ended.load(Ordering::SeqCst) {
+            for watcher in cell.end_watchers.lock().drain(..) {
+                let _ = watcher.send(());
+            }
         }
     }
 }

@@ -177,7 +177,9 @@ impl Running {
         else {
             return;
         };
-        if *g != generation || *submitted {
+        // A callback's call that answered is done; a `.sync` call is made again, to wait
+        // on its job (the call finds the job it started, see `dispatch/states.rs`).
+        if *g != generation || (*submitted && *pattern == Pattern::WaitForTaskToken) {
             return;
         }
         let call = Effect::Call {
@@ -191,12 +193,15 @@ impl Running {
         self.effects.push(call);
     }
 
-    /// The frame's service phase, if it still waits for the call of `generation`.
+    /// The frame's service phase, if it still waits for the call of `generation`: for
+    /// its first answer, or for a `.sync` job's end.
     fn waiting_call(&self, frame: FrameId, generation: u64) -> Option<&Phase> {
         let phase = &self.frames.get(frame)?.phase;
         match phase {
-            Phase::Service { generation: g, submitted: false, .. }
-                if *g == generation && self.is_running() =>
+            Phase::Service { generation: g, submitted, pattern, .. }
+                if *g == generation
+                    && self.is_running()
+                    && !(*submitted && *pattern == Pattern::WaitForTaskToken) =>
             {
                 Some(phase)
             }
