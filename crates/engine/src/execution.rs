@@ -1182,12 +1182,9 @@ impl Running {
             if let Some(task) = f.phase.task() {
                 dropped.push(task);
             }
-            match f.phase {
-                Phase::Fork(fork) => {
-                    self.drop_parts(&fork);
-                    stack.extend(fork.children);
-                }
-                _ => {}
+            if let Phase::Fork(fork) = f.phase {
+                self.drop_parts(&fork);
+                stack.extend(fork.children);
             }
         }
         let frames = &self.frames;

@@ -92,10 +92,7 @@ impl Engine {
         };
         // The execution lives where its state machine does.
         let arn = match machine_record.machine_type {
-            MachineType::Standard => format!(
-                "{}:{name}",
-                machine_record.arn.replacen(":stateMachine:", ":execution:", 1)
-            ),
+            MachineType::Standard => execution_arn(&machine_record.arn, &name),
             // Express names need not be unique: a fresh id tells executions apart.
             MachineType::Express => {
                 super::express::execution_arn(&machine_record.arn, &name, &self.next_uuid())
@@ -152,20 +149,7 @@ impl Engine {
             return Err(already_exists(&arn));
         }
         let now = self.now();
-        let record = ExecutionRecord {
-            arn: arn.clone(),
-            state_machine_arn: machine_record.arn.clone(),
-            name,
-            status: ExecutionStatus::Running,
-            start_ms: now,
-            stop_ms: None,
-            input: input_text.into(),
-            output: None,
-            error: None,
-            cause: None,
-            definition: machine_record.definition.clone(),
-            role_arn: machine_record.role_arn.clone(),
-        };
+        let record = new_record(&machine_record, arn.clone(), name, input_text, now);
         let seed = self.inner.execution_seed.fetch_add(1, Ordering::Relaxed).wrapping_add(1);
         let mut running = Running::start(record.clone(), machine, machine_record.name, input, seed);
         running.set_test_case(test_case);
@@ -291,6 +275,36 @@ pub(super) struct PreparedStart {
     pub(super) name: String,
     pub(super) arn: String,
     pub(super) machine: Arc<stepwise_asl::Machine>,
+}
+
+/// The ARN of the Standard execution `name` of the state machine `machine_arn`: it lives
+/// where its state machine does.
+pub(super) fn execution_arn(machine_arn: &str, name: &str) -> String {
+    format!("{}:{name}", machine_arn.replacen(":stateMachine:", ":execution:", 1))
+}
+
+/// The record of an execution of `machine` starting now.
+pub(super) fn new_record(
+    machine: &crate::model::StateMachineRecord,
+    arn: String,
+    name: String,
+    input_text: String,
+    now: i64,
+) -> ExecutionRecord {
+    ExecutionRecord {
+        arn,
+        state_machine_arn: machine.arn.clone(),
+        name,
+        status: ExecutionStatus::Running,
+        start_ms: now,
+        stop_ms: None,
+        input: input_text.into(),
+        output: None,
+        error: None,
+        cause: None,
+        definition: machine.definition.clone(),
+        role_arn: machine.role_arn.clone(),
+    }
 }
 
 fn already_exists(arn: &str) -> Error {

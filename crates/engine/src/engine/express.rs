@@ -30,7 +30,7 @@ use super::timers::TimerKind;
 use super::Engine;
 use crate::error::{Error, Result};
 use crate::execution::Running;
-use crate::model::{ExecutionRecord, ExecutionStatus, MachineType};
+use crate::model::{ExecutionRecord, MachineType};
 
 pub mod rules;
 
@@ -103,20 +103,7 @@ impl Engine {
         let PreparedStart { machine_record, test_case, input_text, input, name, arn, machine } =
             start;
         let now = self.now();
-        let record = ExecutionRecord {
-            arn,
-            state_machine_arn: machine_record.arn,
-            name,
-            status: ExecutionStatus::Running,
-            start_ms: now,
-            stop_ms: None,
-            input: input_text.into(),
-            output: None,
-            error: None,
-            cause: None,
-            definition: machine_record.definition,
-            role_arn: machine_record.role_arn,
-        };
+        let record = super::executions::new_record(&machine_record, arn, name, input_text, now);
         let seed = self.inner.execution_seed.fetch_add(1, Ordering::Relaxed).wrapping_add(1);
         let mut running = Running::start(record.clone(), machine, machine_record.name, input, seed);
         running.set_test_case(test_case);

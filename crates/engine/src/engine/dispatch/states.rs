@@ -62,25 +62,24 @@ async fn start_execution(engine: &Engine, call: &ServiceCall) -> std::result::Re
             .map_err(|e| sdk_fault(&e, engine.next_uuid()))?;
         return ended(&record, call.pattern);
     }
-    let record = match engine
-        .start_execution(machine, Some(name.clone()), Some(input.clone()))
-        .await
-    {
-        Ok(record) => record,
-        // A call repeated after a restart: the child it started before.
-        Err(Error::ExecutionAlreadyExists(_)) => {
-            let arn = format!("{}:{name}", machine.replacen(":stateMachine:", ":execution:", 1));
-            match engine.describe_execution(&arn) {
-                Ok(existing) if *existing.input == *input => existing,
-                _ => {
-                    let e =
-                        Error::ExecutionAlreadyExists(format!("Execution Already Exists: '{arn}'"));
-                    return Err(sdk_fault(&e, engine.next_uuid()));
+    let record =
+        match engine.start_execution(machine, Some(name.clone()), Some(input.clone())).await {
+            Ok(record) => record,
+            // A call repeated after a restart: the child it started before.
+            Err(Error::ExecutionAlreadyExists(_)) => {
+                let arn = crate::engine::executions::execution_arn(machine, &name);
+                match engine.describe_execution(&arn) {
+                    Ok(existing) if *existing.input == *input => existing,
+                    _ => {
+                        let e = Error::ExecutionAlreadyExists(format!(
+                            "Execution Already Exists: '{arn}'"
+                        ));
+                        return Err(sdk_fault(&e, engine.next_uuid()));
+                    }
                 }
             }
-        }
-        Err(e) => return Err(sdk_fault(&e, engine.next_uuid())),
-    };
+            Err(e) => return Err(sdk_fault(&e, engine.next_uuid())),
+        };
     let started = started_output(&record);
     if !waits {
         return Ok(started);
