@@ -1,6 +1,6 @@
 //! Nested workflows: `arn:aws:states:::states:startExecution` with each pattern, on the
-//! same engine, with AWS's output shapes. (A stopped parent stopping its `.sync` child
-//! is written in `dispatch/states.rs` but not yet shown to work: its test hung.)
+//! same engine, with AWS's output shapes, and a stopped parent stopping its `.sync`
+//! child.
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -193,4 +193,38 @@ async fn a_child_answers_its_parents_token() {
     let record = finished(&engine, &arn).await;
     assert_eq!(record.status, ExecutionStatus::Succeeded, "{record:?}");
     assert_eq!(record.output.as_deref(), Some(r#"{"answered":true}"#));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stopping_the_parent_stops_its_sync_child() {
+    let engine = engine();
+    let child = machine(
+        &engine,
+        "slow",
+        json!({"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 3600, "End": true}}}),
+    );
+    let sm =
+        parent(&engine, "ps", "arn:aws:states:::states:startExecution.sync", &child, json!({}));
+    let arn = engine.start_execution(&sm, None, Some(r#"{"n":1}"#.into())).await.unwrap().arn;
+    // The child is running once the parent records the call as submitted.
+    let child_arn = tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            let history = engine.history(&arn).unwrap();
+            let submitted = history.iter().find_map(|e| match &e.kind {
+                EventKind::TaskSubmitted { output, .. } => Some(output.clone()),
+                _ => None,
+            });
+            if let Some(output) = submitted {
+                let v: Value = serde_json::from_str(&output).unwrap();
+                break v["ExecutionArn"].as_str().unwrap().to_owned();
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await
+    .unwrap_or_else(|_| panic!("the child starts within 10 s: {:?}", history_types(&engine, &arn)));
+    engine.stop_execution(&arn, None, None).await.unwrap();
+    assert_eq!(engine.describe_execution(&arn).unwrap().status, ExecutionStatus::Aborted);
+    let child = finished(&engine, &child_arn).await;
+    assert_eq!(child.status, ExecutionStatus::Aborted, "{child:?}");
 }

@@ -196,7 +196,9 @@ impl Engine {
         let now = self.now();
         let Some(running) = slot.running() else { return };
         running.service_submitted(call.frame, call.generation, output, now);
-        let d = super::super::decide::Decision { changed: true, ..Default::default() };
+        // Its event reaches the batch the way every decision's events do.
+        let mut d = super::super::decide::Decision::default();
+        self.advance(&cell, &mut slot, now, &mut d);
         match self.finish(&cell, &mut slot, d) {
             Ok(ticket) => drop(ticket),
             Err(e) => tracing::error!("cannot commit {}: {e}", cell.key),
