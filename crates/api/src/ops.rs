@@ -183,9 +183,10 @@ fn validate_definition(p: &Params) -> Reply {
     let definition = p.str("definition")?;
     let machine_type = read_type(p)?;
     let mut validation = stepwise_asl::Machine::parse(definition);
-    // An Express machine may not wait for others (activities, `.sync`, `.waitForTaskToken`).
-    if validation.machine.is_some() && machine_type == MachineType::Express {
-        let refused = stepwise_engine::express_diagnostics(definition);
+    // Resources AWS does not offer, and those an Express machine may not wait for
+    // (activities, `.sync`, `.waitForTaskToken`).
+    if validation.machine.is_some() {
+        let refused = stepwise_engine::resource_diagnostics(definition, machine_type);
         if !refused.is_empty() {
             validation.machine = None;
             validation.diagnostics.extend(refused);

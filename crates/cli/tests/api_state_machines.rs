@@ -208,6 +208,55 @@ async fn create_rejects_invalid_definitions() {
     }
 }
 
+/// AWS refuses at creation an optimized integration it does not offer (an action or a
+/// pattern), with the message AWS records; validation reports the same diagnostic.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn create_rejects_integrations_aws_does_not_offer() {
+    let t = TestServer::start().await;
+    let task = |resource: &str| {
+        json!({"StartAt": "Query", "States": {"Query": {"Type": "Task", "Resource": resource, "End": true}}})
+            .to_string()
+    };
+    let r = t
+        .client
+        .create_state_machine()
+        .name(unique("sm"))
+        .definition(task("arn:aws:states:::dynamodb:query"))
+        .role_arn(ROLE_ARN)
+        .send()
+        .await;
+    assert_eq!(
+        assert_code(r, "InvalidDefinition"),
+        "Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: The resource provided arn:aws:states:::dynamodb:query is not recognized. The value is not a valid resource ARN, or the resource is not available in this region. at /States/Query/Resource'"
+    );
+    for resource in [
+        "arn:aws:states:::lambda:invoke.sync",
+        "arn:aws:states:::dynamodb:putItem.waitForTaskToken",
+    ] {
+        let out = t
+            .client
+            .validate_state_machine_definition()
+            .definition(task(resource))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(out.result(), &ValidateStateMachineDefinitionResultCode::Fail, "{resource}");
+        assert_eq!(out.diagnostics()[0].location(), Some("/States/Query/Resource"));
+        assert!(out.diagnostics()[0].message().contains("is not recognized"), "{resource}");
+    }
+    // What AWS offers, and services Stepwise does not call, are accepted.
+    for resource in ["arn:aws:states:::dynamodb:putItem", "arn:aws:states:::ecs:runTask.sync"] {
+        t.client
+            .create_state_machine()
+            .name(unique("sm"))
+            .definition(task(resource))
+            .role_arn(ROLE_ARN)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{resource}: {e:?}"));
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn describe_unknown_and_malformed_arns() {
     let t = TestServer::start().await;

@@ -39,6 +39,7 @@ pub mod express;
 mod parking;
 mod records;
 mod registry;
+pub mod resources;
 mod tasks;
 mod timers;
 

@@ -45,7 +45,7 @@ pub mod model;
 pub mod store;
 pub mod token;
 
-pub use engine::express::rules::diagnostics as express_diagnostics;
+pub use engine::resources::diagnostics as resource_diagnostics;
 pub use engine::{
     ActivityTask, CallFuture, CallResult, Engine, Holdings, Integration, NewStateMachine, Options,
     Pattern, Residency, ServiceCall, StateMachineUpdate, LONG_POLL, MAX_PAYLOAD_BYTES,

@@ -58,7 +58,7 @@ impl Engine {
         let definition: Arc<str> = new.definition.into();
         let machine_type = new.machine_type.unwrap_or(MachineType::Standard);
         self.machine_for(&definition)?;
-        check_type_rules(machine_type, &definition)?;
+        check_resources(machine_type, &definition)?;
         validate_role(&new.role_arn)?;
         check_tags(&new.tags)?;
         let arn = self.scope_for(new.region.as_deref()).state_machine_arn(&new.name);
@@ -121,7 +121,7 @@ impl Engine {
         let definition: Option<Arc<str>> = update.definition.map(Into::into);
         if let Some(definition) = &definition {
             self.machine_for(definition)?;
-            check_type_rules(machine_type, definition)?;
+            check_resources(machine_type, definition)?;
         }
         if let Some(role) = &update.role_arn {
             validate_role(role)?;
@@ -329,13 +329,11 @@ fn check_tags(tags: &[Tag]) -> Result<()> {
     Ok(())
 }
 
-/// Refuses a definition the machine's type cannot run (an Express machine's activities,
-/// `.sync` and `.waitForTaskToken` resources), with AWS's `InvalidDefinition` message.
-fn check_type_rules(machine_type: MachineType, definition: &str) -> Result<()> {
-    if machine_type != MachineType::Express {
-        return Ok(());
-    }
-    let refused = super::express::rules::diagnostics(definition);
+/// Refuses a definition whose resources AWS does not recognize or the machine's type
+/// cannot run (an Express machine's activities, `.sync` and `.waitForTaskToken`
+/// resources), with AWS's `InvalidDefinition` message.
+fn check_resources(machine_type: MachineType, definition: &str) -> Result<()> {
+    let refused = super::resources::diagnostics(definition, machine_type);
     if refused.is_empty() {
         return Ok(());
     }
