@@ -198,13 +198,15 @@ async fn a_silent_callback_times_out_by_heartbeat_and_its_token_dies() {
     engine.tick();
     let record = engine.describe_execution(&execution).unwrap();
     assert_eq!(record.status, ExecutionStatus::Failed);
-    assert_eq!(record.error.as_deref(), Some("States.HeartbeatTimeout"));
+    // AWS records a callback's missed heartbeat as `States.Timeout` (an activity's is
+    // `States.HeartbeatTimeout`).
+    assert_eq!(record.error.as_deref(), Some("States.Timeout"));
     let history = engine.history(&execution).unwrap();
     let timed_out =
         history.iter().find(|e| e.kind.type_name() == "TaskTimedOut").expect("TaskTimedOut");
     match &timed_out.kind {
         EventKind::TaskTimedOut { error, .. } => {
-            assert_eq!(error.error.as_deref(), Some("States.HeartbeatTimeout"))
+            assert_eq!(error.error.as_deref(), Some("States.Timeout"))
         }
         other => panic!("{other:?}"),
     }

@@ -195,6 +195,50 @@ async fn a_child_answers_its_parents_token() {
     assert_eq!(record.output.as_deref(), Some(r#"{"answered":true}"#));
 }
 
+/// AWS gives a `.sync` task a token too: a child that answers it ends the task with
+/// that answer while the child itself goes on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sync_task_ends_with_its_token_answered_before_the_child_ends() {
+    let engine = engine();
+    let child = machine(
+        &engine,
+        "answers-then-waits",
+        json!({"StartAt": "Answer", "States": {
+            "Answer": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::aws-sdk:sfn:sendTaskSuccess",
+                "Parameters": {"TaskToken.$": "$.token", "Output": "\"early\""},
+                "Next": "Linger"
+            },
+            "Linger": {"Type": "Wait", "Seconds": 3600, "End": true}
+        }}),
+    );
+    let definition = json!({"StartAt": "Call", "States": {"Call": {
+        "Type": "Task",
+        "Resource": "arn:aws:states:::states:startExecution.sync",
+        "Parameters": {"StateMachineArn": child, "Input": {"token.$": "$$.Task.Token"}},
+        "End": true
+    }}});
+    let sm = machine(&engine, "sync-asker", definition);
+    let arn = engine.start_execution(&sm, None, None).await.unwrap().arn;
+    let record = finished(&engine, &arn).await;
+    assert_eq!(record.status, ExecutionStatus::Succeeded, "{record:?}");
+    assert_eq!(record.output.as_deref(), Some(r#""early""#));
+    assert_eq!(
+        history_types(&engine, &arn),
+        [
+            "ExecutionStarted",
+            "TaskStateEntered",
+            "TaskScheduled",
+            "TaskStarted",
+            "TaskSubmitted",
+            "TaskSucceeded",
+            "TaskStateExited",
+            "ExecutionSucceeded"
+        ]
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stopping_the_parent_stops_its_sync_child() {
     let engine = engine();

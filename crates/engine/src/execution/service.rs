@@ -148,7 +148,9 @@ impl Running {
             self.effects.push(Effect::Timer { at_ms, frame, generation });
         }
         if let Some(task) = token {
-            let heartbeat_seconds = limits.heartbeat_seconds;
+            // A `.sync` job is watched by its call, not kept alive by heartbeats.
+            let heartbeat_seconds =
+                limits.heartbeat_seconds.filter(|_| pattern == Pattern::WaitForTaskToken);
             self.effects.push(Effect::AwaitToken { task, frame, heartbeat_seconds });
         }
         self.effects.push(Effect::Call {
@@ -290,7 +292,9 @@ impl Running {
     }
 
     /// The token `$$.Task.Token` must hold when the frame's state is entered now: a new
-    /// task for a `.waitForTaskToken` Task, none otherwise.
+    /// task for a `.waitForTaskToken` Task, and for a `.sync` one (AWS gives those a
+    /// token too, and `SendTaskSuccess` with it ends the task before its job does);
+    /// none otherwise.
     pub(super) fn callback_task(
         &self,
         frame: FrameId,
@@ -298,6 +302,8 @@ impl Running {
     ) -> Option<TaskId> {
         let state = self.machine.state(self.frames[frame].state);
         let service = ServiceResource::parse(state.resource()?)?;
-        (service.pattern == Pattern::WaitForTaskToken).then(|| services.new_task())
+        let waits =
+            matches!(service.pattern, Pattern::WaitForTaskToken | Pattern::Sync | Pattern::Sync2);
+        waits.then(|| services.new_task())
     }
 }

@@ -2,6 +2,7 @@
 //! and how each one's outcome (or timeout) moves the frame on.
 use super::service::{Limits, ServiceCallSpec, ServiceEvents};
 use super::*;
+use stepwise_asl::error::names;
 
 impl Running {
     /// The tasks its frames wait on (activity tasks and callback tokens).
@@ -187,6 +188,12 @@ impl Running {
         f.generation += 1;
         self.stale_frames.push(frame);
         let phase = std::mem::replace(&mut f.phase, Phase::Done);
+        // A callback (`.waitForTaskToken`) whose heartbeat is missed is recorded by AWS
+        // as `States.Timeout`; only an activity's is `States.HeartbeatTimeout`.
+        let error = match ServiceEvents::of(&phase) {
+            Some(_) if error == names::HEARTBEAT_TIMEOUT => names::TIMEOUT,
+            _ => error,
+        };
         let ec = ErrorCause { error: Some(error.to_owned()), cause: None };
         let event = match ServiceEvents::of(&phase) {
             Some(service) => service.timed_out(ec),

@@ -42,7 +42,8 @@ async fn start_execution(engine: &Engine, call: &ServiceCall) -> std::result::Re
     let p = call.parameters.as_object().cloned().unwrap_or_default();
     let machine = p.get("StateMachineArn").and_then(Value::as_str).unwrap_or_default();
     let input = match p.get("Input") {
-        None => "{}".to_owned(),
+        // No input, or `null`, is an empty object, as AWS starts it.
+        None | Some(Value::Null) => "{}".to_owned(),
         Some(Value::String(text)) => text.clone(),
         Some(value) => value.to_string(),
     };
