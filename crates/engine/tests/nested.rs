@@ -272,3 +272,50 @@ async fn stopping_the_parent_stops_its_sync_child() {
     let child = finished(&engine, &child_arn).await;
     assert_eq!(child.status, ExecutionStatus::Aborted, "{child:?}");
 }
+
+/// `aws-sdk:sfn:startExecution` (an object input sent as its JSON text, as AWS
+/// serialises it) and `describeExecution`, with the SDK's member names.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn aws_sdk_sfn_starts_and_describes_an_execution() {
+    let engine = engine();
+    let child = machine(
+        &engine,
+        "target",
+        json!({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}),
+    );
+    let definition = json!({"StartAt": "Start", "States": {
+        "Start": {
+            "Type": "Task",
+            "Resource": "arn:aws:states:::aws-sdk:sfn:startExecution",
+            "Parameters": {"StateMachineArn": child, "Name": "from-sdk", "Input": {"key": "value"}},
+            "Next": "Describe"
+        },
+        "Describe": {
+            "Type": "Task",
+            "Resource": "arn:aws:states:::aws-sdk:sfn:describeExecution",
+            "Parameters": {"ExecutionArn.$": "$.ExecutionArn"},
+            "End": true
+        }
+    }});
+    let sm = machine(&engine, "sdk-starter", definition);
+    let arn = engine.start_execution(&sm, None, None).await.unwrap().arn;
+    let record = finished(&engine, &arn).await;
+    assert_eq!(record.status, ExecutionStatus::Succeeded, "{record:?}");
+    let output: Value = serde_json::from_str(record.output.as_deref().unwrap()).unwrap();
+    let child_arn = child.replacen(":stateMachine:", ":execution:", 1) + ":from-sdk";
+    assert_eq!(output["ExecutionArn"], json!(child_arn));
+    assert_eq!(output["Name"], json!("from-sdk"));
+    assert_eq!(output["Input"], json!(r#"{"key":"value"}"#));
+    assert!(output["StartDate"].is_i64(), "{output}");
+    let started = &engine.history(&arn).unwrap()[4];
+    match &started.kind {
+        EventKind::TaskSucceeded { output, .. } => {
+            let v: Value = serde_json::from_str(output).unwrap();
+            assert_eq!(
+                v.as_object().unwrap().keys().collect::<Vec<_>>(),
+                ["ExecutionArn", "StartDate"]
+            );
+        }
+        other => panic!("not TaskSucceeded: {other:?}"),
+    }
+}

@@ -1,6 +1,7 @@
 //! `arn:aws:states:::aws-sdk:sfn:<action>`: Step Functions' own API, called from a Task
-//! state of this engine. The activity-worker actions run here (an execution can act as
-//! a worker); they go through the same operations as the API, outside every lock.
+//! state of this engine. The activity-worker actions (an execution can act as a worker)
+//! and starting, describing and stopping executions run here; they go through the same
+//! operations as the API, outside every lock.
 use serde_json::{json, Value};
 use stepwise_asl::Fault;
 
@@ -55,10 +56,62 @@ async fn run(engine: &Engine, action: &str, p: &Value) -> Result<Value, Error> {
             engine.send_task_heartbeat(required("TaskToken")?).await?;
             Ok(json!({}))
         }
+        "startExecution" => {
+            let machine = required("StateMachineArn")?;
+            // An object is sent as its JSON text (AWS serialises it implicitly); no
+            // input, or `null`, starts with `{}`.
+            let input = match p.get("Input") {
+                None | Some(Value::Null) => None,
+                Some(Value::String(text)) => Some(text.clone()),
+                Some(value) => Some(value.to_string()),
+            };
+            let name = field("Name").map(str::to_owned);
+            let record = engine.start_execution(machine, name, input).await?;
+            Ok(json!({ "ExecutionArn": record.arn, "StartDate": record.start_ms }))
+        }
+        "describeExecution" => {
+            let record = engine.describe_execution(required("ExecutionArn")?)?;
+            Ok(described(&record))
+        }
+        "stopExecution" => {
+            let arn = required("ExecutionArn")?;
+            let (error, cause) =
+                (field("Error").map(str::to_owned), field("Cause").map(str::to_owned));
+            let stop_ms = engine.stop_execution(arn, error, cause).await?;
+            Ok(json!({ "StopDate": stop_ms }))
+        }
         other => {
             Err(Error::Unsupported(format!("Stepwise does not support aws-sdk:sfn:{other} yet")))
         }
     }
+}
+
+/// `DescribeExecution`'s answer with the SDK's member names, as aws-sdk tasks see it.
+fn described(record: &crate::model::ExecutionRecord) -> Value {
+    let mut d = json!({
+        "ExecutionArn": record.arn,
+        "StateMachineArn": record.state_machine_arn,
+        "Name": record.name,
+        "Status": record.status.as_str(),
+        "StartDate": record.start_ms,
+        "Input": &*record.input,
+        "InputDetails": {"Included": true},
+    });
+    let fields = [
+        ("StopDate", record.stop_ms.map(Value::from)),
+        ("Output", record.output.clone().map(Value::from)),
+        ("Error", record.error.clone().map(Value::from)),
+        ("Cause", record.cause.clone().map(Value::from)),
+    ];
+    for (name, value) in fields {
+        if let Some(value) = value {
+            d[name] = value;
+        }
+    }
+    if record.output.is_some() {
+        d["OutputDetails"] = json!({"Included": true});
+    }
+    d
 }
 
 /// An API error as an `aws-sdk:sfn` task failure: `Sfn.<Code>Exception` and AWS's cause format.
