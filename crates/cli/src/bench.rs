@@ -18,6 +18,10 @@
 //!   evaluating. Executions advance independently, so the chain's p99 should
 //!   stay under 50 ms; the line gives the chain's latencies (`lat_*`) and the
 //!   slow executions' count and durations (`slow_succeeded`, `slow_ms`).
+//! - `lambda`: `pass10`'s clients on a machine of `--invokes` `lambda:invoke` Tasks,
+//!   against a Lambda endpoint the bench serves itself on `--lambda-bind` (start the
+//!   server with `--aws-endpoint lambda=http://<that address>`); the line adds the
+//!   Lambda round trips per second (`round_trips_per_s`).
 //!
 //! # Safety
 //!
@@ -32,11 +36,14 @@
 //! ```sh
 //! stepwise bench pass10 activity --endpoint http://127.0.0.1:18300 -n 20000 -c 64
 //! stepwise bench jsonata-beside --endpoint http://127.0.0.1:18300 -n 5000 -c 16
+//! stepwise serve --store memory --bind 127.0.0.1:18300 --aws-endpoint lambda=http://127.0.0.1:18301 &
+//! stepwise bench lambda --endpoint http://127.0.0.1:18300 --lambda-bind 127.0.0.1:18301 -n 5000 -c 32
 //! ```
 mod activity;
 mod client;
 mod express;
 mod jsonata_beside;
+mod lambda;
 mod pass;
 mod stats;
 
@@ -86,6 +93,12 @@ pub struct BenchOptions {
     /// takes about 3 s in a release server on a 2-core machine.
     #[arg(long, default_value_t = 9_000_000, value_parser = clap::value_parser!(u64).range(1..=MAX_SLOW_N))]
     pub slow_n: u64,
+    /// `lambda`: the number of chained `lambda:invoke` Tasks.
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u64).range(1..=1000))]
+    pub invokes: u64,
+    /// `lambda`: where the bench serves the Lambda Invoke API (loopback only).
+    #[arg(long, default_value = "127.0.0.1:8084")]
+    pub lambda_bind: std::net::SocketAddr,
     /// The deadline of each scenario, in seconds; loops stop there.
     #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=MAX_SECONDS))]
     pub max_seconds: u64,
@@ -105,7 +118,9 @@ pub enum Scenario {
     JsonataBeside,
     /// An EXPRESS machine of chained Pass states, run with `StartSyncExecution`.
     ExpressSync,
-    /// Every scenario above.
+    /// Chained `lambda:invoke` Tasks against a Lambda endpoint the bench serves.
+    Lambda,
+    /// Every scenario above but `lambda`, which needs a server pointed at the bench.
     All,
 }
 
@@ -116,6 +131,7 @@ impl Scenario {
             Scenario::Activity => "activity",
             Scenario::JsonataBeside => "jsonata-beside",
             Scenario::ExpressSync => "express-sync",
+            Scenario::Lambda => "lambda",
             Scenario::All => "all",
         }
     }
@@ -275,6 +291,7 @@ async fn measure(
         Scenario::Activity => activity::run(context).await,
         Scenario::JsonataBeside => jsonata_beside::run(context).await,
         Scenario::ExpressSync => express::run(context).await,
+        Scenario::Lambda => lambda::run(context).await,
         Scenario::All => unreachable!("`all` is expanded before running"),
     };
 

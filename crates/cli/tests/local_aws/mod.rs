@@ -1,10 +1,9 @@
-//! A local AWS for the integration tests: moto's server (started per test on a free
-//! port of 19100-19199, stopped when dropped) and a Lambda Invoke endpoint served by
+//! A local AWS for the integration tests: moto's server (started per test on a port
+//! the OS picks, stopped when dropped) and a Lambda Invoke endpoint served by
 //! the test itself, plus raw calls to moto for setting up and checking.
 #![allow(dead_code)]
 
 use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicU16, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -32,18 +31,11 @@ impl Drop for Moto {
     }
 }
 
-static NEXT_PORT: AtomicU16 = AtomicU16::new(19100);
-
-/// A port of 19100-19199 nobody listens on.
+/// A port the OS picks as free (moto's server takes a port number, not a listener, so
+/// another process may take it in between; rare enough for tests).
 fn free_port() -> u16 {
-    for _ in 0..100 {
-        let port = NEXT_PORT.fetch_add(1, Ordering::Relaxed);
-        let port = 19100 + (port - 19100) % 100;
-        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
-            return port;
-        }
-    }
-    panic!("no free port in 19100-19199")
+    let listener = std::net::TcpListener::bind(("127.0.0.1", 0)).expect("bind a free port");
+    listener.local_addr().expect("address").port()
 }
 
 /// Starts moto's server, or returns `None` (saying so loudly) when moto is not
@@ -218,9 +210,10 @@ pub struct Invocation {
     pub body: String,
 }
 
-/// A Lambda Invoke endpoint of the test's own, with three functions:
-/// `echo` returns its event, `fail` raises `CustomError`, `crash` fails without an
-/// error type (as a timeout does); any other function does not exist.
+/// A Lambda Invoke endpoint of the test's own, with four functions:
+/// `echo` returns its event, `slow` returns it after 3 s, `fail` raises `CustomError`,
+/// `crash` fails without an error type (as a timeout does); any other function does
+/// not exist.
 pub struct LambdaServer {
     pub url: String,
     pub calls: Arc<Mutex<Vec<Invocation>>>,
@@ -235,6 +228,9 @@ impl Drop for LambdaServer {
 
 /// The request id the endpoint answers with.
 pub const LAMBDA_REQUEST_ID: &str = "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0";
+
+/// What `fail` answers (with `X-Amz-Function-Error: Unhandled`), byte for byte.
+pub const LAMBDA_FAIL_PAYLOAD: &str = r#"{"errorMessage":"it broke","errorType":"CustomError","requestId":"0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0","stackTrace":[]}"#;
 
 pub async fn start_lambda() -> LambdaServer {
     let calls = Arc::new(Mutex::new(Vec::new()));
@@ -277,18 +273,16 @@ async fn invoke(
         ("x-amzn-requestid", LAMBDA_REQUEST_ID),
         ("x-amz-executed-version", "$LATEST"),
     ];
+    if name == "slow" {
+        tokio::time::sleep(Duration::from_secs(3)).await;
+    }
     match name.as_str() {
-        "echo" => {
+        "echo" | "slow" => {
             let event = if text.is_empty() { "{}".to_owned() } else { text };
             (StatusCode::OK, base, event).into_response()
         }
         "fail" => {
-            let mut r = (
-                StatusCode::OK,
-                base,
-                r#"{"errorMessage":"it broke","errorType":"CustomError","requestId":"0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0","stackTrace":[]}"#,
-            )
-                .into_response();
+            let mut r = (StatusCode::OK, base, LAMBDA_FAIL_PAYLOAD).into_response();
             r.headers_mut().insert("x-amz-function-error", "Unhandled".parse().unwrap());
             r
         }

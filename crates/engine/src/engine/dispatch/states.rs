@@ -81,7 +81,7 @@ async fn start_execution(engine: &Engine, call: &ServiceCall) -> std::result::Re
             }
             Err(e) => return Err(sdk_fault(&e, engine.next_uuid())),
         };
-    let started = started_output(&record);
+    let started = started_output(&record, &engine.next_uuid());
     if !waits {
         return Ok(started);
     }
@@ -98,12 +98,34 @@ async fn start_execution(engine: &Engine, call: &ServiceCall) -> std::result::Re
     ended(&record, call.pattern)
 }
 
-/// What request-response answers, and `.sync` records as submitted.
-fn started_output(record: &ExecutionRecord) -> Value {
+/// What request-response answers, and `.sync` records as submitted: the
+/// StartExecution response with the SDK metadata AWS records beside it (the headers of
+/// Step Functions' answer, `SdkResponseMetadata` with its request id), as in AWS's
+/// history of `startExecution.sync:2` (LocalStack's `test_start_execution_sync2`).
+fn started_output(record: &ExecutionRecord, request_id: &str) -> Value {
+    // The body Step Functions answers StartExecution with, for its Content-Length.
+    let start_date = if record.start_ms % 1000 == 0 {
+        json!(record.start_ms / 1000)
+    } else {
+        json!(record.start_ms as f64 / 1000.0)
+    };
+    let body = json!({"executionArn": record.arn, "startDate": start_date}).to_string();
+    let date = chrono::Utc::now().format("%a, %d %b %Y %H:%M:%S GMT").to_string();
+    let headers = [
+        ("Content-Length", body.len().to_string()),
+        ("Content-Type", "application/x-amz-json-1.0".to_owned()),
+        ("Date", date),
+        ("connection", "keep-alive".to_owned()),
+        ("x-amzn-RequestId", request_id.to_owned()),
+    ];
+    let all: Map<String, Value> =
+        headers.iter().map(|(name, value)| ((*name).to_owned(), json!([value]))).collect();
+    let first: Map<String, Value> =
+        headers.iter().map(|(name, value)| ((*name).to_owned(), json!(value))).collect();
     json!({
         "ExecutionArn": record.arn,
-        "SdkHttpMetadata": {"HttpStatusCode": 200},
-        "SdkResponseMetadata": {},
+        "SdkHttpMetadata": {"AllHttpHeaders": all, "HttpHeaders": first, "HttpStatusCode": 200},
+        "SdkResponseMetadata": {"RequestId": request_id},
         "StartDate": record.start_ms,
     })
 }
