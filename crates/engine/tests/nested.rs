@@ -224,14 +224,17 @@ async fn a_sync_task_ends_with_its_token_answered_before_the_child_ends() {
     let record = finished(&engine, &arn).await;
     assert_eq!(record.status, ExecutionStatus::Succeeded, "{record:?}");
     assert_eq!(record.output.as_deref(), Some(r#""early""#));
+    // The token may be answered before the call records the child's start
+    // (`TaskSubmitted`), which is then left out, the task being over.
+    let types: Vec<&str> =
+        history_types(&engine, &arn).into_iter().filter(|t| *t != "TaskSubmitted").collect();
     assert_eq!(
-        history_types(&engine, &arn),
+        types,
         [
             "ExecutionStarted",
             "TaskStateEntered",
             "TaskScheduled",
             "TaskStarted",
-            "TaskSubmitted",
             "TaskSucceeded",
             "TaskStateExited",
             "ExecutionSucceeded"

@@ -1,5 +1,6 @@
-//! `arn:aws:states:::sqs:sendMessage` and `sendMessageBatch` (and their
-//! `.waitForTaskToken`), over SQS's JSON protocol.
+//! `arn:aws:states:::sqs:sendMessage` (and its `.waitForTaskToken`), over SQS's JSON
+//! protocol: the one action of AWS's optimized SQS integration (a batch goes through
+//! `aws-sdk:sqs:sendMessageBatch`).
 //!
 //! As the SDK for Java does, a call goes to the host of its `QueueUrl` unless an endpoint
 //! is configured for SQS: a queue URL of a local emulator reaches the emulator, and a
@@ -35,7 +36,6 @@ impl Integration for Sqs {
         Box::pin(async move {
             let action = match call.action.as_str() {
                 "sendMessage" => "SendMessage",
-                "sendMessageBatch" => "SendMessageBatch",
                 other => {
                     return Err(Fault::runtime(format!(
                         "Stepwise does not support the resource arn:aws:states:::sqs:{other} yet"
@@ -52,15 +52,6 @@ impl Integration for Sqs {
             if let Some(body) = p.get_mut("MessageBody").filter(|b| !b.is_string() && !b.is_null())
             {
                 *body = Value::String(as_text(body));
-            }
-            if let Some(Value::Array(entries)) = p.get_mut("Entries") {
-                for entry in entries.iter_mut() {
-                    if let Some(body) =
-                        entry.get_mut("MessageBody").filter(|b| !b.is_string() && !b.is_null())
-                    {
-                        *body = Value::String(as_text(body));
-                    }
-                }
             }
             let region = region_of_queue_url(&queue_url).unwrap_or(&call.region).to_owned();
             let endpoint = queue_endpoint(&aws, &queue_url, &region);
