@@ -5,7 +5,7 @@
 //! Aliases live in their machine's [`Versioning`](crate::model::Versioning) record beside
 //! the versions they route to, so that a version is never deleted while an alias routes
 //! to it (see `versions.rs`).
-use super::versions::{check_description, does_not_exist};
+use super::versions::check_description;
 use super::Engine;
 use crate::arn::{self, Qualifier};
 use crate::error::{Error, Result};
@@ -247,14 +247,13 @@ fn check_routes(routes: &[Route]) -> Result<String> {
     Ok(machines.swap_remove(0))
 }
 
-/// Every routed version must exist (a deleted machine has none).
+/// Every routed version must exist (a deleted machine has none): `ResourceNotFound`, the
+/// error AWS lists for these operations.
 fn check_versions_exist(versioning: &Versioning, routes: &[Route]) -> Result<()> {
-    for route in routes {
-        if !versioning.versions.iter().any(|v| v.arn == route.version_arn) {
-            return Err(does_not_exist(&route.version_arn));
-        }
+    if routes.iter().all(|r| versioning.versions.iter().any(|v| v.arn == r.version_arn)) {
+        return Ok(());
     }
-    Ok(())
+    Err(not_found())
 }
 
 /// AWS's answer for an alias (or a routed version) that does not exist.
