@@ -45,6 +45,9 @@ impl From<Error> for ApiError {
     fn from(e: Error) -> Self {
         let status = match e {
             Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            // AWS's API reference gives these their own statuses.
+            Error::Conflict(_) => StatusCode::CONFLICT,
+            Error::ServiceQuotaExceeded(_) => StatusCode::PAYMENT_REQUIRED,
             _ => StatusCode::BAD_REQUEST,
         };
         if status == StatusCode::INTERNAL_SERVER_ERROR {

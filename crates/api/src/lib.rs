@@ -12,10 +12,12 @@
 //! axum::serve(listener, app).await.unwrap();
 //! # }
 //! ```
+pub mod aliases;
 pub mod error;
 pub mod ops;
 pub mod page;
 pub mod request;
+pub mod versions;
 pub mod wire;
 
 use axum::body::Bytes;

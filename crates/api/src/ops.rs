@@ -6,7 +6,7 @@ use stepwise_engine::{Engine, NewStateMachine, StateMachineUpdate};
 use crate::error::ApiError;
 use crate::page::{self, Bounds};
 use crate::request::Params;
-use crate::wire;
+use crate::{aliases, versions, wire};
 
 type Reply = Result<Value, ApiError>;
 
@@ -14,9 +14,7 @@ type Reply = Result<Value, ApiError>;
 pub async fn dispatch(engine: &Engine, op: &str, p: Params, region: Option<&str>) -> Reply {
     match op {
         "CreateStateMachine" => create_state_machine(engine, &p, region),
-        "DescribeStateMachine" => {
-            Ok(wire::state_machine(&engine.describe_state_machine(p.str("stateMachineArn")?)?))
-        }
+        "DescribeStateMachine" => versions::describe_state_machine(engine, &p),
         "UpdateStateMachine" => update_state_machine(engine, &p),
         "DeleteStateMachine" => engine
             .delete_state_machine(p.str("stateMachineArn")?)
@@ -96,41 +94,25 @@ pub async fn dispatch(engine: &Engine, op: &str, p: Params, region: Option<&str>
         "ListTagsForResource" => {
             Ok(json!({ "tags": wire::tags(&engine.list_tags(p.str("resourceArn")?)?) }))
         }
+        "PublishStateMachineVersion" | "ListStateMachineVersions" | "DeleteStateMachineVersion" => {
+            versions::dispatch(engine, op, &p)
+        }
+        "CreateStateMachineAlias"
+        | "DescribeStateMachineAlias"
+        | "UpdateStateMachineAlias"
+        | "DeleteStateMachineAlias"
+        | "ListStateMachineAliases" => aliases::dispatch(engine, op, &p),
         other if NOT_YET.contains(&other) => Err(ApiError::unsupported(other)),
         other => Err(ApiError::unknown_operation(other)),
     }
 }
 
 /// Operations of the AWS API that Stepwise does not implement yet.
-const NOT_YET: &[&str] = &[
-    "RedriveExecution",
-    "TestState",
-    "CreateStateMachineAlias",
-    "DescribeStateMachineAlias",
-    "UpdateStateMachineAlias",
-    "DeleteStateMachineAlias",
-    "ListStateMachineAliases",
-    "PublishStateMachineVersion",
-    "DeleteStateMachineVersion",
-    "ListStateMachineVersions",
-    "DescribeMapRun",
-    "ListMapRuns",
-    "UpdateMapRun",
-];
-
-/// Versions are not implemented: say so rather than ignore `publish`.
-fn refuse_publish(p: &Params) -> Result<(), ApiError> {
-    if p.opt_bool("publish")? == Some(true) {
-        return Err(ApiError {
-            message: "Stepwise does not support state machine versions (publish=true) yet".into(),
-            ..ApiError::unsupported("PublishStateMachineVersion")
-        });
-    }
-    Ok(())
-}
+const NOT_YET: &[&str] =
+    &["RedriveExecution", "TestState", "DescribeMapRun", "ListMapRuns", "UpdateMapRun"];
 
 fn create_state_machine(engine: &Engine, p: &Params, region: Option<&str>) -> Reply {
-    refuse_publish(p)?;
+    let publish = versions::read_publish(p)?;
     let machine_type = read_type(p)?;
     let record = engine.create_state_machine(NewStateMachine {
         name: p.str("name")?.to_owned(),
@@ -142,7 +124,10 @@ fn create_state_machine(engine: &Engine, p: &Params, region: Option<&str>) -> Re
         tags: read_tags(p)?,
         region: region.map(str::to_owned),
     })?;
-    Ok(json!({ "stateMachineArn": record.arn, "creationDate": wire::date(record.creation_ms) }))
+    let mut out =
+        json!({ "stateMachineArn": record.arn, "creationDate": wire::date(record.creation_ms) });
+    versions::publish_after(engine, &record.arn, publish, &mut out)?;
+    Ok(out)
 }
 
 /// The `type` of a state machine: STANDARD when absent.
@@ -161,7 +146,7 @@ fn tracing_flag(p: &Params) -> Option<bool> {
 }
 
 fn update_state_machine(engine: &Engine, p: &Params) -> Reply {
-    refuse_publish(p)?;
+    let publish = versions::read_publish(p)?;
     let record = engine.update_state_machine(
         p.str("stateMachineArn")?,
         StateMachineUpdate {
@@ -176,6 +161,7 @@ fn update_state_machine(engine: &Engine, p: &Params) -> Reply {
     if let Some(rev) = record.revision_id {
         out["revisionId"] = json!(rev);
     }
+    versions::publish_after(engine, &record.arn, publish, &mut out)?;
     Ok(out)
 }
 
@@ -256,7 +242,12 @@ fn describe_state_machine_for_execution(engine: &Engine, p: &Params) -> Reply {
     if let Some(m) = &machine {
         out["loggingConfiguration"] = wire::logging(m);
         out["tracingConfiguration"] = json!({ "enabled": m.tracing_enabled });
-        if let Some(rev) = &m.revision_id {
+        // An execution of a version ran that version's revision.
+        let revision = match &execution.state_machine_version_arn {
+            Some(version_arn) => versions::version_revision(engine, version_arn),
+            None => m.revision_id.clone(),
+        };
+        if let Some(rev) = revision {
             out["revisionId"] = json!(rev);
         }
     }

@@ -74,6 +74,7 @@ pub fn execution(e: &ExecutionRecord) -> Value {
     if let Some(stop) = e.stop_ms {
         o.insert("stopDate".into(), date(stop));
     }
+    started_on(e, o);
     if let Some(output) = &e.output {
         o.insert("output".into(), json!(output));
         o.insert("outputDetails".into(), json!({ "included": true }));
@@ -165,7 +166,20 @@ pub fn execution_item(e: &ExecutionRecord) -> Value {
     if let Some(stop) = e.stop_ms {
         out["stopDate"] = date(stop);
     }
+    if let Some(o) = out.as_object_mut() {
+        started_on(e, o);
+    }
     out
+}
+
+/// The version and alias an execution was started on, when it was.
+fn started_on(e: &ExecutionRecord, out: &mut Map<String, Value>) {
+    if let Some(version) = &e.state_machine_version_arn {
+        out.insert("stateMachineVersionArn".into(), json!(version));
+    }
+    if let Some(alias) = &e.state_machine_alias_arn {
+        out.insert("stateMachineAliasArn".into(), json!(alias));
+    }
 }
 
 fn error_cause(ec: &ErrorCause) -> Value {

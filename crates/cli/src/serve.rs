@@ -69,6 +69,11 @@ pub struct ServeOptions {
     /// create-connection` takes them.
     #[arg(long, env = "STEPWISE_CONNECTIONS")]
     pub connections: Option<PathBuf>,
+    /// Seed of the randomness the server draws (generated execution names, revision ids,
+    /// `States.UUID`/`States.MathRandom`, retry jitter, an alias's weighted choice of version):
+    /// a fixed seed repeats them, for tests.
+    #[arg(long)]
+    pub seed: Option<u64>,
 }
 
 impl Default for ServeOptions {
@@ -84,6 +89,7 @@ impl Default for ServeOptions {
             mock_config: None,
             aws_endpoints: Vec::new(),
             connections: None,
+            seed: None,
         }
     }
 }
@@ -142,7 +148,7 @@ pub async fn start(options: ServeOptions) -> anyhow::Result<Server> {
         store,
         token_key: None,
         durable,
-        seed: None,
+        seed: options.seed,
         integrations: [
             stepwise_integrations::aws::integrations(aws),
             http_task::integrations(HttpTaskConfig::new(connections)),

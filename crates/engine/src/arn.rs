@@ -117,6 +117,67 @@ pub fn parse(text: &str, kind: Kind) -> Result<Arn<'_>> {
     Ok(Arn { region, account, kind, resource })
 }
 
+/// What follows a state machine's ARN in a qualified one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Qualifier<'a> {
+    /// `…:stateMachine:<name>:<n>`: a version.
+    Version(u64),
+    /// `…:stateMachine:<name>:<alias>`: an alias (alias names are never all digits).
+    Alias(&'a str),
+}
+
+/// Splits a state machine ARN into the unqualified machine ARN and its qualifier, if any
+/// (`…:stateMachine:<name>:<version or alias>`). Anything else is `InvalidArn`, as [`parse`]
+/// answers.
+pub fn split_qualified(text: &str) -> Result<(&str, Option<Qualifier<'_>>)> {
+    let fields: Vec<&str> = text.splitn(8, ':').collect();
+    if fields.len() < 8 {
+        parse(text, Kind::StateMachine)?;
+        return Ok((text, None));
+    }
+    let qualifier = fields[7];
+    let machine = &text[..text.len() - qualifier.len() - 1];
+    parse(machine, Kind::StateMachine)
+        .map_err(|_| Error::InvalidArn(format!("Invalid Arn: '{text}'")))?;
+    if qualifier.is_empty() || qualifier.contains(':') {
+        return Err(Error::InvalidArn(format!("Invalid Arn: '{text}'")));
+    }
+    let qualifier = if qualifier.bytes().all(|b| b.is_ascii_digit()) {
+        match qualifier.parse::<u64>() {
+            Ok(n) => Qualifier::Version(n),
+            Err(_) => return Err(Error::InvalidArn(format!("Invalid Arn: '{text}'"))),
+        }
+    } else {
+        Qualifier::Alias(qualifier)
+    };
+    Ok((machine, Some(qualifier)))
+}
+
+/// AWS's pattern for alias names, `^(?=.*[a-zA-Z_\-\.])[a-zA-Z0-9_\-\.]+$`, and their
+/// length (1–80), with AWS's `ValidationException` messages.
+pub fn validate_alias_name(name: &str) -> Result<()> {
+    let rule = |constraint: &str| {
+        Error::Validation(format!(
+            "1 validation error detected: Value '{name}' at 'name' failed to satisfy constraint: {constraint}"
+        ))
+    };
+    if name.is_empty() {
+        return Err(rule("Member must have length greater than or equal to 1"));
+    }
+    if name.chars().count() > 80 {
+        return Err(rule("Member must have length less than or equal to 80"));
+    }
+    let allowed = |c: char| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.');
+    let has_non_digit =
+        name.chars().any(|c| c.is_ascii_alphabetic() || matches!(c, '_' | '-' | '.'));
+    if !name.chars().all(allowed) || !has_non_digit {
+        return Err(rule(
+            "Member must satisfy regular expression pattern: ^(?=.*[a-zA-Z_\\-\\.])[a-zA-Z0-9_\\-\\.]+$",
+        ));
+    }
+    Ok(())
+}
+
 /// Checks a resource name against AWS's rules (1–80 characters; no whitespace,
 /// brackets, wildcards, special or control characters).
 pub fn validate_name(name: &str) -> Result<()> {
@@ -148,6 +209,31 @@ mod tests {
         assert!(parse("not-an-arn", Kind::StateMachine).is_err());
         assert!(parse("arn:aws:states:us-east-1:1:execution:M:e", Kind::Execution).is_ok());
         assert!(parse("arn:aws:states:us-east-1:1:execution:M", Kind::Execution).is_err());
+    }
+
+    #[test]
+    fn splits_qualified_machine_arns() {
+        let m = "arn:aws:states:us-east-1:1:stateMachine:M";
+        assert_eq!(split_qualified(m).unwrap(), (m, None));
+        assert_eq!(split_qualified(&format!("{m}:3")).unwrap(), (m, Some(Qualifier::Version(3))));
+        assert_eq!(
+            split_qualified(&format!("{m}:prod")).unwrap(),
+            (m, Some(Qualifier::Alias("prod")))
+        );
+        assert!(split_qualified(&format!("{m}:")).is_err());
+        assert!(split_qualified(&format!("{m}:a:b")).is_err());
+        assert!(split_qualified("arn:aws:states:us-east-1:1:activity:A:1").is_err());
+        assert!(split_qualified("invalid_arn").is_err());
+    }
+
+    #[test]
+    fn alias_names_follow_aws_rules() {
+        for good in ["a", "Alias-1", "1.2", "_", &"x".repeat(80)] {
+            assert!(validate_alias_name(good).is_ok(), "{good}");
+        }
+        for bad in ["", "123", "INVALID ALIAS", "!INVALID", "ALIAS@", &"A".repeat(81)] {
+            assert!(validate_alias_name(bad).is_err(), "{bad:?}");
+        }
     }
 
     #[test]

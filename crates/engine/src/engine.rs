@@ -6,6 +6,8 @@
 //! answers once that batch is durable. Nothing slow runs under a lock that another
 //! execution needs. The rooms:
 //! - `records`: state machines, activities and tags (rows only);
+//! - `versions` and `aliases`: published versions of a machine and the aliases that route
+//!   starts to them (one record per machine);
 //! - `executions`: StartExecution, StopExecution and the execution reads;
 //! - `tasks`: the activity-worker operations (GetActivityTask, SendTask*);
 //! - `decide`: advancing one execution and committing what it decided;
@@ -30,6 +32,7 @@ use crate::error::{Error, Result};
 use crate::store::Store;
 use crate::token::{TaskId, TokenSigner};
 
+mod aliases;
 mod commit;
 mod decide;
 mod deciders;
@@ -42,6 +45,7 @@ mod registry;
 pub mod resources;
 mod tasks;
 mod timers;
+mod versions;
 
 pub use dispatch::{CallFuture, CallResult, Integration, Pattern, ServiceCall};
 pub use records::{NewStateMachine, StateMachineUpdate};

@@ -40,6 +40,13 @@ pub enum Error {
     ActivityAlreadyExists(String),
     #[error("{0}")]
     ResourceNotFound(String),
+    /// A change that contradicts the current state (a stale `revisionId`, a version an
+    /// alias routes to, an alias name taken with another configuration).
+    #[error("{0}")]
+    Conflict(String),
+    /// A quota AWS enforces (1000 versions, 100 aliases per state machine).
+    #[error("{0}")]
+    ServiceQuotaExceeded(String),
     #[error("{0}")]
     TaskDoesNotExist(String),
     #[error("{0}")]
@@ -76,6 +83,8 @@ impl Error {
             Error::ActivityDoesNotExist(_) => "ActivityDoesNotExist",
             Error::ActivityAlreadyExists(_) => "ActivityAlreadyExists",
             Error::ResourceNotFound(_) => "ResourceNotFound",
+            Error::Conflict(_) => "ConflictException",
+            Error::ServiceQuotaExceeded(_) => "ServiceQuotaExceededException",
             Error::TaskDoesNotExist(_) => "TaskDoesNotExist",
             Error::TaskTimedOut(_) => "TaskTimedOut",
             Error::TooManyTags(_) => "TooManyTags",

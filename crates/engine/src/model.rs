@@ -143,4 +143,88 @@ pub struct ExecutionRecord {
     pub definition: Arc<str>,
     /// The role ARN of the machine at start.
     pub role_arn: String,
+    /// The version it runs, when started on a version or an alias (`<machine>:<n>`).
+    #[serde(default)]
+    pub state_machine_version_arn: Option<String>,
+    /// The alias it was started on, if any (`<machine>:<alias>`).
+    #[serde(default)]
+    pub state_machine_alias_arn: Option<String>,
+}
+
+/// A published version of a state machine: an immutable copy of one revision.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VersionRecord {
+    /// `<machine ARN>:<number>`.
+    pub arn: String,
+    /// 1, 2, …: never reused, even after the version is deleted.
+    pub number: u64,
+    /// The definition of the revision published.
+    pub definition: Arc<str>,
+    /// The role of the revision published.
+    pub role_arn: String,
+    /// STANDARD or EXPRESS (the machine's).
+    pub machine_type: MachineType,
+    /// The revision published (`None`: the machine as created, never updated).
+    pub revision_id: Option<String>,
+    /// The `description` given when publishing, if any.
+    pub description: Option<String>,
+    /// Epoch ms it was published.
+    pub creation_ms: i64,
+    /// The machine's `loggingConfiguration` when published, as JSON text.
+    pub logging_configuration: Option<String>,
+    /// The machine's `tracingConfiguration.enabled` when published.
+    pub tracing_enabled: bool,
+}
+
+/// One version an alias routes to, with the percentage of starts it gets.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Route {
+    /// The version's ARN.
+    pub version_arn: String,
+    /// 0..=100; an alias's weights sum to 100.
+    pub weight: u8,
+}
+
+/// An alias: a name that routes `StartExecution` to one or two versions.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AliasRecord {
+    /// `<machine ARN>:<name>`.
+    pub arn: String,
+    /// Its name (not all digits, so it never reads as a version number).
+    pub name: String,
+    /// The user's description, if any.
+    pub description: Option<String>,
+    /// One or two versions of the same machine.
+    pub routes: Vec<Route>,
+    /// Epoch ms of creation.
+    pub creation_ms: i64,
+    /// Epoch ms of the last update (the creation until then).
+    pub update_ms: i64,
+}
+
+/// A state machine's versions and aliases, kept as one record so that the rules between
+/// them (numbers never reused, a version an alias routes to cannot be deleted) hold under
+/// one atomic edit ([`crate::store::Store::update_versioning`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Versioning {
+    /// The machine's ARN.
+    pub machine_arn: String,
+    /// The highest version number handed out.
+    pub last_number: u64,
+    /// Versions, by number.
+    pub versions: Vec<VersionRecord>,
+    /// Aliases, by creation.
+    pub aliases: Vec<AliasRecord>,
+}
+
+impl Versioning {
+    /// No versions and no aliases yet.
+    pub fn empty(machine_arn: &str) -> Self {
+        Versioning {
+            machine_arn: machine_arn.to_owned(),
+            last_number: 0,
+            versions: Vec::new(),
+            aliases: Vec::new(),
+        }
+    }
 }

@@ -8,8 +8,8 @@
 //! - `commit` applies a whole batch or nothing; batches are applied in the
 //!   order they are committed, and events of one execution arrive in id order.
 //! - Reads reflect every batch whose `commit` has returned.
-//! - [`Store::update_state_machine`] and [`Store::update_activity`] are atomic
-//!   read-modify-writes: no other write to the same record falls between the read the edit
+//! - [`Store::update_state_machine`], [`Store::update_activity`] and
+//!   [`Store::update_versioning`] are atomic read-modify-writes: no other write to the same record falls between the read the edit
 //!   sees and the write it returns, even with several processes sharing one database.
 #[cfg(feature = "test-util")]
 pub mod faulty;
@@ -19,7 +19,9 @@ pub mod suite;
 
 use crate::error::Result;
 use crate::history::HistoryEvent;
-use crate::model::{ActivityRecord, ExecutionRecord, ExecutionStatus, StateMachineRecord};
+use crate::model::{
+    ActivityRecord, ExecutionRecord, ExecutionStatus, StateMachineRecord, Versioning,
+};
 
 /// One atomic unit of change: execution rows upserted and events appended.
 #[derive(Debug, Default)]
@@ -105,7 +107,8 @@ pub trait Store: Send + Sync + 'static {
     fn get_state_machine(&self, arn: &str) -> Result<Option<StateMachineRecord>>;
     /// All state machines, by creation time.
     fn list_state_machines(&self) -> Result<Vec<StateMachineRecord>>;
-    /// Removes a state machine (its executions stay).
+    /// Removes a state machine and its versions and aliases, in one atomic write (its
+    /// executions stay).
     fn delete_state_machine(&self, arn: &str) -> Result<()>;
     /// Reads the state machine `arn` and writes what `edit` makes of it, atomically (see
     /// [`Edit`]): what `CreateStateMachine`, `UpdateStateMachine` and tagging need so that
@@ -115,6 +118,18 @@ pub trait Store: Send + Sync + 'static {
         arn: &str,
         edit: Edit<'_, StateMachineRecord>,
     ) -> Result<Option<StateMachineRecord>>;
+
+    /// The versions and aliases of the state machine `machine_arn`, if it ever had any.
+    fn get_versioning(&self, machine_arn: &str) -> Result<Option<Versioning>>;
+    /// Reads the versions and aliases of `machine_arn` and writes what `edit` makes of them,
+    /// atomically (see [`Edit`]): publishing numbers versions without reuse, and deleting a
+    /// version checks the aliases, so each must see the others' changes. Returns the record
+    /// as it is afterwards.
+    fn update_versioning(
+        &self,
+        machine_arn: &str,
+        edit: Edit<'_, Versioning>,
+    ) -> Result<Option<Versioning>>;
 
     /// Inserts or replaces an activity.
     fn put_activity(&self, record: ActivityRecord) -> Result<()>;

@@ -82,6 +82,19 @@ impl Store for CountingStore {
     ) -> Result<Option<StateMachineRecord>> {
         self.inner.update_state_machine(arn, edit)
     }
+    fn get_versioning(
+        &self,
+        machine_arn: &str,
+    ) -> Result<Option<stepwise_engine::model::Versioning>> {
+        self.inner.get_versioning(machine_arn)
+    }
+    fn update_versioning(
+        &self,
+        machine_arn: &str,
+        edit: stepwise_engine::store::Edit<'_, stepwise_engine::model::Versioning>,
+    ) -> Result<Option<stepwise_engine::model::Versioning>> {
+        self.inner.update_versioning(machine_arn, edit)
+    }
     fn update_activity(
         &self,
         arn: &str,

@@ -32,6 +32,8 @@ fn record(n: u64) -> ExecutionRecord {
         cause: None,
         definition: r#"{"StartAt":"A","States":{"A":{"Type":"Pass","End":true}}}"#.into(),
         role_arn: "arn:aws:iam::123456789012:role/r".into(),
+        state_machine_version_arn: None,
+        state_machine_alias_arn: None,
     }
 }
 

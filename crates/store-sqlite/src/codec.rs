@@ -48,6 +48,24 @@ struct ExecutionOut<'a> {
     error: Option<&'a str>,
     cause: Option<&'a str>,
     role_arn: &'a str,
+    /// Since schema v4: the version and alias started on (see [`ExecutionTail`]).
+    tail: ExecutionTail<'a>,
+}
+
+/// What a v4 row adds after v2's fields. bincode writes fields one after the other, so a
+/// row without it (written before v4) is a prefix of one with it, and reads as having no
+/// version and no alias.
+#[derive(Serialize)]
+struct ExecutionTail<'a> {
+    version_arn: Option<&'a str>,
+    alias_arn: Option<&'a str>,
+}
+
+/// The same tail, read back.
+#[derive(Deserialize, Default)]
+struct ExecutionTailIn {
+    version_arn: Option<String>,
+    alias_arn: Option<String>,
 }
 
 /// The same row, read back.
@@ -80,13 +98,26 @@ pub(crate) fn encode_execution(record: &ExecutionRecord) -> Result<Vec<u8>> {
         error: record.error.as_deref(),
         cause: record.cause.as_deref(),
         role_arn: &record.role_arn,
+        tail: ExecutionTail {
+            version_arn: record.state_machine_version_arn.as_deref(),
+            alias_arn: record.state_machine_alias_arn.as_deref(),
+        },
     };
     encode(&row, COMPRESS_EXECUTION_FROM)
 }
 
 /// Decodes an execution row, with the definition it references.
 pub(crate) fn decode_execution(bytes: &[u8], definition: Arc<str>) -> Result<ExecutionRecord> {
-    let row: ExecutionIn = decode("executions", bytes)?;
+    let body = unpack("executions", bytes)?;
+    let corrupt = |e: bincode::Error| Error::Internal(format!("corrupt row in executions: {e}"));
+    let mut rest: &[u8] = &body;
+    let row: ExecutionIn =
+        options().allow_trailing_bytes().deserialize_from(&mut rest).map_err(corrupt)?;
+    let tail: ExecutionTailIn = if rest.is_empty() {
+        ExecutionTailIn::default()
+    } else {
+        options().deserialize(rest).map_err(corrupt)?
+    };
     Ok(ExecutionRecord {
         arn: row.arn,
         state_machine_arn: row.state_machine_arn,
@@ -100,6 +131,8 @@ pub(crate) fn decode_execution(bytes: &[u8], definition: Arc<str>) -> Result<Exe
         cause: row.cause,
         definition,
         role_arn: row.role_arn,
+        state_machine_version_arn: tail.version_arn,
+        state_machine_alias_arn: tail.alias_arn,
     })
 }
 
@@ -148,11 +181,17 @@ fn encode<T: Serialize>(value: &T, compress_from: usize) -> Result<Vec<u8>> {
 
 /// Decodes a tagged blob; an unknown tag or bad bytes are errors, never panics.
 fn decode<T: for<'de> Deserialize<'de>>(table: &str, bytes: &[u8]) -> Result<T> {
+    let body = unpack(table, bytes)?;
+    options()
+        .deserialize(&body)
+        .map_err(|e| Error::Internal(format!("corrupt row in {table}: {e}")))
+}
+
+/// The bincode of a tagged blob, decompressed if it was compressed.
+fn unpack<'a>(table: &str, bytes: &'a [u8]) -> Result<std::borrow::Cow<'a, [u8]>> {
     let corrupt = |e: String| Error::Internal(format!("corrupt row in {table}: {e}"));
     match bytes.split_first() {
-        Some((&FORMAT_BINCODE_1, body)) => {
-            options().deserialize(body).map_err(|e| corrupt(e.to_string()))
-        }
+        Some((&FORMAT_BINCODE_1, body)) => Ok(body.into()),
         Some((&FORMAT_BINCODE_LZ4, rest)) => {
             let (size, packed) =
                 rest.split_first_chunk::<4>().ok_or_else(|| corrupt("short".into()))?;
@@ -163,9 +202,7 @@ fn decode<T: for<'de> Deserialize<'de>>(table: &str, bytes: &[u8]) -> Result<T> 
             }
             let mut body = vec![0; size];
             match lz4_flex::block::decompress_into(packed, &mut body) {
-                Ok(n) if n == size => {
-                    options().deserialize(&body).map_err(|e| corrupt(e.to_string()))
-                }
+                Ok(n) if n == size => Ok(body.into()),
                 Ok(_) => Err(corrupt("length mismatch".into())),
                 Err(e) => Err(corrupt(e.to_string())),
             }
@@ -196,6 +233,8 @@ mod tests {
             cause: Some("c".into()),
             definition: r#"{"StartAt":"A"}"#.into(),
             role_arn: "r".into(),
+            state_machine_version_arn: None,
+            state_machine_alias_arn: None,
         }
     }
 
@@ -204,6 +243,51 @@ mod tests {
         let r = record();
         let bytes = encode_execution(&r).unwrap();
         assert!(!bytes.windows(8).any(|w| w == b"StartAt\""), "the definition is not in the row");
+        let back = decode_execution(&bytes, r.definition.clone()).unwrap();
+        assert_eq!(format!("{back:?}"), format!("{r:?}"));
+    }
+
+    #[test]
+    fn execution_rows_keep_their_version_and_alias() {
+        let mut r = record();
+        r.state_machine_version_arn = Some("arn:aws:states:us-east-1:1:stateMachine:m:2".into());
+        r.state_machine_alias_arn = Some("arn:aws:states:us-east-1:1:stateMachine:m:prod".into());
+        let back = decode_execution(&encode_execution(&r).unwrap(), r.definition.clone()).unwrap();
+        assert_eq!(format!("{back:?}"), format!("{r:?}"));
+    }
+
+    #[test]
+    fn rows_written_before_v4_read_without_version() {
+        /// A row as v2 and v3 wrote it: no tail.
+        #[derive(Serialize)]
+        struct Before<'a> {
+            arn: &'a str,
+            state_machine_arn: &'a str,
+            name: &'a str,
+            status: ExecutionStatus,
+            start_ms: i64,
+            stop_ms: Option<i64>,
+            input: &'a str,
+            output: Option<&'a str>,
+            error: Option<&'a str>,
+            cause: Option<&'a str>,
+            role_arn: &'a str,
+        }
+        let r = record();
+        let old = Before {
+            arn: &r.arn,
+            state_machine_arn: &r.state_machine_arn,
+            name: &r.name,
+            status: r.status,
+            start_ms: r.start_ms,
+            stop_ms: r.stop_ms,
+            input: &r.input,
+            output: r.output.as_deref(),
+            error: r.error.as_deref(),
+            cause: r.cause.as_deref(),
+            role_arn: &r.role_arn,
+        };
+        let bytes = encode(&old, COMPRESS_EXECUTION_FROM).unwrap();
         let back = decode_execution(&bytes, r.definition.clone()).unwrap();
         assert_eq!(format!("{back:?}"), format!("{r:?}"));
     }

@@ -31,6 +31,7 @@ mod cache;
 mod checkpoint;
 mod codec;
 mod schema;
+mod versioning;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -46,7 +47,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use stepwise_engine::history::HistoryEvent;
 use stepwise_engine::model::{
-    ActivityRecord, ExecutionRecord, ExecutionStatus, StateMachineRecord,
+    ActivityRecord, ExecutionRecord, ExecutionStatus, StateMachineRecord, Versioning,
 };
 use stepwise_engine::store::{Batch, Edit, Part, Prepared, Store};
 use stepwise_engine::{Error, Result};
@@ -90,6 +91,8 @@ pub struct SqliteStore {
     definitions: Mutex<Definitions>,
     state_machines: RowCache<StateMachineRecord>,
     activities: RowCache<ActivityRecord>,
+    /// Versions and aliases, by machine (read at every start on a version or alias).
+    versioning: RowCache<Versioning>,
     /// The executions written or read most recently.
     executions: RowCache<ExecutionRecord>,
 }
@@ -177,6 +180,7 @@ impl SqliteStore {
             definitions: Mutex::new(Definitions::default()),
             state_machines: RowCache::new(CACHED_STATE_MACHINES),
             activities: RowCache::new(CACHED_ACTIVITIES),
+            versioning: RowCache::new(CACHED_STATE_MACHINES),
             executions: RowCache::new(CACHED_EXECUTIONS),
         })
     }
@@ -619,10 +623,24 @@ impl Store for SqliteStore {
         self.write_then(
             |tx| {
                 tx.execute("DELETE FROM state_machines WHERE arn = ?1", [arn]).map_err(sql)?;
+                tx.execute("DELETE FROM versioning WHERE arn = ?1", [arn]).map_err(sql)?;
                 Ok(())
             },
-            |()| self.state_machines.remove(arn),
+            |()| {
+                self.state_machines.remove(arn);
+                self.versioning.remove(arn);
+            },
         )
+    }
+    fn get_versioning(&self, machine_arn: &str) -> Result<Option<Versioning>> {
+        self.versioning.get_or_load(machine_arn, || self.read_record("versioning", machine_arn))
+    }
+    fn update_versioning(
+        &self,
+        machine_arn: &str,
+        edit: Edit<'_, Versioning>,
+    ) -> Result<Option<Versioning>> {
+        self.edit_record("versioning", machine_arn, edit, &self.versioning)
     }
     fn update_state_machine(
         &self,

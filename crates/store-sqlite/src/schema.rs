@@ -12,7 +12,7 @@ use stepwise_engine::{Error, Result};
 use crate::sql;
 
 /// `MIGRATIONS[i]` takes a database from version `i` to version `i + 1`.
-const MIGRATIONS: &[&str] = &[V1, V2, V3];
+const MIGRATIONS: &[&str] = &[V1, V2, V3, V4];
 
 /// The schema version this build writes (and the newest it can open).
 pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
@@ -91,6 +91,19 @@ CREATE TABLE snapshot_parts (
     idx           INTEGER NOT NULL,
     bytes         BLOB NOT NULL,
     PRIMARY KEY (execution_arn, grp, idx)
+);
+";
+
+/// v4: state machine versions and aliases, one JSON record per machine (`arn` is the
+/// machine's), with the columns every JSON record table has so that one edit routine serves
+/// them all (`name` and `creation_ms` are unused here). Execution rows gain a tail with the
+/// version and alias an execution was started on (`codec.rs`); older rows read without it.
+const V4: &str = "
+CREATE TABLE versioning (
+    arn         TEXT PRIMARY KEY,
+    name        TEXT NOT NULL,
+    creation_ms INTEGER NOT NULL,
+    record      TEXT NOT NULL
 );
 ";
 

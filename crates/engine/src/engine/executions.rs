@@ -53,7 +53,8 @@ impl Engine {
             Some((arn, case)) => (arn, Some(case.to_owned())),
             None => (state_machine_arn, None),
         };
-        let machine_record = self.describe_state_machine(state_machine_arn)?;
+        let target = self.start_target(state_machine_arn)?;
+        let machine_record = target.machine;
         if let Some(case) = &test_case {
             let known = self
                 .inner
@@ -99,13 +100,32 @@ impl Engine {
             }
         };
         let machine = self.machine_for(&machine_record.definition)?;
-        Ok(PreparedStart { machine_record, test_case, input_text, input, name, arn, machine })
+        Ok(PreparedStart {
+            machine_record,
+            test_case,
+            input_text,
+            input,
+            name,
+            arn,
+            machine,
+            version_arn: target.version_arn,
+            alias_arn: target.alias_arn,
+        })
     }
 
     /// Starts a checked execution: registers it and makes its first decision.
     fn start_prepared(&self, start: PreparedStart) -> Result<(ExecutionRecord, Ticket)> {
-        let PreparedStart { machine_record, test_case, input_text, input, name, arn, machine } =
-            start;
+        let PreparedStart {
+            machine_record,
+            test_case,
+            input_text,
+            input,
+            name,
+            arn,
+            machine,
+            version_arn,
+            alias_arn,
+        } = start;
         let key: Arc<str> = arn.as_str().into();
 
         // Claim the name in memory first, locked, so a concurrent start of the same name
@@ -149,7 +169,9 @@ impl Engine {
             return Err(already_exists(&arn));
         }
         let now = self.now();
-        let record = new_record(&machine_record, arn.clone(), name, input_text, now);
+        let mut record = new_record(&machine_record, arn.clone(), name, input_text, now);
+        record.state_machine_version_arn = version_arn;
+        record.state_machine_alias_arn = alias_arn;
         let seed = self.inner.execution_seed.fetch_add(1, Ordering::Relaxed).wrapping_add(1);
         let mut running = Running::start(record.clone(), machine, machine_record.name, input, seed);
         running.set_test_case(test_case);
@@ -214,12 +236,43 @@ impl Engine {
         offset: usize,
         limit: usize,
     ) -> Result<(Vec<ExecutionRecord>, bool)> {
-        let machine = self.describe_state_machine(state_machine_arn)?;
+        let (machine_arn, qualifier) = arn::split_qualified(state_machine_arn)?;
+        let machine = match qualifier {
+            None => self.describe_state_machine(machine_arn)?,
+            // A version or an alias: its executions (the version must exist; an alias
+            // lists what was started on it even after it is gone, as the rows say).
+            Some(_) => self.start_target_machine(state_machine_arn)?,
+        };
         if machine.machine_type == MachineType::Express {
             // Express executions are not recorded (AWS answers the same).
             return Err(super::express::type_not_supported());
         }
-        self.store().list_executions_page(state_machine_arn, status, offset, limit)
+        let Some(qualifier) = qualifier else {
+            return self.store().list_executions_page(state_machine_arn, status, offset, limit);
+        };
+        // Executions are indexed by machine only: those of one version or alias are
+        // picked from the machine's (versions and aliases are an occasional filter).
+        let started_on = |e: &ExecutionRecord| match qualifier {
+            arn::Qualifier::Version(_) => {
+                e.state_machine_version_arn.as_deref() == Some(state_machine_arn)
+            }
+            arn::Qualifier::Alias(_) => {
+                e.state_machine_alias_arn.as_deref() == Some(state_machine_arn)
+            }
+        };
+        let mut matching = self.store().list_executions(machine_arn, status)?;
+        matching.retain(started_on);
+        let more = matching.len() > offset.saturating_add(limit);
+        Ok((matching.into_iter().skip(offset).take(limit).collect(), more))
+    }
+
+    /// The machine behind a version or alias ARN (for its type), without drawing a route.
+    fn start_target_machine(&self, arn: &str) -> Result<crate::model::StateMachineRecord> {
+        let (machine_arn, qualifier) = arn::split_qualified(arn)?;
+        match qualifier {
+            Some(arn::Qualifier::Version(_)) => self.start_target(arn).map(|t| t.machine),
+            _ => self.describe_state_machine(machine_arn),
+        }
     }
 
     /// `GetExecutionHistory`, in id order.
@@ -275,6 +328,10 @@ pub(super) struct PreparedStart {
     pub(super) name: String,
     pub(super) arn: String,
     pub(super) machine: Arc<stepwise_asl::Machine>,
+    /// The version started, when the ARN named a version or an alias.
+    pub(super) version_arn: Option<String>,
+    /// The alias started on, if any.
+    pub(super) alias_arn: Option<String>,
 }
 
 /// The ARN of the Standard execution `name` of the state machine `machine_arn`: it lives
@@ -304,6 +361,8 @@ pub(super) fn new_record(
         cause: None,
         definition: machine.definition.clone(),
         role_arn: machine.role_arn.clone(),
+        state_machine_version_arn: None,
+        state_machine_alias_arn: None,
     }
 }
 

@@ -100,10 +100,21 @@ impl Engine {
         start: PreparedStart,
         on_end: Option<oneshot::Sender<ExecutionRecord>>,
     ) -> ExecutionRecord {
-        let PreparedStart { machine_record, test_case, input_text, input, name, arn, machine } =
-            start;
+        let PreparedStart {
+            machine_record,
+            test_case,
+            input_text,
+            input,
+            name,
+            arn,
+            machine,
+            version_arn,
+            alias_arn,
+        } = start;
         let now = self.now();
-        let record = super::executions::new_record(&machine_record, arn, name, input_text, now);
+        let mut record = super::executions::new_record(&machine_record, arn, name, input_text, now);
+        record.state_machine_version_arn = version_arn;
+        record.state_machine_alias_arn = alias_arn;
         let seed = self.inner.execution_seed.fetch_add(1, Ordering::Relaxed).wrapping_add(1);
         let mut running = Running::start(record.clone(), machine, machine_record.name, input, seed);
         running.set_test_case(test_case);

@@ -107,6 +107,10 @@ impl Engine {
         arn: &str,
         update: StateMachineUpdate,
     ) -> Result<StateMachineRecord> {
+        // A version is immutable: AWS answers as for a machine that does not exist.
+        if arn::split_qualified(arn).is_ok_and(|(_, qualifier)| qualifier.is_some()) {
+            return Err(does_not_exist(arn));
+        }
         // Checked in AWS's order: the machine exists, something is asked, then the new values.
         let machine_type = self.describe_state_machine(arn)?.machine_type;
         if update.definition.is_none()
@@ -149,8 +153,9 @@ impl Engine {
                 record.tracing_enabled = tracing;
             }
             record.update_ms = Some(now);
-            // AWS keeps the revision when neither definition nor role changed.
-            if changed || record.revision_id.is_none() {
+            // AWS keeps the revision when neither definition nor role changed (and a machine
+            // never changed has none: publishing it again finds the version of its creation).
+            if changed {
                 record.revision_id = Some(fresh_revision.clone());
             }
             Ok(Some(record))

@@ -196,6 +196,17 @@ impl Store for FaultyStore {
         self.write()?;
         self.inner.delete_state_machine(arn)
     }
+    fn get_versioning(&self, machine_arn: &str) -> Result<Option<crate::model::Versioning>> {
+        self.inner.get_versioning(machine_arn)
+    }
+    fn update_versioning(
+        &self,
+        machine_arn: &str,
+        edit: crate::store::Edit<'_, crate::model::Versioning>,
+    ) -> Result<Option<crate::model::Versioning>> {
+        self.write()?;
+        self.inner.update_versioning(machine_arn, edit)
+    }
 
     fn put_activity(&self, record: ActivityRecord) -> Result<()> {
         self.write()?;

@@ -5,7 +5,9 @@ use parking_lot::RwLock;
 
 use crate::error::{Error, Result};
 use crate::history::HistoryEvent;
-use crate::model::{ActivityRecord, ExecutionRecord, ExecutionStatus, StateMachineRecord};
+use crate::model::{
+    ActivityRecord, ExecutionRecord, ExecutionStatus, StateMachineRecord, Versioning,
+};
 use crate::store::{Batch, Edit, Part, Store};
 
 /// Everything in memory, lost at exit.
@@ -17,6 +19,8 @@ pub struct MemoryStore {
 #[derive(Debug, Default)]
 struct Inner {
     machines: HashMap<String, StateMachineRecord>,
+    /// Versions and aliases, by machine ARN.
+    versioning: HashMap<String, Versioning>,
     activities: HashMap<String, ActivityRecord>,
     executions: HashMap<String, ExecutionEntry>,
     /// Execution ARNs per state machine, in start order.
@@ -55,8 +59,22 @@ impl Store for MemoryStore {
         Ok(all)
     }
     fn delete_state_machine(&self, arn: &str) -> Result<()> {
-        self.inner.write().machines.remove(arn);
+        let mut inner = self.inner.write();
+        inner.machines.remove(arn);
+        inner.versioning.remove(arn);
         Ok(())
+    }
+
+    fn get_versioning(&self, machine_arn: &str) -> Result<Option<Versioning>> {
+        Ok(self.inner.read().versioning.get(machine_arn).cloned())
+    }
+
+    fn update_versioning(
+        &self,
+        machine_arn: &str,
+        edit: Edit<'_, Versioning>,
+    ) -> Result<Option<Versioning>> {
+        edit_row(&mut self.inner.write().versioning, machine_arn, edit, |r| &r.machine_arn)
     }
 
     fn update_state_machine(

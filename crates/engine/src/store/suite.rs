@@ -16,6 +16,8 @@ use crate::model::{
 };
 use crate::store::{Batch, Part, Store};
 
+pub mod versioning;
+
 /// One check: panics unless `store` (empty at the start) behaves.
 type Check = fn(&dyn Store);
 
@@ -35,6 +37,8 @@ pub fn run_all(make: impl Fn() -> Arc<dyn Store>) {
         ("list_executions", list_executions),
         ("remove_ended_before", remove_ended_before),
         ("empty_batch", empty_batch),
+        ("versioning_edits", versioning::versioning_edits),
+        ("versioning_deleted_with_machine", versioning::versioning_deleted_with_machine),
     ];
     for (name, check) in checks {
         eprintln!("store suite: {name}");
@@ -47,6 +51,8 @@ pub fn run_all(make: impl Fn() -> Arc<dyn Store>) {
     concurrent_edits_lose_nothing(make());
     eprintln!("store suite: concurrent_inserts_one_wins");
     concurrent_inserts_one_wins(make());
+    eprintln!("store suite: concurrent_versioning_edits");
+    versioning::concurrent_versioning_edits(make());
 }
 
 // ---------------------------------------------------------------- fixtures
@@ -94,6 +100,8 @@ pub fn execution(machine: &str, name: &str, start_ms: i64) -> ExecutionRecord {
         cause: None,
         definition: r#"{"StartAt":"A","States":{"A":{"Type":"Pass","End":true}}}"#.into(),
         role_arn: "arn:aws:iam::123456789012:role/r".into(),
+        state_machine_version_arn: None,
+        state_machine_alias_arn: None,
     }
 }
 
