@@ -16,6 +16,7 @@ pub mod error;
 pub mod ops;
 pub mod page;
 pub mod request;
+pub mod test_state;
 pub mod wire;
 
 use axum::body::Bytes;

@@ -96,6 +96,7 @@ pub async fn dispatch(engine: &Engine, op: &str, p: Params, region: Option<&str>
         "ListTagsForResource" => {
             Ok(json!({ "tags": wire::tags(&engine.list_tags(p.str("resourceArn")?)?) }))
         }
+        "TestState" => crate::test_state::test_state(engine, &p, region).await,
         other if NOT_YET.contains(&other) => Err(ApiError::unsupported(other)),
         other => Err(ApiError::unknown_operation(other)),
     }
@@ -104,7 +105,6 @@ pub async fn dispatch(engine: &Engine, op: &str, p: Params, region: Option<&str>
 /// Operations of the AWS API that Stepwise does not implement yet.
 const NOT_YET: &[&str] = &[
     "RedriveExecution",
-    "TestState",
     "CreateStateMachineAlias",
     "DescribeStateMachineAlias",
     "UpdateStateMachineAlias",

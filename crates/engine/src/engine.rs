@@ -40,6 +40,7 @@ mod parking;
 mod records;
 mod registry;
 mod tasks;
+pub mod test_state;
 mod timers;
 
 pub use dispatch::{CallFuture, CallResult, Integration, Pattern, ServiceCall};

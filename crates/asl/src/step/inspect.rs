@@ -58,6 +58,12 @@ impl Machine {
         self.complete_with(id, env, result, &mut Some(ins))
     }
 
+    /// The index of the `Retry` entry of state `id` that matches `error`, if any (whether or
+    /// not it has attempts left).
+    pub fn retry_index(&self, id: StateId, error: &str) -> Option<usize> {
+        self.state(id).retry.iter().position(|r| crate::retry::matches(&r.error_equals, error))
+    }
+
     /// The index of the `Catch` entry of state `id` that handles `error`, if any.
     pub fn catch_index(&self, id: StateId, error: &str) -> Option<usize> {
         self.state(id).catch.iter().position(|c| crate::retry::matches(&c.error_equals, error))
