@@ -137,7 +137,7 @@ impl Engine {
             seed: self.now() as u64,
             retries_made: req.configuration.retrier_retry_count.unwrap_or(0),
         };
-        let answer = self.run_state(&req, &mut run).await?;
+        let answer = self.run_state(&req, &target.raw, &mut run).await?;
         Ok(render(answer, run, req.inspection_level))
     }
 
@@ -165,7 +165,12 @@ impl Engine {
         })
     }
 
-    async fn run_state(&self, req: &TestStateRequest, run: &mut Run<'_>) -> Result<Ending> {
+    async fn run_state(
+        &self,
+        req: &TestStateRequest,
+        target_raw: &Value,
+        run: &mut Run<'_>,
+    ) -> Result<Ending> {
         let kind = run.machine.state(run.id).kind;
         let mock = req.mock.as_ref();
         // A mocked Parallel state runs no branch: the mock is the branches' outputs.
@@ -176,7 +181,18 @@ impl Engine {
                 None => Ending::Failed(Fault::runtime("A mock is required")),
             });
         }
-        let env = Env { input: &run.input, context: &run.context, vars: &run.vars, seed: run.seed };
+        // A Map state with an ItemReader iterates over what the reader read: the request's
+        // `mapItemReaderData` (no reader runs in a test), given where its items are read.
+        let has_reader = kind == StateKind::Map && target_raw.get("ItemReader").is_some();
+        let reader_items = match &req.configuration.map_item_reader_data {
+            Some(text) if has_reader => Some(serde_json::from_str::<Value>(text).map_err(|_| {
+                Error::Validation("The mapItemReaderData must be valid JSON".into())
+            })?),
+            None if has_reader => Some(json!([])),
+            _ => None,
+        };
+        let items_input = reader_items.as_ref().unwrap_or(&run.input);
+        let env = Env { input: items_input, context: &run.context, vars: &run.vars, seed: run.seed };
         let entered = run.machine.enter_inspected(run.id, &env, &mut run.data.steps);
         Ok(match entered {
             Entered::Done(outcome) => Ending::Outcome(outcome),
@@ -257,8 +273,10 @@ impl Engine {
 }
 
 /// Whether `failed` of `total` iterations exceed what the Map state tolerates.
+/// A Map state that tolerates nothing explicitly is not checked (AWS's recordings: such a
+/// state succeeds whatever `mapIterationFailureCount` says).
 fn exceeds(failed: usize, total: usize, count: Option<u64>, percentage: Option<f64>) -> bool {
-    if failed == 0 {
+    if failed == 0 || (count.is_none() && percentage.is_none()) {
         return false;
     }
     let by_count = count.is_none_or(|c| failed as u64 > c);

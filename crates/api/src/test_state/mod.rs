@@ -10,6 +10,8 @@ use stepwise_engine::Engine;
 use crate::error::ApiError;
 use crate::request::Params;
 
+mod json_text;
+
 /// Runs `TestState`.
 pub async fn test_state(engine: &Engine, p: &Params, region: Option<&str>) -> Result<Value, ApiError> {
     let req = read(p, region)?;
@@ -91,6 +93,7 @@ fn read_configuration(v: Option<&Value>) -> Result<TestStateConfiguration, ApiEr
 }
 
 fn render(r: TestStateResult) -> Value {
+    let r = TestStateResult { output: r.output.map(|o| respace(&o)), ..r };
     let mut out = Map::new();
     out.insert("status".into(), json!(r.status.as_str()));
     let fields = [("output", r.output), ("error", r.error), ("cause", r.cause), ("nextState", r.next_state)];
@@ -106,7 +109,7 @@ fn render(r: TestStateResult) -> Value {
 }
 
 fn inspection(d: InspectionData) -> Value {
-    let text = |v: &Value| Value::String(serde_json::to_string(v).unwrap_or_default());
+    let text = |v: &Value| Value::String(json_text::spaced(v));
     let mut out = Map::new();
     out.insert("input".into(), text(&d.input));
     let s = &d.steps;
@@ -150,4 +153,12 @@ fn inspection(d: InspectionData) -> Value {
         out.insert("errorDetails".into(), Value::Object(details));
     }
     Value::Object(out)
+}
+
+/// The engine's compact output, spaced as AWS writes it.
+fn respace(compact: &str) -> String {
+    match serde_json::from_str::<Value>(compact) {
+        Ok(v) => json_text::spaced(&v),
+        Err(_) => compact.to_owned(),
+    }
 }
