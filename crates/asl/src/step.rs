@@ -29,9 +29,9 @@ use crate::{Env, Fault, Machine, StateId};
 /// A Choice rule with its `Next` and its own `Assign`.
 type ChoiceRule = (Rule, StateId, Option<Template>);
 
+use inspect::note;
 pub use inspect::Inspection;
 pub use io::{invalid_path_cause, json_text};
-use inspect::note;
 
 /// Stands for the entered-event id (with its `#`) in runtime causes.
 pub const ENTERED_EVENT_ID: &str = "#{entered_event_id}";

@@ -10,7 +10,11 @@ use serde_json::Value;
 struct Spaced;
 
 impl Formatter for Spaced {
-    fn begin_array_value<W: ?Sized + io::Write>(&mut self, w: &mut W, first: bool) -> io::Result<()> {
+    fn begin_array_value<W: ?Sized + io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> io::Result<()> {
         if first {
             Ok(())
         } else {
@@ -18,7 +22,11 @@ impl Formatter for Spaced {
         }
     }
 
-    fn begin_object_key<W: ?Sized + io::Write>(&mut self, w: &mut W, first: bool) -> io::Result<()> {
+    fn begin_object_key<W: ?Sized + io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> io::Result<()> {
         if first {
             Ok(())
         } else {
@@ -48,7 +56,10 @@ mod tests {
     #[test]
     fn separators_have_a_space() {
         assert_eq!(spaced(&json!([1, 1, 1])), "[1, 1, 1]");
-        assert_eq!(spaced(&json!({"a": [{"b": 1}, "x"], "c": {}})), r#"{"a": [{"b": 1}, "x"], "c": {}}"#);
+        assert_eq!(
+            spaced(&json!({"a": [{"b": 1}, "x"], "c": {}})),
+            r#"{"a": [{"b": 1}, "x"], "c": {}}"#
+        );
         assert_eq!(spaced(&json!("s")), r#""s""#);
     }
 }

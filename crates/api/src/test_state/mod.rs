@@ -13,7 +13,11 @@ use crate::request::Params;
 mod json_text;
 
 /// Runs `TestState`.
-pub async fn test_state(engine: &Engine, p: &Params, region: Option<&str>) -> Result<Value, ApiError> {
+pub async fn test_state(
+    engine: &Engine,
+    p: &Params,
+    region: Option<&str>,
+) -> Result<Value, ApiError> {
     let req = read(p, region)?;
     Ok(render(engine.test_state(req).await?))
 }
@@ -80,7 +84,9 @@ fn read_configuration(v: Option<&Value>) -> Result<TestStateConfiguration, ApiEr
         match v.get(field) {
             None | Some(Value::Null) => Ok(None),
             Some(n) => n.as_u64().and_then(|n| u32::try_from(n).ok()).map(Some).ok_or_else(|| {
-                ApiError::validation(format!("Value at 'stateConfiguration.{field}' must be a non-negative integer"))
+                ApiError::validation(format!(
+                    "Value at 'stateConfiguration.{field}' must be a non-negative integer"
+                ))
             }),
         }
     };
@@ -96,7 +102,8 @@ fn render(r: TestStateResult) -> Value {
     let r = TestStateResult { output: r.output.map(|o| respace(&o)), ..r };
     let mut out = Map::new();
     out.insert("status".into(), json!(r.status.as_str()));
-    let fields = [("output", r.output), ("error", r.error), ("cause", r.cause), ("nextState", r.next_state)];
+    let fields =
+        [("output", r.output), ("error", r.error), ("cause", r.cause), ("nextState", r.next_state)];
     for (key, value) in fields {
         if let Some(v) = value {
             out.insert(key.into(), Value::String(v));

@@ -316,10 +316,12 @@ pub(super) fn complete(
             let (assigned, output) = assign_output(st, ja, &Scope::new(env, env.input))?;
             Ok(io::transition(st, output.unwrap_or_else(|| env.input.clone()), assigned))
         }
-        Body::Choice { .. } | Body::Succeed | Body::Fail { .. } => match enter(st, ja, env, &mut None)? {
-            Entered::Done(o) => Ok(o),
-            _ => Ok(io::transition(st, result, None)),
-        },
+        Body::Choice { .. } | Body::Succeed | Body::Fail { .. } => {
+            match enter(st, ja, env, &mut None)? {
+                Entered::Done(o) => Ok(o),
+                _ => Ok(io::transition(st, result, None)),
+            }
+        }
     }
 }
 

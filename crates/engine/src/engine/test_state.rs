@@ -142,7 +142,12 @@ impl Engine {
     }
 
     /// The Context object an Express execution of a machine made for this test would see.
-    fn test_context(&self, req: &TestStateRequest, target: &request::Target, input: &Value) -> Value {
+    fn test_context(
+        &self,
+        req: &TestStateRequest,
+        target: &request::Target,
+        input: &Value,
+    ) -> Value {
         let scope = self.scope_for(req.region.as_deref());
         let (machine, execution) = (self.next_uuid(), self.next_uuid());
         let machine_arn = scope.state_machine_arn(&machine);
@@ -185,14 +190,17 @@ impl Engine {
         // `mapItemReaderData` (no reader runs in a test), given where its items are read.
         let has_reader = kind == StateKind::Map && target_raw.get("ItemReader").is_some();
         let reader_items = match &req.configuration.map_item_reader_data {
-            Some(text) if has_reader => Some(serde_json::from_str::<Value>(text).map_err(|_| {
-                Error::Validation("The mapItemReaderData must be valid JSON".into())
-            })?),
+            Some(text) if has_reader => {
+                Some(serde_json::from_str::<Value>(text).map_err(|_| {
+                    Error::Validation("The mapItemReaderData must be valid JSON".into())
+                })?)
+            }
             None if has_reader => Some(json!([])),
             _ => None,
         };
         let items_input = reader_items.as_ref().unwrap_or(&run.input);
-        let env = Env { input: items_input, context: &run.context, vars: &run.vars, seed: run.seed };
+        let env =
+            Env { input: items_input, context: &run.context, vars: &run.vars, seed: run.seed };
         let entered = run.machine.enter_inspected(run.id, &env, &mut run.data.steps);
         Ok(match entered {
             Entered::Done(outcome) => Ending::Outcome(outcome),
@@ -200,7 +208,11 @@ impl Engine {
             Entered::Wait(_) => run.complete(Value::Null),
             Entered::Parallel(_) => Ending::Failed(Fault::runtime("A mock is required")),
             Entered::Map {
-                items, max_concurrency, tolerated_failure_count, tolerated_failure_percentage, ..
+                items,
+                max_concurrency,
+                tolerated_failure_count,
+                tolerated_failure_percentage,
+                ..
             } => {
                 run.data.max_concurrency = Some(max_concurrency);
                 run.data.tolerated_failure_count = tolerated_failure_count;
@@ -210,7 +222,12 @@ impl Engine {
                     Some(Err(fault)) => run.on_error(fault),
                     Some(Ok(result)) => {
                         let total = result.as_array().map_or(items.len(), Vec::len);
-                        if exceeds(failed, total, tolerated_failure_count, tolerated_failure_percentage) {
+                        if exceeds(
+                            failed,
+                            total,
+                            tolerated_failure_count,
+                            tolerated_failure_percentage,
+                        ) {
                             let fault = Fault::new(
                                 "States.ExceedToleratedFailureThreshold",
                                 "The specified tolerated failure threshold was exceeded",
@@ -280,7 +297,8 @@ fn exceeds(failed: usize, total: usize, count: Option<u64>, percentage: Option<f
         return false;
     }
     let by_count = count.is_none_or(|c| failed as u64 > c);
-    let by_percentage = percentage.is_none_or(|p| total == 0 || (failed as f64) * 100.0 / (total as f64) > p);
+    let by_percentage =
+        percentage.is_none_or(|p| total == 0 || (failed as f64) * 100.0 / (total as f64) > p);
     by_count && by_percentage
 }
 
@@ -311,7 +329,8 @@ impl Run<'_> {
     }
 
     fn complete(&mut self, result: Value) -> Ending {
-        let env = Env { input: &self.input, context: &self.context, vars: &self.vars, seed: self.seed };
+        let env =
+            Env { input: &self.input, context: &self.context, vars: &self.vars, seed: self.seed };
         match self.machine.complete_inspected(self.id, &env, result, &mut self.data.steps) {
             Ok(outcome) => Ending::Outcome(outcome),
             Err(fault) => self.on_error(fault),

@@ -164,7 +164,9 @@ pub(super) fn check(req: &TestStateRequest, target: &Target) -> Result<()> {
     let v = |m: &str| Err(Error::Validation(m.to_owned()));
     if let Some(mock) = &req.mock {
         if mock.result.is_some() && mock.error_output.is_some() {
-            return v("A test mock should have only one of the following fields: [result, errorOutput].");
+            return v(
+                "A test mock should have only one of the following fields: [result, errorOutput].",
+            );
         }
         if req.reveal_secrets {
             return v("TestState does not support RevealSecrets when a mock is specified.");
@@ -207,7 +209,9 @@ pub(super) fn check(req: &TestStateRequest, target: &Target) -> Result<()> {
             ));
         }
         if req.configuration.map_iteration_failure_count.is_some() {
-            return v("TestState does not support MapIterationFailureCount when a mock is not specified.");
+            return v(
+                "TestState does not support MapIterationFailureCount when a mock is not specified.",
+            );
         }
         if kind == StateKind::Task {
             if req.role_arn.is_none() {
@@ -233,7 +237,10 @@ pub(super) fn context(text: &str, target: &Target) -> Result<Value> {
     let value: Value = serde_json::from_str(text).map_err(|_| bad("it must be a JSON object"))?;
     let Some(top) = value.as_object() else { return Err(bad("it must be a JSON object")) };
     let allowed: &[(&str, &[&str])] = &[
-        ("Execution", &["Id", "Input", "Name", "RoleArn", "StartTime", "RedriveCount", "RedriveTime"]),
+        (
+            "Execution",
+            &["Id", "Input", "Name", "RoleArn", "StartTime", "RedriveCount", "RedriveTime"],
+        ),
         ("State", &["EnteredTime", "Name", "RetryCount"]),
         ("StateMachine", &["Id", "Name"]),
         ("Task", &["Token"]),
