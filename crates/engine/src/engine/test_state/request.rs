@@ -182,11 +182,12 @@ pub(super) fn check(req: &TestStateRequest, target: &Target) -> Result<()> {
                 return v("Mocked result must be valid JSON");
             };
             match kind {
-                StateKind::Map if target.raw.get("ResultWriter").is_some() => {
-                    if !result.is_object() {
-                        return v("Mocked result must be a JSON object.");
-                    }
+                StateKind::Map
+                    if target.raw.get("ResultWriter").is_some() && !result.is_object() =>
+                {
+                    return v("Mocked result must be a JSON object.");
                 }
+                StateKind::Map if target.raw.get("ResultWriter").is_some() => {}
                 StateKind::Map | StateKind::Parallel => {
                     let Some(items) = result.as_array() else {
                         return v("Mocked result must be an array.");
