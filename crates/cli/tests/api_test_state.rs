@@ -59,7 +59,7 @@ async fn test(
     input: &str,
     level: InspectionLevel,
 ) -> TestStateOutput {
-    sfn(&t)
+    sfn(t)
         .test_state()
         .definition(definition)
         .role_arn(ROLE_ARN)
