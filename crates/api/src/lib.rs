@@ -17,6 +17,7 @@ pub mod error;
 pub mod ops;
 pub mod page;
 pub mod request;
+pub mod test_state;
 pub mod versions;
 pub mod wire;
 

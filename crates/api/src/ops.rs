@@ -102,14 +102,14 @@ pub async fn dispatch(engine: &Engine, op: &str, p: Params, region: Option<&str>
         | "UpdateStateMachineAlias"
         | "DeleteStateMachineAlias"
         | "ListStateMachineAliases" => aliases::dispatch(engine, op, &p),
+        "TestState" => crate::test_state::test_state(engine, &p, region).await,
         other if NOT_YET.contains(&other) => Err(ApiError::unsupported(other)),
         other => Err(ApiError::unknown_operation(other)),
     }
 }
 
 /// Operations of the AWS API that Stepwise does not implement yet.
-const NOT_YET: &[&str] =
-    &["RedriveExecution", "TestState", "DescribeMapRun", "ListMapRuns", "UpdateMapRun"];
+const NOT_YET: &[&str] = &["RedriveExecution", "DescribeMapRun", "ListMapRuns", "UpdateMapRun"];
 
 fn create_state_machine(engine: &Engine, p: &Params, region: Option<&str>) -> Reply {
     let publish = versions::read_publish(p)?;

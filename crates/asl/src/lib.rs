@@ -39,7 +39,7 @@ pub mod template;
 
 pub use error::Fault;
 pub use machine::{Diagnostic, Machine, Severity, State, StateId, StateKind, Validation};
-pub use step::{Entered, ErrorDecision, Outcome, WaitUntil};
+pub use step::{Entered, ErrorDecision, Inspection, Outcome, WaitUntil};
 
 /// The scope an expression is evaluated in.
 ///

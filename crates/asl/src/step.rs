@@ -13,6 +13,7 @@
 //! at the event id #2). Invalid path '$.x' : No results for path: $['x']`. This crate does not
 //! know event ids, so causes carry [`ENTERED_EVENT_ID`] where the id goes; the engine replaces
 //! it with [`fill_entered_event_id`] before recording or handling the fault.
+mod inspect;
 mod io;
 mod ja;
 
@@ -28,6 +29,8 @@ use crate::{Env, Fault, Machine, StateId};
 /// A Choice rule with its `Next` and its own `Assign`.
 type ChoiceRule = (Rule, StateId, Option<Template>);
 
+use inspect::note;
+pub use inspect::Inspection;
 pub use io::{invalid_path_cause, json_text};
 
 /// Stands for the entered-event id (with its `#`) in runtime causes.
@@ -163,8 +166,7 @@ pub enum ErrorDecision {
 impl Machine {
     /// Enters state `id`; `env.input` is the state's raw input.
     pub fn enter(&self, id: StateId, env: &Env<'_>) -> Entered {
-        let st = self.state(id);
-        match self.enter_inner(st, env) {
+        match self.enter_with(self.state(id), env, &mut None) {
             Ok(e) => e,
             Err(f) => Entered::Failed(f),
         }
@@ -192,17 +194,26 @@ impl Machine {
         }
     }
 
-    fn enter_inner(&self, st: &State, env: &Env<'_>) -> Result<Entered, Fault> {
+    /// Enters `st`, recording the steps of input processing into `ins` when there is one.
+    fn enter_with(
+        &self,
+        st: &State,
+        env: &Env<'_>,
+        ins: &mut Option<&mut Inspection>,
+    ) -> Result<Entered, Fault> {
         if let Some(j) = &st.ja {
-            return ja::enter(st, j, env);
+            return ja::enter(st, j, env, ins);
         }
         Ok(match &st.body {
             Body::Pass { result } => {
                 let result = match result {
-                    Some(r) => r.clone(),
-                    None => io::effective_input(st, env)?,
+                    Some(r) => {
+                        note(ins, |i| &mut i.result, r);
+                        r.clone()
+                    }
+                    None => io::effective_input(st, env, ins)?,
                 };
-                Entered::Done(io::finish(st, env, result)?)
+                Entered::Done(io::finish(st, env, result, ins)?)
             }
             Body::Task { resource, timeout, heartbeat, .. } => Entered::Task {
                 resource: resource.clone(),
@@ -213,20 +224,23 @@ impl Machine {
                     heartbeat.as_ref(),
                     "HeartbeatSecondsPath",
                 )?,
-                parameters: io::effective_input(st, env)?,
+                parameters: io::effective_input(st, env, ins)?,
             },
             Body::Choice { choices, default } => {
                 let input = io::input_path(st, env)?;
+                note(ins, |i| &mut i.after_input_path, &input);
                 let (next, assigned) = choose(st, choices, *default, env, &input)?;
                 let output = io::output_path(st, env, input.into_owned())?;
                 Entered::Done(Outcome::Next { next, output, assigned })
             }
             Body::Wait(spec) => {
                 let input = io::input_path(st, env)?;
+                note(ins, |i| &mut i.after_input_path, &input);
                 Entered::Wait(wait_until(st, &env.with_input(&input), spec)?)
             }
             Body::Succeed => {
                 let input = io::input_path(st, env)?;
+                note(ins, |i| &mut i.after_input_path, &input);
                 let assigned = io::assign(st, st.assign.as_ref(), env, &input)?;
                 Entered::Done(Outcome::End {
                     output: io::output_path(st, env, input.into_owned())?,
@@ -234,12 +248,14 @@ impl Machine {
                 })
             }
             Body::Fail { error, cause } => {
+                // A Fail state applies no InputPath; AWS reports its input as the step's value.
+                note(ins, |i| &mut i.after_input_path, env.input);
                 let error = fail_text(st, env, error.as_ref(), "ErrorPath")?;
                 let cause = fail_text(st, env, cause.as_ref(), "CausePath")?;
                 Entered::Done(Outcome::Fail(Fault::new(error, cause)))
             }
             Body::Parallel { branches } => {
-                let input = io::effective_input(st, env)?;
+                let input = io::effective_input(st, env, ins)?;
                 let mut out = Vec::with_capacity(branches.len());
                 if let Some((last, rest)) = branches.split_last() {
                     out.extend(rest.iter().map(|b| (*b, input.clone())));
@@ -247,13 +263,24 @@ impl Machine {
                 }
                 Entered::Parallel(out)
             }
-            Body::Map(spec) => io::enter_map(st, env, spec)?,
+            Body::Map(spec) => io::enter_map(st, env, spec, ins)?,
         })
     }
 
     /// Completes state `id` with the work's `result`; `env.input` is the state's raw input.
     /// Applies ResultSelector → ResultPath → OutputPath.
     pub fn complete(&self, id: StateId, env: &Env<'_>, result: Value) -> Result<Outcome, Fault> {
+        self.complete_with(id, env, result, &mut None)
+    }
+
+    /// Completes state `id`, recording the steps of output processing into `ins`.
+    fn complete_with(
+        &self,
+        id: StateId,
+        env: &Env<'_>,
+        result: Value,
+        ins: &mut Option<&mut Inspection>,
+    ) -> Result<Outcome, Fault> {
         let st = self.state(id);
         if let Some(j) = &st.ja {
             return ja::complete(st, j, env, result);
@@ -264,9 +291,9 @@ impl Machine {
                     Some(t) => t.render(&env.with_input(&result)).map_err(|f| io::prefix(st, f))?,
                     None => result,
                 };
-                io::finish(st, env, result)
+                io::finish(st, env, result, ins)
             }
-            Body::Pass { .. } => io::finish(st, env, result),
+            Body::Pass { .. } => io::finish(st, env, result, ins),
             Body::Wait(_) => {
                 let input = io::input_path(st, env)?;
                 let assigned = io::assign(st, st.assign.as_ref(), env, &input)?;
@@ -274,7 +301,7 @@ impl Machine {
                 Ok(io::transition(st, output, assigned))
             }
             Body::Choice { .. } | Body::Succeed | Body::Fail { .. } => {
-                match self.enter_inner(st, env)? {
+                match self.enter_with(st, env, ins)? {
                     Entered::Done(o) => Ok(o),
                     _ => Ok(io::transition(st, result, None)),
                 }
@@ -334,7 +361,7 @@ fn pass_taking(
         None if st.io.parameters.is_none() && matches!(st.io.input_path, PathSpec::Whole) => {
             return io::finish_passing(st, &env, std::mem::take(input));
         }
-        None => io::effective_input(st, &scope.with_input(input))?,
+        None => io::effective_input(st, &scope.with_input(input), &mut None)?,
     };
     io::finish_taking(st, &env, std::mem::take(input), result)
 }

@@ -44,6 +44,7 @@ mod records;
 mod registry;
 pub mod resources;
 mod tasks;
+pub mod test_state;
 mod timers;
 mod versions;
 

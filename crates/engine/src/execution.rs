@@ -346,7 +346,7 @@ fn json(value: &Value) -> String {
 ///
 /// Formatted by hand: this runs at every state entry (the Context object's `EnteredTime`),
 /// and chrono's strftime parses its pattern on every call.
-fn millis_to_iso(ms: i64) -> String {
+pub(crate) fn millis_to_iso(ms: i64) -> String {
     use chrono::{Datelike, Timelike};
     let t = chrono::DateTime::from_timestamp_millis(ms).unwrap_or_default();
     let year = t.year();

@@ -46,6 +46,7 @@ pub mod store;
 pub mod token;
 
 pub use engine::resources::diagnostics as resource_diagnostics;
+pub use engine::test_state;
 pub use engine::{
     ActivityTask, CallFuture, CallResult, Engine, Holdings, Integration, NewStateMachine, Options,
     Pattern, Residency, ServiceCall, StateMachineUpdate, LONG_POLL, MAX_PAYLOAD_BYTES,

@@ -3,6 +3,7 @@ use std::borrow::Cow;
 
 use serde_json::{Map, Value};
 
+use super::inspect::{note, Inspection};
 use super::{Entered, Outcome, ENTERED_EVENT_ID};
 use crate::error::names;
 use crate::machine::{MapSpec, Num, PathSpec, State};
@@ -137,12 +138,19 @@ pub(crate) fn input_path<'v>(st: &State, env: &Env<'v>) -> Result<Cow<'v, Value>
 }
 
 /// The state's effective input: `InputPath`, then `Parameters`.
-pub(crate) fn effective_input(st: &State, env: &Env<'_>) -> Result<Value, Fault> {
+pub(crate) fn effective_input(
+    st: &State,
+    env: &Env<'_>,
+    ins: &mut Option<&mut Inspection>,
+) -> Result<Value, Fault> {
     let input = input_path(st, env)?;
-    match &st.io.parameters {
-        Some(t) => t.render(&env.with_input(&input)).map_err(|f| prefix(st, f)),
-        None => Ok(input.into_owned()),
-    }
+    note(ins, |i| &mut i.after_input_path, &input);
+    let effective = match &st.io.parameters {
+        Some(t) => t.render(&env.with_input(&input)).map_err(|f| prefix(st, f))?,
+        None => input.into_owned(),
+    };
+    note(ins, |i| &mut i.after_parameters, &effective);
+    Ok(effective)
 }
 
 /// `ResultPath` semantics: where `result` goes inside the raw input.
@@ -199,10 +207,18 @@ pub(crate) fn assign(
     }
 }
 
-/// `Assign` (on `result`) → `ResultPath` → `OutputPath` → transition.
-pub(crate) fn finish(st: &State, env: &Env<'_>, result: Value) -> Result<Outcome, Fault> {
+/// `Assign` (on `result`) → `ResultPath` → `OutputPath` → transition. `result` is the
+/// result after `ResultSelector`.
+pub(crate) fn finish(
+    st: &State,
+    env: &Env<'_>,
+    result: Value,
+    ins: &mut Option<&mut Inspection>,
+) -> Result<Outcome, Fault> {
+    note(ins, |i| &mut i.after_result_selector, &result);
     let assigned = assign(st, st.assign.as_ref(), env, &result)?;
     let combined = result_path(st, &st.io.result_path, Cow::Borrowed(env.input), result)?;
+    note(ins, |i| &mut i.after_result_path, &combined);
     let output = output_path(st, env, combined)?;
     Ok(transition(st, output, assigned))
 }
@@ -268,10 +284,17 @@ fn resolve_int(st: &State, env: &Env<'_>, n: &Num<u64>, field: &str) -> Result<u
     }
 }
 
-pub(crate) fn enter_map(st: &State, env: &Env<'_>, spec: &MapSpec) -> Result<Entered, Fault> {
+pub(crate) fn enter_map(
+    st: &State,
+    env: &Env<'_>,
+    spec: &MapSpec,
+    ins: &mut Option<&mut Inspection>,
+) -> Result<Entered, Fault> {
     let input = input_path(st, env)?;
+    note(ins, |i| &mut i.after_input_path, &input);
     let scope = env.with_input(&input);
     let items = select(st, &spec.items_path, &scope)?;
+    note(ins, |i| &mut i.after_items_path, &items);
     let path = match &spec.items_path {
         PathSpec::Path(p) => p.as_str(),
         _ => "$",

@@ -8,6 +8,7 @@
 //! object. `Assign` reads the variables from before the state, like every other field.
 use serde_json::{Map, Value};
 
+use super::inspect::{note, Inspection};
 use super::{io, Entered, ErrorDecision, Outcome, WaitUntil, MAX_TASK_SECONDS, NO_CHOICE_MATCHED};
 use crate::jsonata::{unexpected_type, JTemplate, Scope};
 use crate::machine::{Body, Ja, Num, State, Text};
@@ -115,7 +116,12 @@ fn text_field(
     })
 }
 
-pub(super) fn enter(st: &State, ja: &Ja, env: &Env<'_>) -> Result<Entered, Fault> {
+pub(super) fn enter(
+    st: &State,
+    ja: &Ja,
+    env: &Env<'_>,
+    ins: &mut Option<&mut Inspection>,
+) -> Result<Entered, Fault> {
     let scope = Scope::new(env, env.input);
     Ok(match &st.body {
         Body::Pass { .. } | Body::Succeed => {
@@ -135,6 +141,7 @@ pub(super) fn enter(st: &State, ja: &Ja, env: &Env<'_>) -> Result<Entered, Fault
                 Some(t) => eval(st, t, &scope)?,
                 None => env.input.clone(),
             };
+            note(ins, |i| &mut i.after_arguments, &parameters);
             Entered::Task {
                 resource: resource.clone(),
                 parameters,
@@ -309,10 +316,12 @@ pub(super) fn complete(
             let (assigned, output) = assign_output(st, ja, &Scope::new(env, env.input))?;
             Ok(io::transition(st, output.unwrap_or_else(|| env.input.clone()), assigned))
         }
-        Body::Choice { .. } | Body::Succeed | Body::Fail { .. } => match enter(st, ja, env)? {
-            Entered::Done(o) => Ok(o),
-            _ => Ok(io::transition(st, result, None)),
-        },
+        Body::Choice { .. } | Body::Succeed | Body::Fail { .. } => {
+            match enter(st, ja, env, &mut None)? {
+                Entered::Done(o) => Ok(o),
+                _ => Ok(io::transition(st, result, None)),
+            }
+        }
     }
 }
 
