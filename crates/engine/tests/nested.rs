@@ -322,3 +322,30 @@ async fn aws_sdk_sfn_starts_and_describes_an_execution() {
         other => panic!("not TaskSucceeded: {other:?}"),
     }
 }
+
+/// `AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID` in a nested start's input names the
+/// parent, as AWS documents; the child receives it in its input like any field.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_started_by_field_reaches_the_child() {
+    let engine = engine();
+    let child = machine(
+        &engine,
+        "echo-parent",
+        json!({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}),
+    );
+    let definition = json!({"StartAt": "Call", "States": {"Call": {
+        "Type": "Task",
+        "Resource": "arn:aws:states:::states:startExecution.sync:2",
+        "Parameters": {
+            "StateMachineArn": child,
+            "Input": {"AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID.$": "$$.Execution.Id"}
+        },
+        "End": true
+    }}});
+    let sm = machine(&engine, "starter", definition);
+    let arn = engine.start_execution(&sm, None, None).await.unwrap().arn;
+    let record = finished(&engine, &arn).await;
+    assert_eq!(record.status, ExecutionStatus::Succeeded, "{record:?}");
+    let output: Value = serde_json::from_str(record.output.as_deref().unwrap()).unwrap();
+    assert_eq!(output["Output"]["AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID"], json!(arn));
+}
