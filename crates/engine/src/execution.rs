@@ -343,6 +343,7 @@ fn json(value: &Value) -> String {
     serde_json::to_string(value).expect("a JSON value always serializes")
 }
 
+/// Epoch milliseconds as AWS writes timestamps in JSON text (`2024-01-02T03:04:05.678Z`).
 ///
 /// Formatted by hand: this runs at every state entry (the Context object's `EnteredTime`),
 /// and chrono's strftime parses its pattern on every call.

@@ -67,7 +67,7 @@ async fn run(engine: &Engine, action: &str, p: &Value) -> Result<Value, Error> {
             };
             let name = field("Name").map(str::to_owned);
             let record = engine.start_execution(machine, name, input).await?;
-            Ok(json!({ "ExecutionArn": record.arn, "StartDate": record.start_ms }))
+            Ok(json!({ "ExecutionArn": record.arn, "StartDate": date(record.start_ms) }))
         }
         "describeExecution" => {
             let record = engine.describe_execution(required("ExecutionArn")?)?;
@@ -78,12 +78,18 @@ async fn run(engine: &Engine, action: &str, p: &Value) -> Result<Value, Error> {
             let (error, cause) =
                 (field("Error").map(str::to_owned), field("Cause").map(str::to_owned));
             let stop_ms = engine.stop_execution(arn, error, cause).await?;
-            Ok(json!({ "StopDate": stop_ms }))
+            Ok(json!({ "StopDate": date(stop_ms) }))
         }
         other => {
             Err(Error::Unsupported(format!("Stepwise does not support aws-sdk:sfn:{other} yet")))
         }
     }
+}
+
+/// A timestamp as aws-sdk tasks receive it: ISO 8601 text (the optimized
+/// `states:startExecution` integration gives epoch milliseconds instead).
+fn date(ms: i64) -> String {
+    crate::execution::millis_to_iso(ms)
 }
 
 /// `DescribeExecution`'s answer with the SDK's member names, as aws-sdk tasks see it.
@@ -93,12 +99,12 @@ fn described(record: &crate::model::ExecutionRecord) -> Value {
         "StateMachineArn": record.state_machine_arn,
         "Name": record.name,
         "Status": record.status.as_str(),
-        "StartDate": record.start_ms,
+        "StartDate": date(record.start_ms),
         "Input": &*record.input,
         "InputDetails": {"Included": true},
     });
     let fields = [
-        ("StopDate", record.stop_ms.map(Value::from)),
+        ("StopDate", record.stop_ms.map(|ms| Value::from(date(ms)))),
         ("Output", record.output.clone().map(Value::from)),
         ("Error", record.error.clone().map(Value::from)),
         ("Cause", record.cause.clone().map(Value::from)),
