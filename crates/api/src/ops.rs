@@ -251,6 +251,9 @@ fn describe_state_machine_for_execution(engine: &Engine, p: &Params) -> Reply {
             out["revisionId"] = json!(rev);
         }
     }
+    if let Some(references) = wire::variable_references(&execution.definition) {
+        out["variableReferences"] = references;
+    }
     Ok(out)
 }
 

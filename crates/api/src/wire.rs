@@ -32,7 +32,18 @@ pub fn state_machine(m: &StateMachineRecord) -> Value {
     if let Some(desc) = &m.description {
         out["description"] = json!(desc);
     }
+    if let Some(references) = variable_references(&m.definition) {
+        out["variableReferences"] = references;
+    }
     out
+}
+
+/// `variableReferences`: the variables each state reads, left out (as AWS leaves it
+/// out) when no state reads any.
+pub fn variable_references(definition: &str) -> Option<Value> {
+    let definition: Value = serde_json::from_str(definition).ok()?;
+    let found = stepwise_asl::variable_references::of(&definition);
+    (!found.is_empty()).then(|| json!(found))
 }
 
 /// The logging configuration, AWS's default when none was set.

@@ -36,6 +36,7 @@ pub mod path;
 pub mod retry;
 pub mod step;
 pub mod template;
+pub mod variable_references;
 
 pub use error::Fault;
 pub use machine::{Diagnostic, Machine, Severity, State, StateId, StateKind, Validation};

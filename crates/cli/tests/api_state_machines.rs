@@ -519,3 +519,56 @@ async fn validate_state_machine_definition() {
     assert_eq!(raw["diagnostics"][0]["code"], json!("SCHEMA_VALIDATION_FAILED"), "{raw}");
     assert_eq!(raw["diagnostics"][0]["severity"], json!("ERROR"));
 }
+
+/// `variableReferences`: the variables each state reads, in DescribeStateMachine and
+/// DescribeStateMachineForExecution, left out when no state reads any (AWS's shape).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn describe_reports_the_variables_each_state_reads() {
+    let t = TestServer::start().await;
+    let definition = json!({"StartAt": "Set", "States": {
+        "Set": {"Type": "Pass", "Assign": {"answer": 42, "guess": 41}, "Next": "Check"},
+        "Check": {"Type": "Choice", "Default": "Done", "Choices": [
+            {"Variable": "$answer", "NumericEqualsPath": "$guess", "Next": "Done"}]},
+        "Done": {"Type": "Pass", "Parameters": {"a.$": "States.Format('{}', $answer)"}, "End": true}
+    }});
+    let arn = t
+        .client
+        .create_state_machine()
+        .name(unique("refs"))
+        .definition(definition.to_string())
+        .role_arn(ROLE_ARN)
+        .send()
+        .await
+        .unwrap()
+        .state_machine_arn
+        .clone();
+    let described = t.client.describe_state_machine().state_machine_arn(&arn).send().await.unwrap();
+    let references = described.variable_references().expect("variableReferences");
+    assert_eq!(references.len(), 2, "{references:?}");
+    assert_eq!(references["Check"], ["answer", "guess"]);
+    assert_eq!(references["Done"], ["answer"]);
+    let execution =
+        t.client.start_execution().state_machine_arn(&arn).send().await.unwrap().execution_arn;
+    let for_execution = t
+        .client
+        .describe_state_machine_for_execution()
+        .execution_arn(&execution)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(for_execution.variable_references(), Some(references));
+
+    let plain = t
+        .client
+        .create_state_machine()
+        .name(unique("norefs"))
+        .definition(BASE_PASS_RESULT)
+        .role_arn(ROLE_ARN)
+        .send()
+        .await
+        .unwrap()
+        .state_machine_arn
+        .clone();
+    let raw = t.raw_ok("DescribeStateMachine", json!({ "stateMachineArn": plain })).await;
+    assert!(raw.get("variableReferences").is_none(), "{raw}");
+}
