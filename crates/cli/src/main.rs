@@ -2,7 +2,7 @@
 use std::process::ExitCode;
 
 use clap::{CommandFactory as _, Parser, Subcommand};
-use stepwise::{bench, run, serve, test_runner, validate};
+use stepwise::{bench, config, run, serve, test_runner, validate};
 
 /// mimalloc instead of glibc's malloc: the server allocates and frees many small JSON
 /// values per state, and glibc's malloc and free were about a third of its instructions.
@@ -60,7 +60,15 @@ fn print_completions(shell: Shell) {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match config::parse_with_config::<Cli>(Cli::command(), std::env::args_os().collect())
+    {
+        Ok(cli) => cli,
+        Err(config::ParseError::Usage(e)) => e.exit(),
+        Err(config::ParseError::Config(e)) => {
+            eprintln!("error: {e:#}");
+            return ExitCode::from(2);
+        }
+    };
     if let Command::Completions { shell } = cli.command {
         print_completions(shell);
         return ExitCode::SUCCESS;

@@ -50,14 +50,19 @@ fn completions_for_bash_zsh_and_fish() {
 }
 
 /// `cargo install --locked --path crates/cli` refuses a lockfile that is out of date;
-/// `cargo metadata --locked` makes the same check without building anything.
+/// `cargo tree --locked` makes the same check without building anything.
 #[test]
 fn the_lockfile_is_current_for_cargo_install_locked() {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let manifest = concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml");
-    let out = std::process::Command::new(cargo)
-        .args(["metadata", "--locked", "--offline", "--format-version", "1", "--manifest-path"])
-        .arg(manifest)
+    let out = std::process::Command::new(&cargo)
+        .args(["tree", "--locked", "--offline", "--depth", "0", "--manifest-path", manifest])
+        .output()
+        .expect("cargo runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = std::process::Command::new(&cargo)
+        .args(["metadata", "--no-deps", "--locked", "--offline", "--format-version", "1"])
+        .args(["--manifest-path", manifest])
         .output()
         .expect("cargo runs");
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
@@ -76,4 +81,185 @@ fn the_lockfile_is_current_for_cargo_install_locked() {
         .map(|t| t["name"].as_str().unwrap())
         .collect();
     assert_eq!(bins, ["stepwise"], "cargo install puts `stepwise` on the PATH");
+}
+
+mod config {
+    use std::ffi::OsString;
+    use std::path::PathBuf;
+    use std::sync::Mutex;
+
+    use clap::CommandFactory as _;
+    use stepwise::config::{parse_with_config, ParseError};
+    use stepwise::serve::{ServeOptions, StoreKind};
+
+    /// `stepwise`'s shape: `serve` as a subcommand, its options as the binary has them.
+    #[derive(Debug, clap::Parser)]
+    struct Cli {
+        #[command(subcommand)]
+        command: Sub,
+    }
+
+    #[derive(Debug, clap::Subcommand)]
+    enum Sub {
+        Serve(ServeOptions),
+    }
+
+    /// The process's environment is shared by the tests of this binary.
+    static ENV: Mutex<()> = Mutex::new(());
+
+    fn parse(args: &[&str], env: &[(&str, &str)]) -> Result<ServeOptions, ParseError> {
+        let _guard = ENV.lock().unwrap_or_else(|e| e.into_inner());
+        for (k, v) in env {
+            std::env::set_var(k, v);
+        }
+        let argv: Vec<OsString> =
+            ["stepwise", "serve"].iter().chain(args).map(OsString::from).collect();
+        let parsed = parse_with_config::<Cli>(Cli::command(), argv);
+        for (k, _) in env {
+            std::env::remove_var(k);
+        }
+        parsed.map(|cli| match cli.command {
+            Sub::Serve(options) => options,
+        })
+    }
+
+    fn config_error(result: Result<ServeOptions, ParseError>) -> String {
+        match result {
+            Err(ParseError::Config(e)) => format!("{e:#}"),
+            other => panic!("expected a config error, got {other:?}"),
+        }
+    }
+
+    fn write(dir: &tempfile::TempDir, text: &str) -> String {
+        let path = dir.path().join("stepwise.toml");
+        std::fs::write(&path, text).unwrap();
+        path.display().to_string()
+    }
+
+    #[test]
+    fn flag_beats_environment_beats_file_beats_default() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = write(
+            &dir,
+            r#"
+region = "file-region"
+account = "111111111111"
+retention-days = 7
+data-dir = "/from/file"
+seed = 42
+
+[aws-endpoint]
+sqs = "http://127.0.0.1:9701"
+lambda = "http://127.0.0.1:9702"
+"#,
+        );
+        let options = parse(
+            &["--config", &file, "--region", "flag-region"],
+            &[("STEPWISE_REGION", "env-region"), ("STEPWISE_ACCOUNT", "222222222222")],
+        )
+        .unwrap();
+        assert_eq!(options.region, "flag-region", "a flag wins over everything");
+        assert_eq!(options.account, "222222222222", "the environment wins over the file");
+        assert_eq!(options.retention_days, 7, "the file wins over the default");
+        assert_eq!(options.data_dir, PathBuf::from("/from/file"));
+        assert_eq!(options.seed, Some(42));
+        assert_eq!(options.store, StoreKind::Sqlite, "the default where nothing says");
+        assert_eq!(
+            options.aws_endpoints,
+            ["lambda=http://127.0.0.1:9702", "sqs=http://127.0.0.1:9701"],
+            "a table is KEY=VALUE pairs"
+        );
+        // A repeatable flag given on the command line replaces the file's list.
+        let options =
+            parse(&["--config", &file, "--aws-endpoint", "sns=http://127.0.0.1:9703"], &[])
+                .unwrap();
+        assert_eq!(options.aws_endpoints, ["sns=http://127.0.0.1:9703"]);
+        // As does the environment's comma-separated list.
+        let options = parse(
+            &["--config", &file],
+            &[("STEPWISE_AWS_ENDPOINT", "ssm=http://127.0.0.1:9704,kinesis=http://127.0.0.1:9705")],
+        )
+        .unwrap();
+        assert_eq!(
+            options.aws_endpoints,
+            ["ssm=http://127.0.0.1:9704", "kinesis=http://127.0.0.1:9705"]
+        );
+    }
+
+    #[test]
+    fn the_environment_names_the_file_and_sets_every_option() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = write(&dir, "store = \"memory\"\nbind = \"127.0.0.1:9710\"\n");
+        let options = parse(&[], &[("STEPWISE_CONFIG", &file)]).unwrap();
+        assert_eq!(options.store, StoreKind::Memory);
+        assert_eq!(options.bind, "127.0.0.1:9710".parse().unwrap());
+        let options = parse(
+            &[],
+            &[
+                ("STEPWISE_BIND", "127.0.0.1:9711"),
+                ("STEPWISE_DATA_DIR", "/from/env"),
+                ("STEPWISE_SEED", "7"),
+                ("STEPWISE_RETENTION_DAYS", "3"),
+            ],
+        )
+        .unwrap();
+        assert_eq!(options.bind, "127.0.0.1:9711".parse().unwrap());
+        assert_eq!(options.data_dir, PathBuf::from("/from/env"));
+        assert_eq!((options.seed, options.retention_days), (Some(7), 3));
+        assert_eq!(options.config, None);
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_values_are_refused_by_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = write(&dir, "data_dir = \"/x\"\n");
+        let message = config_error(parse(&["--config", &file], &[]));
+        assert!(message.contains(&file), "{message}");
+        assert!(message.contains("unknown key `data_dir`"), "{message}");
+        assert!(message.contains("data-dir"), "the known keys are listed: {message}");
+        let file = write(&dir, "config = \"other.toml\"\n");
+        assert!(config_error(parse(&["--config", &file], &[])).contains("unknown key `config`"));
+        let file = write(&dir, "bind = \"not an address\"\n");
+        let message = config_error(parse(&["--config", &file], &[]));
+        assert!(message.contains("invalid value 'not an address' for '--bind"), "{message}");
+        let file = write(&dir, "store = \"postgres\"\n");
+        let message = config_error(parse(&["--config", &file], &[]));
+        assert!(message.contains("invalid value 'postgres' for '--store"), "{message}");
+        let file = write(&dir, "region = [\n");
+        assert!(config_error(parse(&["--config", &file], &[])).contains("invalid TOML"));
+        let missing = dir.path().join("absent.toml").display().to_string();
+        assert!(config_error(parse(&["--config", &missing], &[])).contains("reading"));
+    }
+
+    /// Every flag of `serve` (this branch's and any added later) has its variable,
+    /// `STEPWISE_` and the flag's name, and `--help` shows it.
+    #[test]
+    fn every_serve_flag_has_an_environment_variable() {
+        let command = Cli::command();
+        let serve = command.find_subcommand("serve").unwrap();
+        let mut checked = 0;
+        for arg in serve.get_arguments() {
+            let Some(long) = arg.get_long() else { continue };
+            if long == "help" {
+                continue;
+            }
+            let expected = format!("STEPWISE_{}", long.to_uppercase().replace('-', "_"));
+            assert_eq!(arg.get_env().and_then(|e| e.to_str()), Some(expected.as_str()), "--{long}");
+            checked += 1;
+        }
+        assert!(checked >= 12, "{checked} flags");
+        let help = super::stdout_of(super::stepwise().args(["serve", "--help"]));
+        for variable in ["STEPWISE_BIND", "STEPWISE_DATA_DIR", "STEPWISE_CONFIG", "STEPWISE_SEED"] {
+            assert!(help.contains(&format!("[env: {variable}")), "{variable} in {help}");
+        }
+    }
+
+    #[test]
+    fn the_binary_stops_on_a_bad_file_naming_the_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = write(&dir, "port = 8083\n");
+        let out = super::stepwise().args(["serve", "--config", &file]).assert().failure().code(2);
+        let stderr = String::from_utf8(out.get_output().stderr.clone()).unwrap();
+        assert!(stderr.contains("unknown key `port`"), "{stderr}");
+    }
 }
