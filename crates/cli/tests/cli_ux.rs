@@ -263,3 +263,99 @@ lambda = "http://127.0.0.1:9702"
         assert!(stderr.contains("unknown key `port`"), "{stderr}");
     }
 }
+
+fn write_file(dir: &tempfile::TempDir, name: &str, text: &str) -> std::path::PathBuf {
+    let path = dir.path().join(name);
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// `run --json`'s `events` are `GetExecutionHistory`'s: AWS's names, epoch seconds (the
+/// virtual clock's, said so), no engine-internal fields.
+#[test]
+fn run_json_prints_the_history_as_get_execution_history() {
+    let dir = tempfile::tempdir().unwrap();
+    let def = write_file(
+        &dir,
+        "pass.json",
+        r#"{"StartAt":"A","States":{"A":{"Type":"Pass","Result":{"x":1},"ResultPath":"$.r","End":true}}}"#,
+    );
+    let out = stepwise()
+        .arg("run")
+        .arg(&def)
+        .args(["--input", r#"{"in":true}"#, "--json"])
+        .assert()
+        .success();
+    let v: serde_json::Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    assert_eq!(v["clock"], "virtual");
+    let events = v["events"].as_array().unwrap();
+    assert_eq!(
+        events[0],
+        serde_json::json!({
+            "timestamp": 1_704_067_200,
+            "type": "ExecutionStarted",
+            "id": 1,
+            "previousEventId": 0,
+            "executionStartedEventDetails": {
+                "input": "{\"in\":true}",
+                "inputDetails": {"truncated": false},
+                "roleArn": "arn:aws:iam::123456789012:role/stepwise-local"
+            }
+        })
+    );
+    assert_eq!(events[1]["stateEnteredEventDetails"]["name"], "A");
+    assert_eq!(events[2]["stateExitedEventDetails"]["output"], "{\"in\":true,\"r\":{\"x\":1}}");
+    assert_eq!(events[3]["executionSucceededEventDetails"]["outputDetails"]["truncated"], false);
+    let text = serde_json::to_string(&v["events"]).unwrap();
+    for internal in ["details", "role_arn", "\"state\"", "assigned"] {
+        assert!(!text.contains(internal), "{internal} in {text}");
+    }
+    let out = stepwise().arg("run").arg(&def).args(["--json", "--real-time"]).assert().success();
+    let v: serde_json::Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    assert_eq!(v["clock"], "real");
+    assert!(v["events"][0]["timestamp"].as_f64().unwrap() > 1_704_067_200.0 + 86_400.0 * 365.0);
+}
+
+/// `--seed` is honoured: the same seed draws the same `States.UUID` and
+/// `States.MathRandom`, another seed others.
+#[test]
+fn run_seed_repeats_the_random_draws() {
+    let dir = tempfile::tempdir().unwrap();
+    let def = write_file(
+        &dir,
+        "random.json",
+        r#"{"StartAt":"R","States":{"R":{"Type":"Pass","Parameters":{"id.$":"States.UUID()","n.$":"States.MathRandom(0, 1000000)"},"End":true}}}"#,
+    );
+    let draw = |seed: &str| stdout_of(stepwise().arg("run").arg(&def).args(["--seed", seed]));
+    let (a, b, c) = (draw("7"), draw("7"), draw("8"));
+    assert!(a.contains("\"id\""), "{a}");
+    assert_eq!(a, b, "the same seed");
+    assert_ne!(a, c, "another seed");
+}
+
+/// A definition with its last two braces missing: `validate` and `run` alike point at
+/// the end of the input and name the object left open, in Jackson's words.
+#[test]
+fn validate_and_run_point_at_the_json_fault() {
+    let dir = tempfile::tempdir().unwrap();
+    let def = write_file(
+        &dir,
+        "broken.json",
+        "{\n  \"StartAt\": \"A\",\n  \"States\": {\n    \"A\": {\"Type\": \"Pass\", \"End\": true}",
+    );
+    let expected = format!(
+        "{}:4:39: ERROR INVALID_JSON_DESCRIPTION: Unexpected end-of-input: expected close marker for Object (start marker at line 3, column 13)",
+        def.display()
+    );
+    let out = stepwise().arg("validate").arg(&def).assert().failure().code(1);
+    let stdout = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    assert_eq!(stdout.trim_end(), expected);
+    let out = stepwise().arg("run").arg(&def).assert().failure().code(1);
+    let stderr = String::from_utf8(out.get_output().stderr.clone()).unwrap();
+    assert_eq!(stderr.trim_end(), expected);
+    // `--json` keeps AWS's message whole, as ValidateStateMachineDefinition answers it.
+    let out = stepwise().arg("validate").arg(&def).arg("--json").assert().failure().code(1);
+    let v: serde_json::Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    let message = v[0]["diagnostics"][0]["message"].as_str().unwrap_or_default().to_owned();
+    assert!(message.ends_with("; line: 4, column: 39]"), "{v}");
+}
