@@ -7,6 +7,7 @@
 //! Messages and locations follow what `ValidateStateMachineDefinition` returns on AWS
 //! (see `messages` for the wording and where each was observed).
 mod build;
+mod jackson;
 mod json;
 pub mod messages;
 

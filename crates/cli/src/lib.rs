@@ -2,6 +2,7 @@
 //! integration tests, which run it in-process on an ephemeral port) and the
 //! client-side tools.
 pub mod bench;
+pub mod config;
 pub mod local;
 pub mod mock_config;
 pub mod run;

@@ -117,8 +117,11 @@ impl RunResult {
             .collect()
     }
 
-    /// Everything as JSON: status, output, error, cause, history.
-    pub fn to_json(&self) -> Value {
+    /// Everything as JSON: status, output, error, cause, the path, which clock stamped
+    /// the events, and `events` exactly as `GetExecutionHistory` answers them (the API's
+    /// own renderer: AWS's field names, epoch-second timestamps, inputs and outputs as
+    /// JSON text).
+    pub fn to_json(&self, virtual_clock: bool) -> Value {
         let output = self.output.as_deref().map(|o| serde_json::from_str(o).unwrap_or(json!(o)));
         json!({
             "status": self.status.as_str(),
@@ -126,29 +129,10 @@ impl RunResult {
             "error": self.error,
             "cause": self.cause,
             "path": self.path(),
-            "history": self.history.iter().map(event_json).collect::<Vec<_>>(),
+            "clock": if virtual_clock { "virtual" } else { "real" },
+            "events": self.history.iter().map(|e| stepwise_api::wire::event(e, true)).collect::<Vec<_>>(),
         })
     }
-}
-
-/// One history event as JSON: id, previous id, timestamp, type, state name and details.
-pub fn event_json(e: &HistoryEvent) -> Value {
-    let details = serde_json::to_value(&e.kind).unwrap_or(Value::Null);
-    // Externally tagged enum: `{"StateEntered": {...}}` → the inner details.
-    let details = match details {
-        Value::Object(mut m) if m.len() == 1 => {
-            let (_, v) = m.iter_mut().next().expect("one entry");
-            v.take()
-        }
-        other => other,
-    };
-    json!({
-        "id": e.id,
-        "previousEventId": e.previous_event_id,
-        "timestamp": e.timestamp_ms,
-        "type": e.kind.type_name(),
-        "details": details,
-    })
 }
 
 /// Runs one execution to its end.

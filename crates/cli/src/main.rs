@@ -1,16 +1,19 @@
 //! `stepwise`: AWS Step Functions, rebuilt to run anywhere.
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
-use stepwise::{bench, run, serve, test_runner, validate};
+use clap::{CommandFactory as _, Parser, Subcommand};
+use stepwise::{bench, config, run, serve, test_runner, validate};
 
 /// mimalloc instead of glibc's malloc: the server allocates and frees many small JSON
 /// values per state, and glibc's malloc and free were about a third of its instructions.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+/// `stepwise --version`: the crate's version and the commit it was built from (`build.rs`).
+const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (", env!("STEPWISE_COMMIT"), ")");
+
 #[derive(Debug, Parser)]
-#[command(name = "stepwise", version, about = "AWS Step Functions, rebuilt to run anywhere")]
+#[command(name = "stepwise", version = VERSION, about = "AWS Step Functions, rebuilt to run anywhere")]
 struct Cli {
     /// Log filter, e.g. `info` or `stepwise_engine=debug`.
     #[arg(long, global = true, default_value = "info")]
@@ -31,10 +34,45 @@ enum Command {
     Validate(validate::ValidateOptions),
     /// Run a folder of test cases (`*.test.yaml`, `*.test.json`) with virtual time.
     Test(test_runner::TestOptions),
+    /// Prints a shell completion script: `stepwise completions bash > /etc/bash_completion.d/stepwise`.
+    Completions {
+        /// The shell to complete in.
+        shell: Shell,
+    },
+}
+
+/// The shells `stepwise completions` writes scripts for.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum Shell {
+    Bash,
+    Zsh,
+    Fish,
+}
+
+/// Writes the completion script for `shell` to stdout.
+fn print_completions(shell: Shell) {
+    let shell = match shell {
+        Shell::Bash => clap_complete::Shell::Bash,
+        Shell::Zsh => clap_complete::Shell::Zsh,
+        Shell::Fish => clap_complete::Shell::Fish,
+    };
+    clap_complete::generate(shell, &mut Cli::command(), "stepwise", &mut std::io::stdout());
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match config::parse_with_config::<Cli>(Cli::command(), std::env::args_os().collect())
+    {
+        Ok(cli) => cli,
+        Err(config::ParseError::Usage(e)) => e.exit(),
+        Err(config::ParseError::Config(e)) => {
+            eprintln!("error: {e:#}");
+            return ExitCode::from(2);
+        }
+    };
+    if let Command::Completions { shell } = cli.command {
+        print_completions(shell);
+        return ExitCode::SUCCESS;
+    }
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::new(&cli.log_level))
         .with_writer(std::io::stderr)
@@ -58,6 +96,7 @@ fn main() -> ExitCode {
             Command::Run(options) => run::run(options).await,
             Command::Validate(options) => Ok(validate::run(&options)),
             Command::Test(options) => test_runner::run(options).await,
+            Command::Completions { .. } => unreachable!("answered before the runtime starts"),
         };
         passed
     });

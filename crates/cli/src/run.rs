@@ -22,7 +22,9 @@ pub struct RunOptions {
     /// Prints the history as a table before the output.
     #[arg(long)]
     pub history: bool,
-    /// Prints everything as one JSON object: status, output, error, cause, path, history.
+    /// Prints everything as one JSON object: status, output, error, cause, path, `clock`
+    /// (`virtual` or `real`: which clock stamped the events) and `events`, the history
+    /// exactly as `GetExecutionHistory` answers it.
     #[arg(long)]
     pub json: bool,
     /// A Step Functions Local mock configuration file (`MockConfigFile.json`).
@@ -38,13 +40,24 @@ pub struct RunOptions {
     /// Runs Waits, backoffs and timeouts in real time instead of virtual time.
     #[arg(long)]
     pub real_time: bool,
-    /// Seed for States.UUID and States.MathRandom (not honoured yet: the engine draws its own).
+    /// Seed of the randomness the execution draws (`States.UUID`, `States.MathRandom`,
+    /// retry jitter): the same seed repeats them run after run. Without it each run draws one.
     #[arg(long)]
     pub seed: Option<u64>,
 }
 
 /// Runs; returns the process's success.
 pub async fn run(options: RunOptions) -> anyhow::Result<bool> {
+    // The definition's faults as `validate` prints them, at their line and column.
+    let text = std::fs::read_to_string(&options.definition)
+        .with_context(|| format!("reading {}", options.definition.display()))?;
+    let findings = crate::validate::check(&options.definition, &text);
+    if findings.iter().any(|f| f.severity == "ERROR") {
+        for f in findings.iter().filter(|f| f.severity == "ERROR") {
+            eprintln!("{}", crate::validate::report_line(&options.definition, f));
+        }
+        return Ok(false);
+    }
     let definition = local::definition_text(&options.definition)?;
     let input = match (&options.input, &options.input_file) {
         (Some(text), _) => text.clone(),
@@ -75,7 +88,7 @@ pub async fn run(options: RunOptions) -> anyhow::Result<bool> {
         .with_context(|| format!("running {}", options.definition.display()))?;
     let ok = result.status == ExecutionStatus::Succeeded;
     if options.json {
-        println!("{}", serde_json::to_string_pretty(&result.to_json())?);
+        println!("{}", serde_json::to_string_pretty(&result.to_json(!options.real_time))?);
         return Ok(ok);
     }
     if options.history {

@@ -34,35 +34,40 @@ pub enum DurabilityMode {
 #[derive(Debug, Clone, clap::Args)]
 pub struct ServeOptions {
     /// Address to listen on (port 0 picks a free one).
-    #[arg(long, default_value = "127.0.0.1:8083")]
+    #[arg(long, env = "STEPWISE_BIND", default_value = "127.0.0.1:8083")]
     pub bind: SocketAddr,
     /// Directory for the durable store.
-    #[arg(long, default_value = "./stepwise-data")]
+    #[arg(long, env = "STEPWISE_DATA_DIR", default_value = "./stepwise-data")]
     pub data_dir: PathBuf,
     /// Where state is kept.
-    #[arg(long, value_enum, default_value_t = StoreKind::Sqlite)]
+    #[arg(long, env = "STEPWISE_STORE", value_enum, default_value_t = StoreKind::Sqlite)]
     pub store: StoreKind,
     /// Durability of the SQLite store.
-    #[arg(long, value_enum, default_value_t = DurabilityMode::Full)]
+    #[arg(long, env = "STEPWISE_DURABILITY", value_enum, default_value_t = DurabilityMode::Full)]
     pub durability: DurabilityMode,
     /// Region used in ARNs when a request carries no SigV4 credential scope.
-    #[arg(long, default_value = "us-east-1")]
+    #[arg(long, env = "STEPWISE_REGION", default_value = "us-east-1")]
     pub region: String,
     /// Days an ended execution is kept (AWS keeps 90); then it and its history are removed.
-    #[arg(long, default_value_t = 90)]
+    #[arg(long, env = "STEPWISE_RETENTION_DAYS", default_value_t = 90)]
     pub retention_days: u64,
     /// Account id used in ARNs.
-    #[arg(long, default_value = "123456789012")]
+    #[arg(long, env = "STEPWISE_ACCOUNT", default_value = "123456789012")]
     pub account: String,
     /// A Step Functions Local mock configuration file (`MockConfigFile.json`): a test case
     /// runs with `StartExecution` on `<stateMachineArn>#<TestCase>`.
-    #[arg(long)]
+    #[arg(long, env = "STEPWISE_MOCK_CONFIG")]
     pub mock_config: Option<PathBuf>,
     /// Where Task states reach an AWS service, above `AWS_ENDPOINT_URL_<SERVICE>` and
     /// the other variables (repeatable): `--aws-endpoint sqs=http://127.0.0.1:4566`.
     /// Services: lambda, sqs, sns, dynamodb, eventbridge (events), secretsmanager, ssm,
-    /// kinesis, sfn.
-    #[arg(long = "aws-endpoint", value_name = "SERVICE=URL")]
+    /// kinesis, sfn. The variable takes a comma-separated list.
+    #[arg(
+        long = "aws-endpoint",
+        value_name = "SERVICE=URL",
+        env = "STEPWISE_AWS_ENDPOINT",
+        value_delimiter = ','
+    )]
     pub aws_endpoints: Vec<String>,
     /// A JSON file of EventBridge connections for HTTP Tasks (`arn:aws:states:::http:invoke`):
     /// connection ARN → `AuthorizationType` and `AuthParameters`, as `aws events
@@ -72,8 +77,13 @@ pub struct ServeOptions {
     /// Seed of the randomness the server draws (generated execution names, revision ids,
     /// `States.UUID`/`States.MathRandom`, retry jitter, an alias's weighted choice of version):
     /// a fixed seed repeats them, for tests.
-    #[arg(long)]
+    #[arg(long, env = "STEPWISE_SEED")]
     pub seed: Option<u64>,
+    /// A TOML file of these options, keyed by flag name (`data-dir = "/var/lib/stepwise"`,
+    /// `aws-endpoint = ["sqs=http://127.0.0.1:4566"]`): a flag wins over its environment
+    /// variable, which wins over the file, which wins over the default. Unknown keys are refused.
+    #[arg(long, env = "STEPWISE_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
 }
 
 impl Default for ServeOptions {
@@ -90,6 +100,7 @@ impl Default for ServeOptions {
             aws_endpoints: Vec::new(),
             connections: None,
             seed: None,
+            config: None,
         }
     }
 }

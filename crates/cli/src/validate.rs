@@ -116,16 +116,7 @@ pub fn run(options: &ValidateOptions) -> bool {
             println!("{}: OK", path.display());
         }
         for f in &findings {
-            let at = match f.position {
-                Some((line, col)) => format!("{}:{line}:{col}", path.display()),
-                None => path.display().to_string(),
-            };
-            let pointer = if f.location.starts_with('/') {
-                format!(" (at {})", f.location)
-            } else {
-                String::new()
-            };
-            println!("{at}: {} {}: {}{pointer}", f.severity, f.code, f.message);
+            println!("{}", report_line(path, f));
         }
     }
     if options.json {
@@ -164,6 +155,38 @@ pub fn pointer_segments(pointer: &str) -> Vec<Segment> {
         out.extend(indexes.into_iter().rev().map(Segment::Index));
     }
     out
+}
+
+/// One finding as `file:line:column: SEVERITY CODE: message (at /json/pointer)`.
+///
+/// A JSON syntax error's message is AWS's (Jackson's) first line alone: its `at [Source:
+/// (String)"<the whole file>"; …]` says again, at length, what `file:line:column` says.
+pub fn report_line(path: &Path, f: &Finding) -> String {
+    let at = match f.position {
+        Some((line, col)) => format!("{}:{line}:{col}", path.display()),
+        None => path.display().to_string(),
+    };
+    let pointer =
+        if f.location.starts_with('/') { format!(" (at {})", f.location) } else { String::new() };
+    format!("{at}: {} {}: {}{pointer}", f.severity, f.code, readable(&f.message))
+}
+
+/// A Jackson message without its source excerpts: the trailing `\n at [Source: …]` is
+/// dropped and an inner one (`start marker at [Source: …; line: 1, column: 1]`) becomes
+/// `line 1, column 1`.
+fn readable(message: &str) -> String {
+    let mut text = match message.find("\n at [Source: ") {
+        Some(i) => message[..i].to_owned(),
+        None => message.to_owned(),
+    };
+    while let Some(start) = text.find("[Source: (String)\"") {
+        let Some(line_at) = text[start..].rfind("; line: ").map(|i| start + i) else { break };
+        let Some(end) = text[line_at..].find(']').map(|i| line_at + i) else { break };
+        let position =
+            text[line_at + 2..end].replace("line: ", "line ").replace("column: ", "column ");
+        text.replace_range(start..=end, &position);
+    }
+    text
 }
 
 /// `line: 3, column: 7` in a Jackson-worded message (invalid JSON).

@@ -83,7 +83,7 @@ fn history_is_a_table_and_json_has_everything() {
     assert_eq!(v["output"], serde_json::json!({"r": {"x": 1}}));
     assert_eq!(v["path"], serde_json::json!(["A"]));
     let types: Vec<&str> =
-        v["history"].as_array().unwrap().iter().map(|e| e["type"].as_str().unwrap()).collect();
+        v["events"].as_array().unwrap().iter().map(|e| e["type"].as_str().unwrap()).collect();
     assert_eq!(
         types,
         ["ExecutionStarted", "PassStateEntered", "PassStateExited", "ExecutionSucceeded"]
@@ -122,7 +122,7 @@ fn run_with_a_step_functions_local_mock_config() {
     let v: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
     assert_eq!(v["output"], serde_json::json!({"ok": true}));
     let failed =
-        v["history"].as_array().unwrap().iter().filter(|e| e["type"] == "TaskFailed").count();
+        v["events"].as_array().unwrap().iter().filter(|e| e["type"] == "TaskFailed").count();
     assert_eq!(failed, 1);
     // An unknown test case is refused as Step Functions Local refuses it.
     stepwise()

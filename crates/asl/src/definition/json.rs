@@ -1,6 +1,7 @@
 //! JSON text → `Value`, with errors worded like AWS's (Jackson's) parser.
 use serde_json::Value;
 
+use super::jackson;
 use super::messages as m;
 use crate::machine::{Diagnostic, Severity};
 
@@ -20,52 +21,35 @@ fn diag(code: &str, message: String, location: String) -> Diagnostic {
     Diagnostic { severity: Severity::Error, code: code.to_owned(), message, location }
 }
 
-/// Jackson's location text: `[Source: (String)"…"; line: 1, column: 4]`.
-fn source(text: &str, line: usize, column: usize) -> String {
-    const MAX: usize = 500;
-    let n = text.chars().count();
-    let shown: String = text.chars().take(MAX).collect();
-    let more = if n > MAX { format!("[truncated {} chars]", n - MAX) } else { String::new() };
-    format!("[Source: (String)\"{shown}\"{more}; line: {line}, column: {column}]")
-}
-
 fn json_error(text: &str, e: &serde_json::Error) -> Diagnostic {
-    let (line, col) = (e.line().max(1), e.column().max(1));
-    // Byte offset of the error position (serde's column counts chars, 1-based).
-    let line_start: usize =
-        text.split_inclusive('\n').take(line - 1).map(str::len).sum::<usize>().min(text.len());
-    let line_text = &text[line_start..];
-    let err_char = col.saturating_sub(1);
-    // Find the start of the token under the error position.
-    let chars: Vec<char> = line_text.chars().take_while(|c| *c != '\n').collect();
-    let mut start = err_char.min(chars.len());
-    while start > 0 && is_token_char(chars[start - 1]) {
-        start -= 1;
-    }
-    let token: String = chars[start..].iter().take_while(|c| is_token_char(**c)).collect();
-    let (message, column) = if !token.is_empty()
-        && token.chars().next().is_some_and(|c| c.is_alphabetic())
-    {
-        (
-            format!(
-                "Unrecognized token '{token}': was expecting (JSON String, Number, Array, Object or token 'null', 'true' or 'false')"
-            ),
-            start + token.chars().count() + 1,
-        )
-    } else {
-        let msg = e.to_string();
-        let msg = match msg.rfind(" at line ") {
-            Some(i) => msg[..i].to_owned(),
-            None => msg,
-        };
-        (msg, col)
+    let (message, line, column) = match jackson::first_fault(text) {
+        Some(fault) => (fault.message, fault.line, fault.column),
+        // Text Jackson reads but serde_json does not: say plainly what is wrong.
+        None => (plain(e), e.line().max(1), e.column().max(1)),
     };
-    let location = source(text, line, column);
+    let location = jackson::source(text, line, column);
     diag(m::INVALID_JSON_DESCRIPTION, format!("{message}\n at {location}"), location)
 }
 
-fn is_token_char(c: char) -> bool {
-    c.is_alphanumeric() || c == '_'
+/// serde_json's message without its ` at line 1 column 3` (the location says it).
+fn plain(e: &serde_json::Error) -> String {
+    let message = e.to_string();
+    let message = match message.rfind(" at line ") {
+        Some(i) => message[..i].to_owned(),
+        None => message,
+    };
+    match message.as_str() {
+        "trailing characters" => {
+            "Unexpected content after the end of the definition's JSON object".into()
+        }
+        "recursion limit exceeded" => {
+            "The definition nests objects and arrays more than 128 deep".into()
+        }
+        _ => {
+            let mut chars = message.chars();
+            chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default()
+        }
+    }
 }
 
 #[cfg(test)]
