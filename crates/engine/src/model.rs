@@ -337,3 +337,64 @@ impl Versioning {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ended(status: ExecutionStatus, start_ms: i64, stop_ms: i64) -> ExecutionRecord {
+        ExecutionRecord {
+            arn: "arn:aws:states:us-east-1:1:execution:m:e".into(),
+            state_machine_arn: "arn:aws:states:us-east-1:1:stateMachine:m".into(),
+            name: "e".into(),
+            status,
+            start_ms,
+            stop_ms: Some(stop_ms),
+            input: "{}".into(),
+            output: None,
+            error: None,
+            cause: None,
+            definition: "".into(),
+            role_arn: "r".into(),
+            state_machine_version_arn: None,
+            state_machine_alias_arn: None,
+            redrive: Redrive::default(),
+        }
+    }
+
+    #[test]
+    fn redrivable_for_fourteen_days_after_the_end() {
+        let e = ended(ExecutionStatus::Failed, 0, 1_000);
+        assert_eq!(e.redrive_status(1_000 + REDRIVE_WINDOW_MS), RedriveStatus::Redrivable);
+        assert_eq!(
+            e.redrive_status(1_001 + REDRIVE_WINDOW_MS),
+            RedriveStatus::NotRedrivable("Execution redrivable period exceeded")
+        );
+        for status in [ExecutionStatus::Aborted, ExecutionStatus::TimedOut] {
+            assert_eq!(ended(status, 0, 1).redrive_status(2), RedriveStatus::Redrivable);
+        }
+        let succeeded = ended(ExecutionStatus::Succeeded, 0, 1).redrive_status(2);
+        assert_eq!(succeeded.reason(), Some("Execution is SUCCEEDED and cannot be redriven"));
+    }
+
+    #[test]
+    fn not_redrivable_past_a_year_or_with_a_full_history() {
+        let e = ended(ExecutionStatus::Failed, 0, MAX_EXECUTION_MS);
+        assert_eq!(
+            e.redrive_status(MAX_EXECUTION_MS + 1).reason(),
+            Some("Execution has exceeded the max execution time")
+        );
+        let mut full = ended(ExecutionStatus::Failed, 0, 1);
+        full.redrive.refused = Some(HISTORY_LIMIT_REASON.into());
+        assert_eq!(full.redrive_status(2).reason(), Some(HISTORY_LIMIT_REASON));
+    }
+
+    #[test]
+    fn client_tokens_answer_for_fifteen_minutes() {
+        let mut e = ended(ExecutionStatus::Running, 0, 1);
+        e.redrive.tokens.push(RedriveToken { token: "t".into(), redrive_ms: 100 });
+        assert_eq!(e.redriven_with("t", 100 + REDRIVE_TOKEN_MS - 1), Some(100));
+        assert_eq!(e.redriven_with("t", 100 + REDRIVE_TOKEN_MS), None);
+        assert_eq!(e.redriven_with("u", 101), None);
+    }
+}

@@ -278,10 +278,9 @@ mod tests {
         let mut r = record();
         r.redrive.count = 2;
         r.redrive.last_ms = Some(5);
-        r.redrive.tokens.push(stepwise_engine::model::RedriveToken {
-            token: "t".into(),
-            redrive_ms: 5,
-        });
+        r.redrive
+            .tokens
+            .push(stepwise_engine::model::RedriveToken { token: "t".into(), redrive_ms: 5 });
         let back = decode_execution(&encode_execution(&r).unwrap(), r.definition.clone()).unwrap();
         assert_eq!(format!("{back:?}"), format!("{r:?}"));
     }

@@ -92,9 +92,9 @@ impl Engine {
             let excess = tokens.len().saturating_sub(REDRIVE_TOKENS);
             tokens.drain(..excess);
         }
-        let running = slot
-            .running()
-            .ok_or_else(|| Error::Internal(format!("the redrive point of {arn} did not restore")))?;
+        let running = slot.running().ok_or_else(|| {
+            Error::Internal(format!("the redrive point of {arn} did not restore"))
+        })?;
         running.redrive(record, now);
         self.advance(cell, slot, now, &mut d);
         let ticket = self.finish(cell, slot, d)?;

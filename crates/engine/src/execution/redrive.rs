@@ -15,8 +15,8 @@
 //! So a redrive runs again only the states that had not finished: the failed state, the
 //! Map iterations and Parallel branches that failed or were aborted, and those not
 //! started; finished iterations keep their results, as AWS documents.
-use super::*;
 use super::snapshot::SnapshotRef;
+use super::*;
 use crate::model::HISTORY_LIMIT_REASON;
 
 impl Running {
