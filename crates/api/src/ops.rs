@@ -103,13 +103,18 @@ pub async fn dispatch(engine: &Engine, op: &str, p: Params, region: Option<&str>
         | "DeleteStateMachineAlias"
         | "ListStateMachineAliases" => aliases::dispatch(engine, op, &p),
         "TestState" => crate::test_state::test_state(engine, &p, region).await,
+        "RedriveExecution" => {
+            let token = p.opt_str("clientToken")?.map(str::to_owned);
+            let date = engine.redrive_execution(p.str("executionArn")?, token).await?;
+            Ok(json!({ "redriveDate": wire::date(date) }))
+        }
         other if NOT_YET.contains(&other) => Err(ApiError::unsupported(other)),
         other => Err(ApiError::unknown_operation(other)),
     }
 }
 
 /// Operations of the AWS API that Stepwise does not implement yet.
-const NOT_YET: &[&str] = &["RedriveExecution", "DescribeMapRun", "ListMapRuns", "UpdateMapRun"];
+const NOT_YET: &[&str] = &["DescribeMapRun", "ListMapRuns", "UpdateMapRun"];
 
 fn create_state_machine(engine: &Engine, p: &Params, region: Option<&str>) -> Reply {
     let publish = versions::read_publish(p)?;
@@ -269,8 +274,17 @@ fn list_executions(engine: &Engine, p: &Params) -> Reply {
     let Some(arn) = p.opt_str("stateMachineArn")? else {
         return Err(ApiError::validation("Must provide a StateMachine ARN or MapRun ARN"));
     };
+    let redriven = match p.opt_str("redriveFilter")? {
+        None => None,
+        Some("REDRIVEN") => Some(true),
+        Some("NOT_REDRIVEN") => Some(false),
+        Some(s) => return Err(ApiError::validation(format!(
+            "1 validation error detected: Value '{s}' at 'redriveFilter' failed to satisfy constraint: Member must satisfy enum value set: [REDRIVEN, NOT_REDRIVEN]"
+        ))),
+    };
     let bounds = Bounds::read(p, 100, "executions")?;
-    let (rows, more) = engine.list_executions_page(arn, status, bounds.start, bounds.max)?;
+    let (rows, more) =
+        engine.list_executions_filtered(arn, status, redriven, bounds.start, bounds.max)?;
     let next = bounds.next_after(rows.len(), more)?;
     Ok(page::render("executions", &rows, next, wire::execution_item))
 }

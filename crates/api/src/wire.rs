@@ -79,7 +79,7 @@ pub fn execution(e: &ExecutionRecord) -> Value {
         "startDate": date(e.start_ms),
         "input": &*e.input,
         "inputDetails": { "included": true },
-        "redriveCount": 0,
+        "redriveCount": e.redrive.count,
     });
     let o = out.as_object_mut().expect("object");
     if let Some(stop) = e.stop_ms {
@@ -96,28 +96,22 @@ pub fn execution(e: &ExecutionRecord) -> Value {
     if let Some(cause) = &e.cause {
         o.insert("cause".into(), json!(cause));
     }
-    // Failed, timed-out and aborted executions are redrivable on AWS (Stepwise cannot redrive yet).
-    use stepwise_engine::model::ExecutionStatus::*;
-    match e.status {
-        Running => {
-            o.insert("redriveStatus".into(), json!("NOT_REDRIVABLE"));
-            o.insert(
-                "redriveStatusReason".into(),
-                json!("Execution is RUNNING and cannot be redriven"),
-            );
-        }
-        Succeeded => {
-            o.insert("redriveStatus".into(), json!("NOT_REDRIVABLE"));
-            o.insert(
-                "redriveStatusReason".into(),
-                json!("Execution is SUCCEEDED and cannot be redriven"),
-            );
-        }
-        Failed | TimedOut | Aborted => {
-            o.insert("redriveStatus".into(), json!("REDRIVABLE"));
-        }
+    let status = e.redrive_status(now_ms());
+    o.insert("redriveStatus".into(), json!(status.as_str()));
+    if let Some(reason) = status.reason() {
+        o.insert("redriveStatusReason".into(), json!(reason));
+    }
+    if let Some(ms) = e.redrive.last_ms {
+        o.insert("redriveDate".into(), date(ms));
     }
     out
+}
+
+/// The time now, for the 14-day window of `redriveStatus` (the engine refuses a redrive
+/// by the same rule, on its own clock).
+fn now_ms() -> i64 {
+    let since = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH);
+    since.map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
 /// `StartSyncExecution`'s response: the execution's end, with AWS's billing of it
@@ -172,10 +166,13 @@ pub fn execution_item(e: &ExecutionRecord) -> Value {
         "name": e.name,
         "status": e.status.as_str(),
         "startDate": date(e.start_ms),
-        "redriveCount": 0,
+        "redriveCount": e.redrive.count,
     });
     if let Some(stop) = e.stop_ms {
         out["stopDate"] = date(stop);
+    }
+    if let Some(ms) = e.redrive.last_ms {
+        out["redriveDate"] = date(ms);
     }
     if let Some(o) = out.as_object_mut() {
         started_on(e, o);
@@ -337,6 +334,9 @@ pub fn event(e: &HistoryEvent, data: bool) -> Value {
         }
         EventKind::LambdaFunctionTimedOut(ec) => {
             ("lambdaFunctionTimedOutEventDetails", error_cause(ec))
+        }
+        EventKind::ExecutionRedriven { redrive_count } => {
+            ("executionRedrivenEventDetails", json!({ "redriveCount": redrive_count }))
         }
         EventKind::TaskStarted { resource_type, resource } => (
             "taskStartedEventDetails",

@@ -272,6 +272,7 @@ pub fn short_details(kind: &EventKind) -> (Option<&str>, String) {
         LambdaFunctionFailed(e) | LambdaFunctionTimedOut(e) => (None, ec(e)),
         TaskSucceeded { output, .. } => (None, format!("output {}", clip(output))),
         TaskFailed { error, .. } => (None, ec(error)),
+        ExecutionRedriven { redrive_count } => (None, format!("redrive {redrive_count}")),
         MapStateStarted { length } => (None, format!("{length} items")),
         MapIterationStarted { name, index }
         | MapIterationSucceeded { name, index }

@@ -41,6 +41,7 @@ mod executions;
 pub mod express;
 mod parking;
 mod records;
+mod redrive;
 mod registry;
 pub mod resources;
 mod tasks;

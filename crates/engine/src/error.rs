@@ -34,6 +34,10 @@ pub enum Error {
     StateMachineTypeNotSupported(String),
     #[error("{0}")]
     ExecutionAlreadyExists(String),
+    /// `RedriveExecution` of an execution that cannot be redriven (running, succeeded,
+    /// past its window, its history full).
+    #[error("{0}")]
+    ExecutionNotRedrivable(String),
     #[error("{0}")]
     ActivityDoesNotExist(String),
     #[error("{0}")]
@@ -80,6 +84,7 @@ impl Error {
             Error::ExecutionDoesNotExist(_) => "ExecutionDoesNotExist",
             Error::StateMachineTypeNotSupported(_) => "StateMachineTypeNotSupported",
             Error::ExecutionAlreadyExists(_) => "ExecutionAlreadyExists",
+            Error::ExecutionNotRedrivable(_) => "ExecutionNotRedrivable",
             Error::ActivityDoesNotExist(_) => "ActivityDoesNotExist",
             Error::ActivityAlreadyExists(_) => "ActivityAlreadyExists",
             Error::ResourceNotFound(_) => "ResourceNotFound",

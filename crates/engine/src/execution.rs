@@ -91,7 +91,7 @@ pub(crate) enum Effect {
     DropTasks(Vec<TaskId>),
 }
 
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 enum Phase {
     /// Ready to enter its state (`retry`: re-entering after a Retry, no Entered event).
     Enter { retry: bool },
@@ -153,7 +153,7 @@ enum AfterSleep {
 /// `(group, len)` and the state's input (which holds a Map's items) as `(group, len + 1)`.
 /// Snapshots of older versions carried all of it inline and have no `group`;
 /// [`Running::restore`] reads them too.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 struct Fork {
     is_map: bool,
     /// The group of its parts (unique within the execution).
@@ -251,7 +251,7 @@ impl IndexMut<FrameId> for Frames {
     }
 }
 
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 struct Frame {
     /// The parent frame and this frame's slot in its results.
     parent: Option<(FrameId, usize)>,
@@ -323,6 +323,15 @@ pub(crate) struct Running {
     /// A synchronous Express execution: AWS's Context object then has no
     /// `Execution.RedriveCount` (such executions cannot be redriven).
     sync_express: bool,
+    /// Frames that left while a failure went up through their ancestors (the failed
+    /// frame, its cancelled siblings), kept until an ancestor catches or retries it, or
+    /// the execution fails: then they are where a redrive resumes (see `redrive.rs`).
+    fallen: BTreeMap<FrameId, Frame>,
+    /// The forks of frames whose Parallel or Map state failed, kept likewise.
+    fallen_forks: BTreeMap<FrameId, Fork>,
+    /// Set when the execution ends unsuccessfully: where a redrive resumes, for the
+    /// engine to write as its snapshot.
+    pub(crate) redrive_point: Option<Vec<u8>>,
 }
 
 /// A pending wait of a recovered execution, for the engine to re-arm.
@@ -403,6 +412,9 @@ impl Running {
             test_case: None,
             invocations: Default::default(),
             sync_express: false,
+            fallen: BTreeMap::new(),
+            fallen_forks: BTreeMap::new(),
+            redrive_point: None,
             record,
         };
         let started = EventKind::ExecutionStarted {
@@ -733,6 +745,10 @@ impl Running {
         let child = self.frames.remove(frame).expect("a live frame");
         // The parent's chain continues from the child's last state event.
         let last_child_event = child.last_event;
+        if result.is_err() {
+            // A redrive resumes it, unless the failure is caught above.
+            self.fallen.insert(frame, child);
+        }
         self.frames[parent].last_event = last_child_event;
         let parent_frame = &mut self.frames[parent];
         let (is_map, group, name) = match &mut parent_frame.phase {
@@ -788,7 +804,9 @@ impl Running {
                     );
                 }
                 self.cancel_children(parent);
-                self.end_fork(parent);
+                if let Some(fork) = self.end_fork(parent) {
+                    self.fallen_forks.insert(parent, fork);
+                }
                 let failed =
                     if is_map { EventKind::MapStateFailed } else { EventKind::ParallelStateFailed };
                 self.fault_with(parent, fault, Some(failed), now);
@@ -843,6 +861,7 @@ fn error_cause(fault: &Fault) -> ErrorCause {
 mod context;
 mod ending;
 mod forks;
+mod redrive;
 mod service;
 mod snapshot;
 mod task;

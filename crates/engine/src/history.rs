@@ -159,6 +159,10 @@ pub enum EventKind {
     },
     LambdaFunctionFailed(ErrorCause),
     LambdaFunctionTimedOut(ErrorCause),
+    /// `RedriveExecution` restarted the execution (`redrive_count`: its redrives so far).
+    ExecutionRedriven {
+        redrive_count: u32,
+    },
 }
 
 impl EventKind {
@@ -187,6 +191,7 @@ impl EventKind {
             LambdaFunctionSucceeded { .. } => "LambdaFunctionSucceeded",
             LambdaFunctionFailed(_) => "LambdaFunctionFailed",
             LambdaFunctionTimedOut(_) => "LambdaFunctionTimedOut",
+            ExecutionRedriven { .. } => "ExecutionRedriven",
             TaskStarted { .. } => "TaskStarted",
             TaskSucceeded { .. } => "TaskSucceeded",
             TaskFailed { .. } => "TaskFailed",

@@ -30,8 +30,9 @@ pub struct Batch {
     pub executions: Vec<ExecutionRecord>,
     /// Events to append, each with its execution's ARN (shared by all its events).
     pub events: Vec<(std::sync::Arc<str>, HistoryEvent)>,
-    /// The runtime state of running executions, opaque to the store, replacing the
-    /// previous one; `None` deletes it (the execution ended). Recovery reads them back.
+    /// The runtime state of executions, opaque to the store, replacing the previous one;
+    /// `None` deletes it and its parts. A running execution's is what recovery reads back;
+    /// an execution that ended unsuccessfully keeps one as its redrive point.
     pub snapshots: Vec<(String, Option<Vec<u8>>)>,
     /// Changes to the rows kept beside snapshots (see [`Part`]), in order, each with its
     /// execution's ARN.
@@ -193,7 +194,8 @@ pub trait Store: Send + Sync + 'static {
 
     /// The snapshot of one execution, if it has one.
     fn snapshot(&self, arn: &str) -> Result<Option<Vec<u8>>>;
-    /// Every execution that has a snapshot (those running at the last commit), with it.
+    /// Every execution whose row is `RUNNING` and that has a snapshot, with it (an ended
+    /// execution's snapshot is its redrive point, not something to recover).
     fn running_snapshots(&self) -> Result<Vec<(ExecutionRecord, Vec<u8>)>>;
     /// The parts of an execution's snapshot (see [`Part`]), as `(group, index, bytes)`
     /// in key order; none once its snapshot is deleted.

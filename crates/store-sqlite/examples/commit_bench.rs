@@ -34,6 +34,7 @@ fn record(n: u64) -> ExecutionRecord {
         role_arn: "arn:aws:iam::123456789012:role/r".into(),
         state_machine_version_arn: None,
         state_machine_alias_arn: None,
+        redrive: Default::default(),
     }
 }
 

@@ -18,7 +18,7 @@ use std::sync::Arc;
 use bincode::Options;
 use serde::{Deserialize, Serialize};
 use stepwise_engine::history::HistoryEvent;
-use stepwise_engine::model::{ExecutionRecord, ExecutionStatus};
+use stepwise_engine::model::{ExecutionRecord, ExecutionStatus, Redrive, BEFORE_REDRIVE_REASON};
 use stepwise_engine::{Error, Result};
 
 /// The first byte of every v2 blob: the format it is in. Plain bincode…
@@ -50,6 +50,8 @@ struct ExecutionOut<'a> {
     role_arn: &'a str,
     /// Since schema v4: the version and alias started on (see [`ExecutionTail`]).
     tail: ExecutionTail<'a>,
+    /// Since schema v5: its redrives (read back the same way: a v4 row lacks it).
+    redrive: &'a Redrive,
 }
 
 /// What a v4 row adds after v2's fields. bincode writes fields one after the other, so a
@@ -102,6 +104,7 @@ pub(crate) fn encode_execution(record: &ExecutionRecord) -> Result<Vec<u8>> {
             version_arn: record.state_machine_version_arn.as_deref(),
             alias_arn: record.state_machine_alias_arn.as_deref(),
         },
+        redrive: &record.redrive,
     };
     encode(&row, COMPRESS_EXECUTION_FROM)
 }
@@ -115,6 +118,18 @@ pub(crate) fn decode_execution(bytes: &[u8], definition: Arc<str>) -> Result<Exe
         options().allow_trailing_bytes().deserialize_from(&mut rest).map_err(corrupt)?;
     let tail: ExecutionTailIn = if rest.is_empty() {
         ExecutionTailIn::default()
+    } else {
+        options().allow_trailing_bytes().deserialize_from(&mut rest).map_err(corrupt)?
+    };
+    let redrive = if rest.is_empty() {
+        // Written before v5: an execution that ended unsuccessfully then has no redrive
+        // point, so it cannot be redriven (AWS's reason for executions older than redrive).
+        let ended_unsuccessfully =
+            !matches!(row.status, ExecutionStatus::Running | ExecutionStatus::Succeeded);
+        Redrive {
+            refused: ended_unsuccessfully.then(|| BEFORE_REDRIVE_REASON.to_owned()),
+            ..Redrive::default()
+        }
     } else {
         options().deserialize(rest).map_err(corrupt)?
     };
@@ -133,6 +148,7 @@ pub(crate) fn decode_execution(bytes: &[u8], definition: Arc<str>) -> Result<Exe
         role_arn: row.role_arn,
         state_machine_version_arn: tail.version_arn,
         state_machine_alias_arn: tail.alias_arn,
+        redrive,
     })
 }
 
@@ -235,6 +251,7 @@ mod tests {
             role_arn: "r".into(),
             state_machine_version_arn: None,
             state_machine_alias_arn: None,
+            redrive: Default::default(),
         }
     }
 
@@ -252,6 +269,18 @@ mod tests {
         let mut r = record();
         r.state_machine_version_arn = Some("arn:aws:states:us-east-1:1:stateMachine:m:2".into());
         r.state_machine_alias_arn = Some("arn:aws:states:us-east-1:1:stateMachine:m:prod".into());
+        let back = decode_execution(&encode_execution(&r).unwrap(), r.definition.clone()).unwrap();
+        assert_eq!(format!("{back:?}"), format!("{r:?}"));
+    }
+
+    #[test]
+    fn execution_rows_keep_their_redrives() {
+        let mut r = record();
+        r.redrive.count = 2;
+        r.redrive.last_ms = Some(5);
+        r.redrive
+            .tokens
+            .push(stepwise_engine::model::RedriveToken { token: "t".into(), redrive_ms: 5 });
         let back = decode_execution(&encode_execution(&r).unwrap(), r.definition.clone()).unwrap();
         assert_eq!(format!("{back:?}"), format!("{r:?}"));
     }
@@ -289,6 +318,9 @@ mod tests {
         };
         let bytes = encode(&old, COMPRESS_EXECUTION_FROM).unwrap();
         let back = decode_execution(&bytes, r.definition.clone()).unwrap();
+        // Its failure has no redrive point: it reads as not redrivable.
+        let mut r = r;
+        r.redrive.refused = Some(BEFORE_REDRIVE_REASON.to_owned());
         assert_eq!(format!("{back:?}"), format!("{r:?}"));
     }
 

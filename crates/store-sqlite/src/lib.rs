@@ -830,7 +830,8 @@ impl Store for SqliteStore {
         let rows = self.read(|conn| {
             let mut stmt = conn.prepare_cached(
                 "SELECT e.record, e.definition_id, s.bytes
-                 FROM snapshots s JOIN executions e ON e.arn = s.execution_arn",
+                 FROM snapshots s JOIN executions e ON e.arn = s.execution_arn
+                 WHERE e.status = 'RUNNING'",
             )?;
             let rows = stmt.query_map([], |row| {
                 Ok((StoredExecution::from_row(row)?, row.get::<_, Vec<u8>>(2)?))

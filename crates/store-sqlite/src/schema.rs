@@ -12,7 +12,7 @@ use stepwise_engine::{Error, Result};
 use crate::sql;
 
 /// `MIGRATIONS[i]` takes a database from version `i` to version `i + 1`.
-const MIGRATIONS: &[&str] = &[V1, V2, V3, V4];
+const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5];
 
 /// The schema version this build writes (and the newest it can open).
 pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
@@ -106,6 +106,12 @@ CREATE TABLE versioning (
     record      TEXT NOT NULL
 );
 ";
+
+/// v5: execution rows gain a second tail, their redrives (`codec.rs`; older rows read
+/// without it), and an execution that ended unsuccessfully keeps its snapshot as its
+/// redrive point, so recovery reads only the snapshots of running executions. No table
+/// changes: the version makes an older build refuse rows it cannot read.
+const V5: &str = "SELECT 1;";
 
 /// The database's schema version.
 pub(crate) fn version(conn: &Connection) -> Result<u32> {

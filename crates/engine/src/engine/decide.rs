@@ -37,6 +37,8 @@ pub(crate) struct Decision {
     pub(crate) calls: Vec<ServiceCall>,
     /// The execution's state changed: a durable store gets a new snapshot.
     pub(crate) changed: bool,
+    /// The execution ended unsuccessfully: where a redrive resumes, kept as its snapshot.
+    pub(crate) redrive_point: Option<Vec<u8>>,
 }
 
 impl Engine {
@@ -88,6 +90,9 @@ impl Engine {
             slot.life = Life::Resident(running);
         } else {
             // Ended: nothing of it stays armed.
+            if !cell.express {
+                d.redrive_point = running.redrive_point.take();
+            }
             self.inner.timers.cancel_all(slot);
             for (task, record) in slot.tasks.drain() {
                 self.forget_task(task, &record);
@@ -261,6 +266,12 @@ impl Engine {
                 d.batch.snapshots.push((cell.key.to_string(), None));
                 slot.persisted = false;
             }
+        }
+        if let Some(point) = d.redrive_point.take() {
+            // With any store, durable or not: the running snapshot and its parts go, and
+            // the redrive point takes its place (recovery reads only running executions').
+            d.batch.snapshots.push((cell.key.to_string(), None));
+            d.batch.snapshots.push((cell.key.to_string(), Some(point)));
         }
         let calls = std::mem::take(&mut d.calls);
         let mut listeners = std::mem::take(&mut d.listeners);

@@ -363,6 +363,7 @@ pub(super) fn new_record(
         role_arn: machine.role_arn.clone(),
         state_machine_version_arn: None,
         state_machine_alias_arn: None,
+        redrive: Default::default(),
     }
 }
 

@@ -13,10 +13,13 @@ impl Running {
                 "StartTime": millis_to_iso(self.record.start_ms),
                 "Name": self.record.name,
                 "RoleArn": self.record.role_arn,
-                "RedriveCount": 0,
+                "RedriveCount": self.record.redrive.count,
             },
             "StateMachine": { "Id": self.record.state_machine_arn, "Name": self.state_machine_name },
         });
+        if let Some(ms) = self.record.redrive.last_ms {
+            context["Execution"]["RedriveTime"] = json!(millis_to_iso(ms));
+        }
         if self.sync_express {
             if let Some(execution) = context["Execution"].as_object_mut() {
                 execution.remove("RedriveCount");

@@ -40,6 +40,7 @@ impl Running {
         self.restore_context(ctx);
         match decision {
             ErrorDecision::Retry { retrier, delay_ms } => {
+                self.forget_fallen(frame);
                 let f = &mut self.frames[frame];
                 if f.attempts.len() <= retrier {
                     f.attempts.resize(retrier + 1, 0);
@@ -49,6 +50,7 @@ impl Running {
                 self.sleep(frame, now + delay_ms as i64, AfterSleep::Retry);
             }
             ErrorDecision::Catch { next, output, assigned } => {
+                self.forget_fallen(frame);
                 if let Some(failed) = failed {
                     self.frame_event(frame, now, failed);
                 }
@@ -111,6 +113,11 @@ impl Running {
     }
 
     pub(super) fn close(&mut self, status: ExecutionStatus, now: i64) {
+        if status != ExecutionStatus::Succeeded {
+            self.keep_redrive_point();
+        }
+        self.fallen.clear();
+        self.fallen_forks.clear();
         self.record.status = status;
         self.record.stop_ms = Some(now);
         self.record_dirty = true;

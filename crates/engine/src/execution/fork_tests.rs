@@ -71,6 +71,7 @@ impl Driver {
             role_arn: "arn:aws:iam::123456789012:role/r".into(),
             state_machine_version_arn: None,
             state_machine_alias_arn: None,
+            redrive: Default::default(),
         };
         let run = Running::start(row.clone(), machine.clone(), "m".into(), input, 7);
         let mut driver = Driver {

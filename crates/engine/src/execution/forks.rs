@@ -85,10 +85,12 @@ impl Running {
             if let Some(task) = f.phase.task() {
                 dropped.push(task);
             }
-            if let Phase::Fork(fork) = f.phase {
-                self.drop_parts(&fork);
-                stack.extend(fork.children);
+            if let Phase::Fork(fork) = &f.phase {
+                self.drop_parts(fork);
+                stack.extend(fork.children.iter().copied());
             }
+            // Aborted by the failure: a redrive resumes it (unless the failure is caught).
+            self.fallen.insert(child, f);
         }
         let frames = &self.frames;
         self.ready

@@ -7,20 +7,20 @@ use super::*;
 /// What recovery needs of a running execution (everything but what is derived:
 /// the machine comes from the definition, the Context object from the record).
 #[derive(Serialize)]
-struct SnapshotRef<'a> {
-    record: &'a ExecutionRecord,
-    state_machine_name: &'a str,
-    next_event_id: u64,
-    live_frames: &'a BTreeMap<FrameId, Frame>,
-    next_frame: FrameId,
-    next_group: u64,
-    ready: &'a VecDeque<FrameId>,
-    seed: u64,
-    timeout_at: Option<i64>,
-    test_case: &'a Option<String>,
-    invocations: &'a std::collections::HashMap<String, u32>,
+pub(super) struct SnapshotRef<'a> {
+    pub(super) record: &'a ExecutionRecord,
+    pub(super) state_machine_name: &'a str,
+    pub(super) next_event_id: u64,
+    pub(super) live_frames: &'a BTreeMap<FrameId, Frame>,
+    pub(super) next_frame: FrameId,
+    pub(super) next_group: u64,
+    pub(super) ready: &'a VecDeque<FrameId>,
+    pub(super) seed: u64,
+    pub(super) timeout_at: Option<i64>,
+    pub(super) test_case: &'a Option<String>,
+    pub(super) invocations: &'a std::collections::HashMap<String, u32>,
     /// What the engine keeps beside the execution (its task records).
-    extra: Value,
+    pub(super) extra: Value,
 }
 
 #[derive(Deserialize)]
@@ -127,6 +127,9 @@ impl Running {
             test_case: s.test_case,
             invocations: s.invocations,
             sync_express: false,
+            fallen: BTreeMap::new(),
+            fallen_forks: BTreeMap::new(),
+            redrive_point: None,
         };
         run.restore_forks(parts)?;
         let mut waits = Vec::new();

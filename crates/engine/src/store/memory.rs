@@ -189,7 +189,9 @@ impl Store for MemoryStore {
             .snapshots
             .iter()
             .filter_map(|(arn, bytes)| {
-                Some((inner.executions.get(arn)?.record.clone(), bytes.clone()))
+                let record = &inner.executions.get(arn)?.record;
+                let running = record.status == ExecutionStatus::Running;
+                running.then(|| (record.clone(), bytes.clone()))
             })
             .collect())
     }

@@ -33,6 +33,7 @@ pub fn run_all(make: impl Fn() -> Arc<dyn Store>) {
         ("events_in_id_order", events_in_id_order),
         ("snapshots", snapshots),
         ("snapshot_parts", snapshot_parts),
+        ("redrive_points", redrive_points),
         ("settings", settings),
         ("list_executions", list_executions),
         ("remove_ended_before", remove_ended_before),
@@ -102,6 +103,7 @@ pub fn execution(machine: &str, name: &str, start_ms: i64) -> ExecutionRecord {
         role_arn: "arn:aws:iam::123456789012:role/r".into(),
         state_machine_version_arn: None,
         state_machine_alias_arn: None,
+        redrive: Default::default(),
     }
 }
 
@@ -548,6 +550,50 @@ pub fn snapshots(store: &dyn Store) {
         })
         .unwrap();
     assert!(store.running_snapshots().unwrap().is_empty());
+}
+
+/// An execution that ended unsuccessfully keeps a snapshot (its redrive point), written in
+/// the batch that ends it after deleting the running one and its parts: it is read back by
+/// ARN but not recovered, until a redrive makes its row `RUNNING` again. The row keeps its
+/// redrives.
+pub fn redrive_points(store: &dyn Store) {
+    let a = execution("m", "a", 1);
+    let mut batch = create(&a, 1);
+    batch.snapshots.push((a.arn.clone(), Some(b"running".to_vec())));
+    batch.parts.push((a.arn.as_str().into(), Part::Put { group: 0, index: 0, bytes: vec![1] }));
+    store.commit(batch).unwrap();
+    assert_eq!(store.running_snapshots().unwrap().len(), 1);
+
+    store
+        .commit(Batch {
+            executions: vec![ended(a.clone(), ExecutionStatus::Failed, 5)],
+            events: vec![(a.arn.as_str().into(), event(2, 5))],
+            snapshots: vec![(a.arn.clone(), None), (a.arn.clone(), Some(b"point".to_vec()))],
+            ..Batch::default()
+        })
+        .unwrap();
+    assert!(store.running_snapshots().unwrap().is_empty(), "an ended execution is not recovered");
+    assert_eq!(store.snapshot(&a.arn).unwrap().as_deref(), Some(&b"point"[..]));
+    assert!(store.snapshot_parts(&a.arn).unwrap().is_empty(), "the running parts went");
+
+    let mut redriven = a.clone();
+    redriven.redrive.count = 1;
+    redriven.redrive.last_ms = Some(7);
+    redriven.redrive.tokens.push(crate::model::RedriveToken { token: "t".into(), redrive_ms: 7 });
+    store
+        .commit(Batch {
+            executions: vec![redriven.clone()],
+            events: vec![(a.arn.as_str().into(), event(3, 7))],
+            snapshots: vec![(a.arn.clone(), Some(b"again".to_vec()))],
+            ..Batch::default()
+        })
+        .unwrap();
+    let running = store.running_snapshots().unwrap();
+    assert_eq!(running.len(), 1);
+    assert_eq!(running[0].0.redrive, redriven.redrive);
+    assert_eq!(running[0].1, b"again");
+    assert_eq!(store.get_execution(&a.arn).unwrap().unwrap().redrive, redriven.redrive);
+    assert_eq!(ids(&store.history(&a.arn).unwrap()), [1, 2, 3]);
 }
 
 /// Parts are written and replaced by key, deleted by group, read back in key order, and
