@@ -13,6 +13,7 @@
 //! # }
 //! ```
 pub mod aliases;
+pub mod caller;
 pub mod error;
 pub mod ops;
 pub mod page;
@@ -26,10 +27,12 @@ use axum::extract::{RawQuery, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use axum::Extension;
 use axum::Router;
 use serde_json::{Map, Value};
 use stepwise_engine::Engine;
 
+pub use crate::caller::Caller;
 use crate::error::ApiError;
 use crate::request::Params;
 
@@ -43,12 +46,18 @@ pub fn router(engine: Engine) -> Router {
 
 async fn handle(
     State(engine): State<Engine>,
+    caller: Option<Extension<Caller>>,
     method: Method,
     headers: HeaderMap,
     RawQuery(query): RawQuery,
     body: Bytes,
 ) -> Response {
-    match call(&engine, &method, &headers, query.as_deref(), &body).await {
+    // Without an authentication layer, the region still comes from the SigV4 scope.
+    let caller = match caller {
+        Some(Extension(caller)) => caller,
+        None => Caller { region: sigv4_region(&headers), account: None },
+    };
+    match call(&engine, &caller, &method, &headers, query.as_deref(), &body).await {
         Ok(value) => {
             // Written to bytes directly: `Value`'s `Display` goes through `fmt::Write` a
             // token at a time, several times slower.
@@ -66,12 +75,12 @@ async fn handle(
 
 async fn call(
     engine: &Engine,
+    caller: &Caller,
     method: &Method,
     headers: &HeaderMap,
     query: Option<&str>,
     body: &[u8],
 ) -> Result<Value, ApiError> {
-    let region = sigv4_region(headers);
     if let Some(target) = headers.get("x-amz-target") {
         let target =
             target.to_str().map_err(|_| ApiError::validation("X-Amz-Target is not ASCII"))?;
@@ -91,7 +100,7 @@ async fn call(
                 }
             }
         };
-        return ops::dispatch(engine, op, Params(params), region.as_deref()).await;
+        return ops::dispatch(engine, op, Params(params), caller).await;
     }
     // The query form: parameters in the query string, or a form-encoded POST body.
     let mut params = Map::new();
@@ -105,11 +114,11 @@ async fn call(
         return Err(ApiError::validation("Missing X-Amz-Target header or Action parameter"));
     };
     params.remove("Version");
-    ops::dispatch(engine, &op, Params(params), region.as_deref()).await
+    ops::dispatch(engine, &op, Params(params), caller).await
 }
 
 /// The region of a SigV4 `Authorization` header's credential scope, if any.
-fn sigv4_region(headers: &HeaderMap) -> Option<String> {
+pub fn sigv4_region(headers: &HeaderMap) -> Option<String> {
     let auth = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let credential = auth.split("Credential=").nth(1)?;
     let scope = credential.split([',', ' ']).next()?;

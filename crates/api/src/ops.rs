@@ -3,6 +3,7 @@ use serde_json::{json, Value};
 use stepwise_engine::model::{ExecutionStatus, MachineType, Tag};
 use stepwise_engine::{Engine, NewStateMachine, StateMachineUpdate};
 
+use crate::caller::Caller;
 use crate::error::ApiError;
 use crate::page::{self, Bounds};
 use crate::request::Params;
@@ -11,9 +12,11 @@ use crate::{aliases, versions, wire};
 type Reply = Result<Value, ApiError>;
 
 /// Runs operation `op`. Only `GetActivityTask` awaits (it long-polls).
-pub async fn dispatch(engine: &Engine, op: &str, p: Params, region: Option<&str>) -> Reply {
+pub async fn dispatch(engine: &Engine, op: &str, p: Params, caller: &Caller) -> Reply {
+    caller.check_params(op, &p)?;
+    let region = caller.region.as_deref();
     match op {
-        "CreateStateMachine" => create_state_machine(engine, &p, region),
+        "CreateStateMachine" => create_state_machine(engine, &p, caller),
         "DescribeStateMachine" => versions::describe_state_machine(engine, &p),
         "UpdateStateMachine" => update_state_machine(engine, &p),
         "DeleteStateMachine" => engine
@@ -21,7 +24,8 @@ pub async fn dispatch(engine: &Engine, op: &str, p: Params, region: Option<&str>
             .map(|()| json!({}))
             .map_err(Into::into),
         "ListStateMachines" => {
-            let all = engine.list_state_machines()?;
+            let mut all = engine.list_state_machines()?;
+            all.retain(|m| caller.owns(&m.arn));
             page(&p, &all, 100, "stateMachines", wire::state_machine_item)
         }
         "ValidateStateMachineDefinition" => validate_definition(&p),
@@ -45,7 +49,12 @@ pub async fn dispatch(engine: &Engine, op: &str, p: Params, region: Option<&str>
         "GetExecutionHistory" => execution_history(engine, &p),
         "CreateActivity" => {
             let tags = read_tags(&p)?;
-            let a = engine.create_activity(p.str("name")?, tags, region)?;
+            let a = engine.create_activity_for(
+                p.str("name")?,
+                tags,
+                region,
+                caller.account.as_deref(),
+            )?;
             Ok(json!({ "activityArn": a.arn, "creationDate": wire::date(a.creation_ms) }))
         }
         "DescribeActivity" => Ok(wire::activity(&engine.describe_activity(p.str("activityArn")?)?)),
@@ -53,7 +62,8 @@ pub async fn dispatch(engine: &Engine, op: &str, p: Params, region: Option<&str>
             engine.delete_activity(p.str("activityArn")?).map(|()| json!({})).map_err(Into::into)
         }
         "ListActivities" => {
-            let all = engine.list_activities()?;
+            let mut all = engine.list_activities()?;
+            all.retain(|a| caller.owns(&a.arn));
             page(&p, &all, 100, "activities", wire::activity)
         }
         "GetActivityTask" => {
@@ -102,7 +112,7 @@ pub async fn dispatch(engine: &Engine, op: &str, p: Params, region: Option<&str>
         | "UpdateStateMachineAlias"
         | "DeleteStateMachineAlias"
         | "ListStateMachineAliases" => aliases::dispatch(engine, op, &p),
-        "TestState" => crate::test_state::test_state(engine, &p, region).await,
+        "TestState" => crate::test_state::test_state(engine, &p, caller).await,
         other if NOT_YET.contains(&other) => Err(ApiError::unsupported(other)),
         other => Err(ApiError::unknown_operation(other)),
     }
@@ -111,7 +121,7 @@ pub async fn dispatch(engine: &Engine, op: &str, p: Params, region: Option<&str>
 /// Operations of the AWS API that Stepwise does not implement yet.
 const NOT_YET: &[&str] = &["RedriveExecution", "DescribeMapRun", "ListMapRuns", "UpdateMapRun"];
 
-fn create_state_machine(engine: &Engine, p: &Params, region: Option<&str>) -> Reply {
+fn create_state_machine(engine: &Engine, p: &Params, caller: &Caller) -> Reply {
     let publish = versions::read_publish(p)?;
     let machine_type = read_type(p)?;
     let record = engine.create_state_machine(NewStateMachine {
@@ -122,7 +132,8 @@ fn create_state_machine(engine: &Engine, p: &Params, region: Option<&str>) -> Re
         logging_configuration: p.opt_value("loggingConfiguration").map(Value::to_string),
         tracing_enabled: tracing_flag(p).unwrap_or(false),
         tags: read_tags(p)?,
-        region: region.map(str::to_owned),
+        region: caller.region.clone(),
+        account: caller.account.clone(),
     })?;
     let mut out =
         json!({ "stateMachineArn": record.arn, "creationDate": wire::date(record.creation_ms) });

@@ -1,4 +1,8 @@
 //! `stepwise serve`: the engine behind the HTTP API.
+pub mod app;
+pub mod auth;
+pub mod limits;
+
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -74,6 +78,9 @@ pub struct ServeOptions {
     /// a fixed seed repeats them, for tests.
     #[arg(long)]
     pub seed: Option<u64>,
+    /// Who may call the server and how much (`serve/app.rs`).
+    #[command(flatten)]
+    pub http: app::HttpOptions,
 }
 
 impl Default for ServeOptions {
@@ -90,6 +97,7 @@ impl Default for ServeOptions {
             aws_endpoints: Vec::new(),
             connections: None,
             seed: None,
+            http: app::HttpOptions::default(),
         }
     }
 }
@@ -142,6 +150,7 @@ pub async fn start(options: ServeOptions) -> anyhow::Result<Server> {
         Some(path) => Connections::load(path)?,
         None => Connections::none(),
     };
+    let http = options.http.prepare()?;
     let engine = Engine::start(Options {
         scope: Scope { region: options.region, account: options.account },
         clock: Arc::new(SystemClock),
@@ -165,7 +174,7 @@ pub async fn start(options: ServeOptions) -> anyhow::Result<Server> {
         .await
         .with_context(|| format!("binding {}", options.bind))?;
     let addr = listener.local_addr()?;
-    let app = stepwise_api::router(engine.clone());
+    let app = app::build(engine.clone(), &http, addr);
     let task = tokio::spawn(async move { axum::serve(listener, app).await });
     Ok(Server { addr, engine, task })
 }
