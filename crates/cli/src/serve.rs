@@ -1,6 +1,7 @@
 //! `stepwise serve`: the engine behind the HTTP API.
 pub mod app;
 pub mod auth;
+pub mod guard;
 pub mod limits;
 
 use std::net::SocketAddr;

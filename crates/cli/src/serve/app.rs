@@ -9,6 +9,7 @@ use axum::Router;
 use stepwise_engine::Engine;
 
 use super::auth::{self, AccessKeys, AuthMode, Authenticator};
+use super::guard::{self, Guard};
 
 /// The flags of `serve` about who may call it and how much.
 #[derive(Debug, Clone, clap::Args)]
@@ -21,11 +22,24 @@ pub struct HttpOptions {
     /// ACCOUNT_ID`. Each key acts in its own account; accounts do not see each other.
     #[arg(long, value_name = "FILE")]
     pub access_keys: Option<PathBuf>,
+    /// A web origin allowed to call the server from a browser, e.g. `http://localhost:3000`
+    /// (repeatable; `*` allows all). Other origins are refused.
+    #[arg(long = "cors-origin", value_name = "ORIGIN")]
+    pub cors_origins: Vec<String>,
+    /// A host name the server answers to besides IP addresses and `localhost` (repeatable):
+    /// requests whose `Host` names anything else are refused, so DNS rebinding fails.
+    #[arg(long = "allowed-host", value_name = "NAME")]
+    pub allowed_hosts: Vec<String>,
 }
 
 impl Default for HttpOptions {
     fn default() -> Self {
-        HttpOptions { auth: AuthMode::None, access_keys: None }
+        HttpOptions {
+            auth: AuthMode::None,
+            access_keys: None,
+            cors_origins: Vec::new(),
+            allowed_hosts: Vec::new(),
+        }
     }
 }
 
@@ -33,6 +47,7 @@ impl Default for HttpOptions {
 #[derive(Debug, Clone)]
 pub struct Prepared {
     authenticator: Option<Authenticator>,
+    guard: Guard,
 }
 
 impl HttpOptions {
@@ -45,7 +60,8 @@ impl HttpOptions {
                 Some(Authenticator::new(AccessKeys::load(path)?, super::limits::MAX_REQUEST_BYTES))
             }
         };
-        Ok(Prepared { authenticator })
+        let guard = Guard::new(self.cors_origins.clone(), self.allowed_hosts.clone());
+        Ok(Prepared { authenticator, guard })
     }
 }
 
@@ -55,5 +71,5 @@ pub fn build(engine: Engine, prepared: &Prepared, _addr: SocketAddr) -> Router {
     if let Some(authenticator) = &prepared.authenticator {
         app = app.layer(from_fn_with_state(authenticator.clone(), auth::layer));
     }
-    app
+    app.layer(from_fn_with_state(prepared.guard.clone(), guard::layer))
 }

@@ -309,19 +309,20 @@ fn from_query(query: &[(String, String)]) -> Result<Signature<'_>, ApiError> {
     let amz_date = require("X-Amz-Date")?.to_owned();
     let signed_headers = require("X-Amz-SignedHeaders")?;
     let signature = require("X-Amz-Signature")?;
-    let expires =
-        match get("X-Amz-Expires") {
-            None => None,
-            Some(v) => match v.parse::<u64>() {
-                Ok(secs) if secs <= MAX_EXPIRES_SECS => Some(secs),
-                _ => return Err(error(
+    let expires = match get("X-Amz-Expires") {
+        None => None,
+        Some(v) => match v.parse::<u64>() {
+            Ok(secs) if secs <= MAX_EXPIRES_SECS => Some(secs),
+            _ => {
+                return Err(error(
                     "IncompleteSignatureException",
                     format!(
                         "X-Amz-Expires must be a number of seconds from 0 to {MAX_EXPIRES_SECS}"
                     ),
-                )),
-            },
-        };
+                ))
+            }
+        },
+    };
     let (key_id, date, region, service) = scope(credential)?;
     Ok(Signature {
         key_id,
