@@ -17,6 +17,7 @@ pub mod caller;
 pub mod error;
 pub mod ops;
 pub mod page;
+pub mod polls;
 pub mod request;
 pub mod test_state;
 pub mod versions;
@@ -47,6 +48,7 @@ pub fn router(engine: Engine) -> Router {
 async fn handle(
     State(engine): State<Engine>,
     caller: Option<Extension<Caller>>,
+    polls: Option<Extension<std::sync::Arc<polls::LongPolls>>>,
     method: Method,
     headers: HeaderMap,
     RawQuery(query): RawQuery,
@@ -57,7 +59,9 @@ async fn handle(
         Some(Extension(caller)) => caller,
         None => Caller { region: sigv4_region(&headers), account: None },
     };
-    match call(&engine, &caller, &method, &headers, query.as_deref(), &body).await {
+    let polls = polls.map(|Extension(p)| p);
+    let context = ops::Context { caller: &caller, polls: polls.as_ref() };
+    match call(&engine, &context, &method, &headers, query.as_deref(), &body).await {
         Ok(value) => {
             // Written to bytes directly: `Value`'s `Display` goes through `fmt::Write` a
             // token at a time, several times slower.
@@ -75,7 +79,7 @@ async fn handle(
 
 async fn call(
     engine: &Engine,
-    caller: &Caller,
+    context: &ops::Context<'_>,
     method: &Method,
     headers: &HeaderMap,
     query: Option<&str>,
@@ -100,7 +104,7 @@ async fn call(
                 }
             }
         };
-        return ops::dispatch(engine, op, Params(params), caller).await;
+        return ops::dispatch(engine, op, Params(params), context).await;
     }
     // The query form: parameters in the query string, or a form-encoded POST body.
     let mut params = Map::new();
@@ -114,7 +118,7 @@ async fn call(
         return Err(ApiError::validation("Missing X-Amz-Target header or Action parameter"));
     };
     params.remove("Version");
-    ops::dispatch(engine, &op, Params(params), caller).await
+    ops::dispatch(engine, &op, Params(params), context).await
 }
 
 /// The region of a SigV4 `Authorization` header's credential scope, if any.

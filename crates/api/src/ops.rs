@@ -3,16 +3,31 @@ use serde_json::{json, Value};
 use stepwise_engine::model::{ExecutionStatus, MachineType, Tag};
 use stepwise_engine::{Engine, NewStateMachine, StateMachineUpdate};
 
+use std::sync::Arc;
+
+use stepwise_engine::LONG_POLL;
+
 use crate::caller::Caller;
 use crate::error::ApiError;
 use crate::page::{self, Bounds};
+use crate::polls::LongPolls;
 use crate::request::Params;
 use crate::{aliases, versions, wire};
 
 type Reply = Result<Value, ApiError>;
 
+/// What a request brings besides its parameters.
+#[derive(Debug, Clone, Copy)]
+pub struct Context<'a> {
+    /// Who sent it.
+    pub caller: &'a Caller,
+    /// The bounds on long polls, when the server sets them.
+    pub polls: Option<&'a Arc<LongPolls>>,
+}
+
 /// Runs operation `op`. Only `GetActivityTask` awaits (it long-polls).
-pub async fn dispatch(engine: &Engine, op: &str, p: Params, caller: &Caller) -> Reply {
+pub async fn dispatch(engine: &Engine, op: &str, p: Params, context: &Context<'_>) -> Reply {
+    let caller = context.caller;
     caller.check_params(op, &p)?;
     let region = caller.region.as_deref();
     match op {
@@ -69,7 +84,14 @@ pub async fn dispatch(engine: &Engine, op: &str, p: Params, caller: &Caller) -> 
         "GetActivityTask" => {
             let arn = p.str("activityArn")?;
             let worker = p.opt_str("workerName")?.map(str::to_owned);
-            Ok(match engine.get_activity_task(arn, worker).await? {
+            let polled = match context.polls {
+                None => engine.get_activity_task(arn, worker).await?,
+                Some(polls) => {
+                    let _permit = polls.enter(arn)?;
+                    engine.get_activity_task_until(arn, worker, LONG_POLL, polls.stopping()).await?
+                }
+            };
+            Ok(match polled {
                 Some(task) => json!({ "taskToken": task.task_token, "input": task.input }),
                 None => json!({}),
             })

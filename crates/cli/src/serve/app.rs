@@ -1,15 +1,19 @@
 //! The HTTP application as `serve` runs it: the API behind its guards, in the order a
 //! request meets them (outermost first): overload and size limits, the browser and `Host`
-//! checks, then authentication.
-use std::net::SocketAddr;
+//! checks, then authentication; the bounds on long polls travel to the API as an extension.
 use std::path::PathBuf;
+use std::time::Duration;
 
+use axum::extract::DefaultBodyLimit;
 use axum::middleware::from_fn_with_state;
-use axum::Router;
+use axum::{Extension, Router};
+use stepwise_api::polls::LongPolls;
 use stepwise_engine::Engine;
+use tokio::sync::watch;
 
 use super::auth::{self, AccessKeys, AuthMode, Authenticator};
 use super::guard::{self, Guard};
+use super::limits::{self, Limits};
 
 /// The flags of `serve` about who may call it and how much.
 #[derive(Debug, Clone, clap::Args)]
@@ -30,6 +34,23 @@ pub struct HttpOptions {
     /// requests whose `Host` names anything else are refused, so DNS rebinding fails.
     #[arg(long = "allowed-host", value_name = "NAME")]
     pub allowed_hosts: Vec<String>,
+    /// Requests handled at once (long polls included); past it the server answers
+    /// `ThrottlingException`, which the SDKs retry.
+    #[arg(long, default_value_t = 4096)]
+    pub max_concurrent_requests: usize,
+    /// `GetActivityTask` polls waiting at once on all activities (then `ThrottlingException`).
+    #[arg(long, default_value_t = 2048)]
+    pub max_long_polls: usize,
+    /// `GetActivityTask` polls waiting at once on one activity (then
+    /// `ActivityWorkerLimitExceeded`).
+    #[arg(long, default_value_t = 1000)]
+    pub max_long_polls_per_activity: usize,
+    /// Seconds a client may take to send a request's headers, and then its body.
+    #[arg(long, default_value_t = 30)]
+    pub request_timeout: u64,
+    /// Seconds `serve` waits, at SIGTERM or SIGINT, for requests in flight to finish.
+    #[arg(long, default_value_t = 30)]
+    pub shutdown_timeout: u64,
 }
 
 impl Default for HttpOptions {
@@ -39,6 +60,11 @@ impl Default for HttpOptions {
             access_keys: None,
             cors_origins: Vec::new(),
             allowed_hosts: Vec::new(),
+            max_concurrent_requests: 4096,
+            max_long_polls: 2048,
+            max_long_polls_per_activity: 1000,
+            request_timeout: 30,
+            shutdown_timeout: 30,
         }
     }
 }
@@ -48,6 +74,12 @@ impl Default for HttpOptions {
 pub struct Prepared {
     authenticator: Option<Authenticator>,
     guard: Guard,
+    limits: Limits,
+    polls: (usize, usize),
+    /// How long a client may take to send its headers.
+    pub header_timeout: Duration,
+    /// How long shutdown waits for requests in flight.
+    pub shutdown_timeout: Duration,
 }
 
 impl HttpOptions {
@@ -61,15 +93,29 @@ impl HttpOptions {
             }
         };
         let guard = Guard::new(self.cors_origins.clone(), self.allowed_hosts.clone());
-        Ok(Prepared { authenticator, guard })
+        let request_timeout = Duration::from_secs(self.request_timeout.max(1));
+        Ok(Prepared {
+            authenticator,
+            guard,
+            limits: Limits::new(self.max_concurrent_requests.max(1), request_timeout),
+            polls: (self.max_long_polls_per_activity.max(1), self.max_long_polls.max(1)),
+            header_timeout: request_timeout,
+            shutdown_timeout: Duration::from_secs(self.shutdown_timeout),
+        })
     }
 }
 
-/// The application for `engine`, listening on `addr`.
-pub fn build(engine: Engine, prepared: &Prepared, _addr: SocketAddr) -> Router {
-    let mut app = stepwise_api::router(engine);
+/// The application for `engine`; `stopping` turns true at shutdown (long polls then
+/// answer empty).
+pub fn build(engine: Engine, prepared: &Prepared, stopping: watch::Receiver<bool>) -> Router {
+    let (per_activity, total) = prepared.polls;
+    let polls = LongPolls::new(per_activity, total, stopping);
+    // The limits layer reads the body, bounded; the API's own bound is not needed.
+    let mut app =
+        stepwise_api::router(engine).layer(Extension(polls)).layer(DefaultBodyLimit::disable());
     if let Some(authenticator) = &prepared.authenticator {
         app = app.layer(from_fn_with_state(authenticator.clone(), auth::layer));
     }
     app.layer(from_fn_with_state(prepared.guard.clone(), guard::layer))
+        .layer(from_fn_with_state(prepared.limits.clone(), limits::layer))
 }
