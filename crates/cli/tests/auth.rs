@@ -56,6 +56,7 @@ fn client(endpoint: &str, key: &str, secret: &str) -> aws_sdk_sfn::Client {
 }
 
 /// A request signed by aws-sigv4 at `time` with `key`, in the header or as a presigned URL.
+#[allow(clippy::too_many_arguments)]
 fn signed(
     t: &TestServer,
     key: (&str, &str),
@@ -287,8 +288,14 @@ async fn accounts_are_isolated() {
         |out: aws_sdk_sfn::operation::list_state_machines::ListStateMachinesOutput| -> Vec<String> {
             out.state_machines.iter().map(|m| m.state_machine_arn.clone()).collect()
         };
-    assert_eq!(listed(alice.list_state_machines().send().await.unwrap()), [machine.clone()]);
-    assert_eq!(listed(bob.list_state_machines().send().await.unwrap()), [bobs.clone()]);
+    assert_eq!(
+        listed(alice.list_state_machines().send().await.unwrap()),
+        std::slice::from_ref(&machine)
+    );
+    assert_eq!(
+        listed(bob.list_state_machines().send().await.unwrap()),
+        std::slice::from_ref(&bobs)
+    );
 
     let execution =
         alice.start_execution().state_machine_arn(&machine).send().await.unwrap().execution_arn;

@@ -118,9 +118,8 @@ pub async fn layer(State(auth): State<Authenticator>, request: Request, next: Ne
         return next.run(request).await;
     }
     let (mut parts, body) = request.into_parts();
-    let body = match axum::body::to_bytes(body, auth.max_body).await {
-        Ok(body) => body,
-        Err(_) => return crate::serve::limits::too_large(auth.max_body).into_response(),
+    let Ok(body) = axum::body::to_bytes(body, auth.max_body).await else {
+        return crate::serve::limits::too_large(auth.max_body).into_response();
     };
     let signed =
         Signed { method: &parts.method, uri: &parts.uri, headers: &parts.headers, body: &body };
