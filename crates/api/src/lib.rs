@@ -13,9 +13,11 @@
 //! # }
 //! ```
 pub mod aliases;
+pub mod caller;
 pub mod error;
 pub mod ops;
 pub mod page;
+pub mod polls;
 pub mod request;
 pub mod test_state;
 pub mod versions;
@@ -26,10 +28,12 @@ use axum::extract::{RawQuery, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use axum::Extension;
 use axum::Router;
 use serde_json::{Map, Value};
 use stepwise_engine::Engine;
 
+pub use crate::caller::Caller;
 use crate::error::ApiError;
 use crate::request::Params;
 
@@ -43,12 +47,21 @@ pub fn router(engine: Engine) -> Router {
 
 async fn handle(
     State(engine): State<Engine>,
+    caller: Option<Extension<Caller>>,
+    polls: Option<Extension<std::sync::Arc<polls::LongPolls>>>,
     method: Method,
     headers: HeaderMap,
     RawQuery(query): RawQuery,
     body: Bytes,
 ) -> Response {
-    match call(&engine, &method, &headers, query.as_deref(), &body).await {
+    // Without an authentication layer, the region still comes from the SigV4 scope.
+    let caller = match caller {
+        Some(Extension(caller)) => caller,
+        None => Caller { region: sigv4_region(&headers), account: None },
+    };
+    let polls = polls.map(|Extension(p)| p);
+    let context = ops::Context { caller: &caller, polls: polls.as_ref() };
+    match call(&engine, &context, &method, &headers, query.as_deref(), &body).await {
         Ok(value) => {
             // Written to bytes directly: `Value`'s `Display` goes through `fmt::Write` a
             // token at a time, several times slower.
@@ -66,12 +79,12 @@ async fn handle(
 
 async fn call(
     engine: &Engine,
+    context: &ops::Context<'_>,
     method: &Method,
     headers: &HeaderMap,
     query: Option<&str>,
     body: &[u8],
 ) -> Result<Value, ApiError> {
-    let region = sigv4_region(headers);
     if let Some(target) = headers.get("x-amz-target") {
         let target =
             target.to_str().map_err(|_| ApiError::validation("X-Amz-Target is not ASCII"))?;
@@ -91,7 +104,7 @@ async fn call(
                 }
             }
         };
-        return ops::dispatch(engine, op, Params(params), region.as_deref()).await;
+        return ops::dispatch(engine, op, Params(params), context).await;
     }
     // The query form: parameters in the query string, or a form-encoded POST body.
     let mut params = Map::new();
@@ -105,11 +118,11 @@ async fn call(
         return Err(ApiError::validation("Missing X-Amz-Target header or Action parameter"));
     };
     params.remove("Version");
-    ops::dispatch(engine, &op, Params(params), region.as_deref()).await
+    ops::dispatch(engine, &op, Params(params), context).await
 }
 
 /// The region of a SigV4 `Authorization` header's credential scope, if any.
-fn sigv4_region(headers: &HeaderMap) -> Option<String> {
+pub fn sigv4_region(headers: &HeaderMap) -> Option<String> {
     let auth = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let credential = auth.split("Credential=").nth(1)?;
     let scope = credential.split([',', ' ']).next()?;

@@ -3,17 +3,35 @@ use serde_json::{json, Value};
 use stepwise_engine::model::{ExecutionStatus, MachineType, Tag};
 use stepwise_engine::{Engine, NewStateMachine, StateMachineUpdate};
 
+use std::sync::Arc;
+
+use stepwise_engine::LONG_POLL;
+
+use crate::caller::Caller;
 use crate::error::ApiError;
 use crate::page::{self, Bounds};
+use crate::polls::LongPolls;
 use crate::request::Params;
 use crate::{aliases, versions, wire};
 
 type Reply = Result<Value, ApiError>;
 
+/// What a request brings besides its parameters.
+#[derive(Debug, Clone, Copy)]
+pub struct Context<'a> {
+    /// Who sent it.
+    pub caller: &'a Caller,
+    /// The bounds on long polls, when the server sets them.
+    pub polls: Option<&'a Arc<LongPolls>>,
+}
+
 /// Runs operation `op`. Only `GetActivityTask` awaits (it long-polls).
-pub async fn dispatch(engine: &Engine, op: &str, p: Params, region: Option<&str>) -> Reply {
+pub async fn dispatch(engine: &Engine, op: &str, p: Params, context: &Context<'_>) -> Reply {
+    let caller = context.caller;
+    caller.check_params(op, &p)?;
+    let region = caller.region.as_deref();
     match op {
-        "CreateStateMachine" => create_state_machine(engine, &p, region),
+        "CreateStateMachine" => create_state_machine(engine, &p, caller),
         "DescribeStateMachine" => versions::describe_state_machine(engine, &p),
         "UpdateStateMachine" => update_state_machine(engine, &p),
         "DeleteStateMachine" => engine
@@ -21,7 +39,8 @@ pub async fn dispatch(engine: &Engine, op: &str, p: Params, region: Option<&str>
             .map(|()| json!({}))
             .map_err(Into::into),
         "ListStateMachines" => {
-            let all = engine.list_state_machines()?;
+            let mut all = engine.list_state_machines()?;
+            all.retain(|m| caller.owns(&m.arn));
             page(&p, &all, 100, "stateMachines", wire::state_machine_item)
         }
         "ValidateStateMachineDefinition" => validate_definition(&p),
@@ -45,7 +64,12 @@ pub async fn dispatch(engine: &Engine, op: &str, p: Params, region: Option<&str>
         "GetExecutionHistory" => execution_history(engine, &p),
         "CreateActivity" => {
             let tags = read_tags(&p)?;
-            let a = engine.create_activity(p.str("name")?, tags, region)?;
+            let a = engine.create_activity_for(
+                p.str("name")?,
+                tags,
+                region,
+                caller.account.as_deref(),
+            )?;
             Ok(json!({ "activityArn": a.arn, "creationDate": wire::date(a.creation_ms) }))
         }
         "DescribeActivity" => Ok(wire::activity(&engine.describe_activity(p.str("activityArn")?)?)),
@@ -53,13 +77,21 @@ pub async fn dispatch(engine: &Engine, op: &str, p: Params, region: Option<&str>
             engine.delete_activity(p.str("activityArn")?).map(|()| json!({})).map_err(Into::into)
         }
         "ListActivities" => {
-            let all = engine.list_activities()?;
+            let mut all = engine.list_activities()?;
+            all.retain(|a| caller.owns(&a.arn));
             page(&p, &all, 100, "activities", wire::activity)
         }
         "GetActivityTask" => {
             let arn = p.str("activityArn")?;
             let worker = p.opt_str("workerName")?.map(str::to_owned);
-            Ok(match engine.get_activity_task(arn, worker).await? {
+            let polled = match context.polls {
+                None => engine.get_activity_task(arn, worker).await?,
+                Some(polls) => {
+                    let _permit = polls.enter(arn)?;
+                    engine.get_activity_task_until(arn, worker, LONG_POLL, polls.stopping()).await?
+                }
+            };
+            Ok(match polled {
                 Some(task) => json!({ "taskToken": task.task_token, "input": task.input }),
                 None => json!({}),
             })
@@ -102,7 +134,7 @@ pub async fn dispatch(engine: &Engine, op: &str, p: Params, region: Option<&str>
         | "UpdateStateMachineAlias"
         | "DeleteStateMachineAlias"
         | "ListStateMachineAliases" => aliases::dispatch(engine, op, &p),
-        "TestState" => crate::test_state::test_state(engine, &p, region).await,
+        "TestState" => crate::test_state::test_state(engine, &p, caller).await,
         "RedriveExecution" => {
             let token = p.opt_str("clientToken")?.map(str::to_owned);
             let date = engine.redrive_execution(p.str("executionArn")?, token).await?;
@@ -116,7 +148,7 @@ pub async fn dispatch(engine: &Engine, op: &str, p: Params, region: Option<&str>
 /// Operations of the AWS API that Stepwise does not implement yet.
 const NOT_YET: &[&str] = &["DescribeMapRun", "ListMapRuns", "UpdateMapRun"];
 
-fn create_state_machine(engine: &Engine, p: &Params, region: Option<&str>) -> Reply {
+fn create_state_machine(engine: &Engine, p: &Params, caller: &Caller) -> Reply {
     let publish = versions::read_publish(p)?;
     let machine_type = read_type(p)?;
     let record = engine.create_state_machine(NewStateMachine {
@@ -127,7 +159,8 @@ fn create_state_machine(engine: &Engine, p: &Params, region: Option<&str>) -> Re
         logging_configuration: p.opt_value("loggingConfiguration").map(Value::to_string),
         tracing_enabled: tracing_flag(p).unwrap_or(false),
         tags: read_tags(p)?,
-        region: region.map(str::to_owned),
+        region: caller.region.clone(),
+        account: caller.account.clone(),
     })?;
     let mut out =
         json!({ "stateMachineArn": record.arn, "creationDate": wire::date(record.creation_ms) });

@@ -90,6 +90,12 @@ fn main() -> ExitCode {
                 let server = serve::start(options).await?;
                 tracing::info!("stepwise listening on http://{}", server.addr);
                 println!("listening on http://{}", server.addr);
+                let stop = server.stop_handle();
+                tokio::spawn(async move {
+                    serve::shutdown::signal().await;
+                    tracing::info!("signal received: shutting down");
+                    stop();
+                });
                 server.wait().await.map(|()| true)
             }
             Command::Bench(options) => bench::run(options).await.map(|()| true),

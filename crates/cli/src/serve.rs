@@ -1,4 +1,10 @@
 //! `stepwise serve`: the engine behind the HTTP API.
+pub mod app;
+pub mod auth;
+pub mod guard;
+pub mod limits;
+pub mod shutdown;
+
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -84,6 +90,9 @@ pub struct ServeOptions {
     /// variable, which wins over the file, which wins over the default. Unknown keys are refused.
     #[arg(long, env = "STEPWISE_CONFIG", value_name = "FILE")]
     pub config: Option<PathBuf>,
+    /// Who may call the server and how much (`serve/app.rs`).
+    #[command(flatten)]
+    pub http: app::HttpOptions,
 }
 
 impl Default for ServeOptions {
@@ -101,6 +110,7 @@ impl Default for ServeOptions {
             connections: None,
             seed: None,
             config: None,
+            http: app::HttpOptions::default(),
         }
     }
 }
@@ -113,12 +123,28 @@ pub struct Server {
     /// The engine behind it.
     pub engine: Engine,
     task: tokio::task::JoinHandle<std::io::Result<()>>,
+    stop: tokio::sync::watch::Sender<bool>,
 }
 
 impl Server {
-    /// Serves until the process ends or the listener fails.
+    /// Serves until [`Server::shutdown`] and the graceful shutdown after it end, or the
+    /// listener fails.
     pub async fn wait(self) -> anyhow::Result<()> {
         self.task.await.context("server task")?.context("server")
+    }
+
+    /// Stops accepting requests, answers waiting long polls empty and lets requests in
+    /// flight finish (`serve/shutdown.rs`); [`Server::wait`] returns once they have.
+    pub fn shutdown(&self) {
+        self.stop.send_replace(true);
+    }
+
+    /// A function that calls [`Server::shutdown`], for a signal handler.
+    pub fn stop_handle(&self) -> impl Fn() + Send + 'static {
+        let stop = self.stop.clone();
+        move || {
+            stop.send_replace(true);
+        }
     }
 }
 
@@ -153,6 +179,7 @@ pub async fn start(options: ServeOptions) -> anyhow::Result<Server> {
         Some(path) => Connections::load(path)?,
         None => Connections::none(),
     };
+    let http = options.http.prepare()?;
     let engine = Engine::start(Options {
         scope: Scope { region: options.region, account: options.account },
         clock: Arc::new(SystemClock),
@@ -176,9 +203,16 @@ pub async fn start(options: ServeOptions) -> anyhow::Result<Server> {
         .await
         .with_context(|| format!("binding {}", options.bind))?;
     let addr = listener.local_addr()?;
-    let app = stepwise_api::router(engine.clone());
-    let task = tokio::spawn(async move { axum::serve(listener, app).await });
-    Ok(Server { addr, engine, task })
+    let (stop, stopping) = tokio::sync::watch::channel(false);
+    let app = app::build(engine.clone(), &http, stopping.clone());
+    let task = tokio::spawn(shutdown::serve(
+        listener,
+        app,
+        http.header_timeout,
+        http.shutdown_timeout,
+        stopping,
+    ));
+    Ok(Server { addr, engine, task, stop })
 }
 
 /// Removes expired executions at start and then every hour, so the store does not grow

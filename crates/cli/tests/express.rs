@@ -234,13 +234,18 @@ async fn query_form_start_sync_execution() {
     let t = TestServer::start().await;
     let machine = create_express(&t, &unique("express-query"), BASE_PASS_RESULT).await;
     let encoded: String = machine.replace(':', "%3A");
-    let request = hyper::Request::get(format!(
-        "{}/?Action=StartSyncExecution&stateMachineArn={encoded}&input=%7B%7D",
-        t.endpoint
-    ))
-    .body(http_body_util::Full::new(bytes::Bytes::new()))
-    .unwrap();
-    let (status, out) = bounded("query-form GET", t.send_raw(request)).await;
+    // It changes state, so it takes POST (a GET is refused, as for every operation that
+    // changes state outside the seed's four).
+    let query = format!("Action=StartSyncExecution&stateMachineArn={encoded}&input=%7B%7D");
+    let get = hyper::Request::get(format!("{}/?{query}", t.endpoint))
+        .body(http_body_util::Full::new(bytes::Bytes::new()))
+        .unwrap();
+    let (status, out) = bounded("query-form GET", t.send_raw(get)).await;
+    assert_eq!((status, &out["__type"]), (400, &json!("InvalidAction")), "{out}");
+    let request = hyper::Request::post(format!("{}/?{query}", t.endpoint))
+        .body(http_body_util::Full::new(bytes::Bytes::new()))
+        .unwrap();
+    let (status, out) = bounded("query-form POST", t.send_raw(request)).await;
     assert_eq!(status, 200, "{out}");
     assert_eq!(out["status"], json!("SUCCEEDED"));
     assert_eq!(out["output"], json!(r#"{"Arg1":"argument1"}"#));

@@ -42,7 +42,8 @@ async fn post_form(t: &TestServer, params: &[(&str, &str)]) -> (u16, Value) {
 async fn get_query_form_activity_round_trip() {
     let t = TestServer::start().await;
     let name = unique("activity");
-    let (status, created) = get(&t, &[("Action", "CreateActivity"), ("name", &name)]).await;
+    // CreateActivity changes state outside the seed's GET operations: it takes POST.
+    let (status, created) = post_form(&t, &[("Action", "CreateActivity"), ("name", &name)]).await;
     assert_eq!(status, 200, "{created}");
     let activity = created["activityArn"].as_str().unwrap().to_owned();
     assert_eq!(activity, t.activity_arn(&name));

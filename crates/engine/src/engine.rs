@@ -253,11 +253,15 @@ impl Engine {
     }
 
     fn scope_for(&self, region: Option<&str>) -> Scope {
-        match region {
-            Some(region) => {
-                Scope { region: region.to_owned(), account: self.inner.scope.account.clone() }
-            }
-            None => self.inner.scope.clone(),
+        self.scope_for_caller(region, None)
+    }
+
+    /// The scope a caller's new resources are minted in: its region and account where the
+    /// request names them (SigV4 scope, access key), the engine's defaults otherwise.
+    pub fn scope_for_caller(&self, region: Option<&str>, account: Option<&str>) -> Scope {
+        Scope {
+            region: region.unwrap_or(&self.inner.scope.region).to_owned(),
+            account: account.unwrap_or(&self.inner.scope.account).to_owned(),
         }
     }
 

@@ -7,22 +7,19 @@ use stepwise_engine::test_state::{
 };
 use stepwise_engine::Engine;
 
+use crate::caller::Caller;
 use crate::error::ApiError;
 use crate::request::Params;
 
 mod json_text;
 
 /// Runs `TestState`.
-pub async fn test_state(
-    engine: &Engine,
-    p: &Params,
-    region: Option<&str>,
-) -> Result<Value, ApiError> {
-    let req = read(p, region)?;
+pub async fn test_state(engine: &Engine, p: &Params, caller: &Caller) -> Result<Value, ApiError> {
+    let req = read(p, caller)?;
     Ok(render(engine.test_state(req).await?))
 }
 
-fn read(p: &Params, region: Option<&str>) -> Result<TestStateRequest, ApiError> {
+fn read(p: &Params, caller: &Caller) -> Result<TestStateRequest, ApiError> {
     let inspection_level = match p.opt_str("inspectionLevel")? {
         None | Some("INFO") => InspectionLevel::Info,
         Some("DEBUG") => InspectionLevel::Debug,
@@ -50,7 +47,8 @@ fn read(p: &Params, region: Option<&str>) -> Result<TestStateRequest, ApiError> 
         mock: p.opt_value("mock").map(read_mock).transpose()?,
         context: p.opt_str("context")?.map(str::to_owned),
         configuration: read_configuration(p.opt_value("stateConfiguration"))?,
-        region: region.map(str::to_owned),
+        region: caller.region.clone(),
+        account: caller.account.clone(),
     })
 }
 

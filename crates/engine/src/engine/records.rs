@@ -34,6 +34,9 @@ pub struct NewStateMachine {
     pub tags: Vec<Tag>,
     /// The request's region (from its SigV4 scope); the engine's default if absent.
     pub region: Option<String>,
+    /// The caller's account (from its access key, under `--auth sigv4`); the engine's
+    /// default if absent.
+    pub account: Option<String>,
 }
 
 /// Fields of `UpdateStateMachine`.
@@ -61,7 +64,9 @@ impl Engine {
         check_resources(machine_type, &definition)?;
         validate_role(&new.role_arn)?;
         check_tags(&new.tags)?;
-        let arn = self.scope_for(new.region.as_deref()).state_machine_arn(&new.name);
+        let arn = self
+            .scope_for_caller(new.region.as_deref(), new.account.as_deref())
+            .state_machine_arn(&new.name);
         let record = StateMachineRecord {
             arn: arn.clone(),
             name: new.name,
@@ -183,9 +188,20 @@ impl Engine {
         tags: Vec<Tag>,
         region: Option<&str>,
     ) -> Result<ActivityRecord> {
+        self.create_activity_for(name, tags, region, None)
+    }
+
+    /// `CreateActivity` for a caller of account `account` (the engine's default if `None`).
+    pub fn create_activity_for(
+        &self,
+        name: &str,
+        tags: Vec<Tag>,
+        region: Option<&str>,
+        account: Option<&str>,
+    ) -> Result<ActivityRecord> {
         arn::validate_name(name)?;
         check_tags(&tags)?;
-        let arn = self.scope_for(region).activity_arn(name);
+        let arn = self.scope_for_caller(region, account).activity_arn(name);
         let record = ActivityRecord {
             arn: arn.clone(),
             name: name.to_owned(),

@@ -44,6 +44,20 @@ impl Engine {
         worker_name: Option<String>,
         wait: Duration,
     ) -> Result<Option<ActivityTask>> {
+        self.get_activity_task_until(activity_arn, worker_name, wait, std::future::pending()).await
+    }
+
+    /// `GetActivityTask` that also ends, empty, when `stop` completes (the server is
+    /// shutting down), exactly as at its deadline: a task already handed to this poll is
+    /// still returned, and none can be handed to it after.
+    pub async fn get_activity_task_until(
+        &self,
+        activity_arn: &str,
+        worker_name: Option<String>,
+        wait: Duration,
+        stop: impl std::future::Future<Output = ()>,
+    ) -> Result<Option<ActivityTask>> {
+        tokio::pin!(stop);
         self.describe_activity(activity_arn)?;
         let worker = worker_name;
         let deadline = tokio::time::Instant::now() + wait;
@@ -69,6 +83,10 @@ impl Engine {
                 _ = tokio::time::sleep_until(deadline) => {
                     // Closed first, then read: a task handed over just before the deadline
                     // is still taken (it was claimed for this poll), and none can be after.
+                    rx.close();
+                    (rx.try_recv().ok(), true)
+                }
+                () = &mut stop => {
                     rx.close();
                     (rx.try_recv().ok(), true)
                 }

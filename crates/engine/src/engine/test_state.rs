@@ -148,7 +148,7 @@ impl Engine {
         target: &request::Target,
         input: &Value,
     ) -> Value {
-        let scope = self.scope_for(req.region.as_deref());
+        let scope = self.scope_for_caller(req.region.as_deref(), req.account.as_deref());
         let (machine, execution) = (self.next_uuid(), self.next_uuid());
         let machine_arn = scope.state_machine_arn(&machine);
         let now = crate::execution::millis_to_iso(self.now());

@@ -70,6 +70,8 @@ pub struct TestStateRequest {
     pub configuration: TestStateConfiguration,
     /// The request's region.
     pub region: Option<String>,
+    /// The caller's account (under `--auth sigv4`); the engine's default if absent.
+    pub account: Option<String>,
 }
 
 /// The tested state in its machine.
