@@ -2,9 +2,11 @@
 //!
 //! OWNER: machine helper.
 //!
-//! Matching follows AWS: `States.ALL` matches every error except `States.Runtime` and
-//! `States.DataLimitExceeded` (which only an explicit name catches); `States.TaskFailed`
-//! matches every error except the timeouts and those two terminal ones. A fault is handled
+//! Matching follows AWS: `States.Runtime` is never retried or caught, not even by its own
+//! name ("A States.Runtime error isn't retriable, and will always cause the execution to
+//! fail", and AWS's recording of a Catch naming it); `States.ALL` matches every other error
+//! except `States.DataLimitExceeded` (which only an explicit name catches);
+//! `States.TaskFailed` matches every error except the timeouts and those two terminal ones. A fault is handled
 //! by the *first* retrier whose `ErrorEquals` matches; once that retrier's attempts are
 //! spent, later retriers are not consulted and the catchers are tried.
 
@@ -75,6 +77,9 @@ pub fn matches(error_equals: &[String], error: &str) -> bool {
 
 /// True when the `ErrorEquals` entry `name` matches `error`.
 pub fn name_matches(name: &str, error: &str) -> bool {
+    if error == names::RUNTIME {
+        return false;
+    }
     if name == error {
         return true;
     }
@@ -155,7 +160,8 @@ mod tests {
     fn names() {
         assert!(name_matches("States.ALL", "Foo"));
         assert!(!name_matches("States.ALL", "States.Runtime"));
-        assert!(name_matches("States.Runtime", "States.Runtime"));
+        assert!(!name_matches("States.Runtime", "States.Runtime"));
+        assert!(name_matches("States.DataLimitExceeded", "States.DataLimitExceeded"));
         assert!(name_matches("States.TaskFailed", "Lambda.Unknown"));
         assert!(!name_matches("States.TaskFailed", "States.Timeout"));
         assert!(!name_matches("Foo", "Bar"));
