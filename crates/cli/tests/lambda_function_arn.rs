@@ -142,3 +142,33 @@ async fn bare_function_arn_failure_uncaught_fails_the_execution_with_the_functio
     );
     assert_history(&t.history_json(&execution).await, &[], &b);
 }
+
+/// TestState of a Task with a bare function ARN invokes the function with the state's
+/// input and answers with its payload alone, as an execution's Task does.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn test_state_invokes_a_bare_function_arn_as_an_execution_does() {
+    let lambda = start_lambda().await;
+    let t = TestServer::start_with(ServeOptions {
+        aws_endpoints: vec![format!("lambda={}", lambda.url)],
+        ..Default::default()
+    })
+    .await;
+    let definition = json!({"Type": "Task", "Resource": function("echo"), "End": true});
+    let input = json!({"inputData": "HelloWorld"});
+    let answer = t
+        .raw_ok(
+            "TestState",
+            json!({
+                "definition": definition.to_string(),
+                "roleArn": "arn:aws:iam::123456789012:role/r",
+                "input": input.to_string(),
+            }),
+        )
+        .await;
+    assert_eq!(answer["status"], json!("SUCCEEDED"), "{answer}");
+    let output: Value = serde_json::from_str(answer["output"].as_str().unwrap()).unwrap();
+    assert_eq!(output, input, "the payload alone");
+    let calls = lambda.calls.lock().unwrap().clone();
+    assert_eq!(calls.len(), 1);
+    assert_eq!(serde_json::from_str::<Value>(&calls[0].body).unwrap(), input);
+}

@@ -272,6 +272,13 @@ impl Engine {
                 parsed.resource_type
             )));
         };
+        // A bare function ARN is invoked with the state's input as the payload, and its
+        // result is the payload alone, as in an execution (`execution/service.rs`).
+        let legacy_lambda = parsed.legacy_lambda;
+        let parameters = match legacy_lambda {
+            true => serde_json::json!({ "FunctionName": resource, "Payload": parameters }),
+            false => parameters,
+        };
         let call = ServiceCall {
             execution: Arc::from("test-state"),
             frame: 0,
@@ -282,9 +289,15 @@ impl Engine {
             region: self.scope_for(req.region.as_deref()).region,
             parameters,
         };
-        match tokio::time::timeout(CALL_LIMIT, integration.call(self, &call)).await {
+        let outcome = match tokio::time::timeout(CALL_LIMIT, integration.call(self, &call)).await {
             Ok(outcome) => outcome,
             Err(_) => Err(Fault::new("States.Timeout", "TestState ran for more than five minutes")),
+        };
+        match (legacy_lambda, outcome) {
+            (true, Ok(Value::Object(mut answer))) => {
+                Ok(answer.remove("Payload").unwrap_or(Value::Null))
+            }
+            (_, outcome) => outcome,
         }
     }
 }
