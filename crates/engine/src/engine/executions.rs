@@ -115,17 +115,7 @@ impl Engine {
 
     /// Starts a checked execution: registers it and makes its first decision.
     fn start_prepared(&self, start: PreparedStart) -> Result<(ExecutionRecord, Ticket)> {
-        let PreparedStart {
-            machine_record,
-            test_case,
-            input_text,
-            input,
-            name,
-            arn,
-            machine,
-            version_arn,
-            alias_arn,
-        } = start;
+        let (arn, input_text) = (start.arn.clone(), start.input_text.clone());
         let key: Arc<str> = arn.as_str().into();
 
         // Claim the name in memory first, locked, so a concurrent start of the same name
@@ -169,12 +159,8 @@ impl Engine {
             return Err(already_exists(&arn));
         }
         let now = self.now();
-        let mut record = new_record(&machine_record, arn.clone(), name, input_text, now);
-        record.state_machine_version_arn = version_arn;
-        record.state_machine_alias_arn = alias_arn;
-        let seed = self.inner.execution_seed.fetch_add(1, Ordering::Relaxed).wrapping_add(1);
-        let mut running = Running::start(record.clone(), machine, machine_record.name, input, seed);
-        running.set_test_case(test_case);
+        let running = self.begin(start, now);
+        let record = running.record.clone();
         slot.life = Life::Resident(Box::new(running));
         let mut d = Decision::default();
         self.advance(&cell, &mut slot, now, &mut d);
@@ -338,6 +324,31 @@ pub(super) struct PreparedStart {
 /// where its state machine does.
 pub(super) fn execution_arn(machine_arn: &str, name: &str) -> String {
     format!("{}:{name}", machine_arn.replacen(":stateMachine:", ":execution:", 1))
+}
+
+impl Engine {
+    /// A checked start's execution as it begins at `now`, Standard or Express: its
+    /// record (on the version and alias it was started through) and its first state.
+    pub(super) fn begin(&self, start: PreparedStart, now: i64) -> Running {
+        let PreparedStart {
+            machine_record,
+            test_case,
+            input_text,
+            input,
+            name,
+            arn,
+            machine,
+            version_arn,
+            alias_arn,
+        } = start;
+        let mut record = new_record(&machine_record, arn, name, input_text, now);
+        record.state_machine_version_arn = version_arn;
+        record.state_machine_alias_arn = alias_arn;
+        let seed = self.inner.execution_seed.fetch_add(1, Ordering::Relaxed).wrapping_add(1);
+        let mut running = Running::start(record, machine, machine_record.name, input, seed);
+        running.set_test_case(test_case);
+        running
+    }
 }
 
 /// The record of an execution of `machine` starting now.

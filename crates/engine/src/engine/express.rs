@@ -29,7 +29,6 @@ use super::registry::{Cell, Life, Slot};
 use super::timers::TimerKind;
 use super::Engine;
 use crate::error::{Error, Result};
-use crate::execution::Running;
 use crate::model::{ExecutionRecord, MachineType};
 
 pub mod rules;
@@ -100,24 +99,9 @@ impl Engine {
         start: PreparedStart,
         on_end: Option<oneshot::Sender<ExecutionRecord>>,
     ) -> ExecutionRecord {
-        let PreparedStart {
-            machine_record,
-            test_case,
-            input_text,
-            input,
-            name,
-            arn,
-            machine,
-            version_arn,
-            alias_arn,
-        } = start;
         let now = self.now();
-        let mut record = super::executions::new_record(&machine_record, arn, name, input_text, now);
-        record.state_machine_version_arn = version_arn;
-        record.state_machine_alias_arn = alias_arn;
-        let seed = self.inner.execution_seed.fetch_add(1, Ordering::Relaxed).wrapping_add(1);
-        let mut running = Running::start(record.clone(), machine, machine_record.name, input, seed);
-        running.set_test_case(test_case);
+        let mut running = self.begin(start, now);
+        let record = running.record.clone();
         if on_end.is_some() {
             running.set_sync_express();
         }
