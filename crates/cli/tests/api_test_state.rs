@@ -5,9 +5,6 @@
 mod common;
 mod http_recorder;
 
-use aws_sdk_sfn::config::interceptors::BeforeTransmitInterceptorContextMut;
-use aws_sdk_sfn::config::{ConfigBag, Intercept, RuntimeComponents};
-use aws_sdk_sfn::error::BoxError;
 use aws_sdk_sfn::operation::test_state::TestStateOutput;
 use aws_sdk_sfn::types::{InspectionLevel, MockErrorOutput, MockInput, TestStateConfiguration};
 use common::*;
@@ -20,33 +17,9 @@ const IO_PASS: &str = r#"{"Type":"Pass","InputPath":"$.initialData","Parameters"
 const RETRYING_TASK: &str = r#"{"QueryLanguage":"JSONata","Type":"Task","Resource":"arn:aws:states:::lambda:invoke","Arguments":{"FunctionName":"foo","Payload":"bar"},"Retry":[{"ErrorEquals":["Retry.Me"],"IntervalSeconds":1,"MaxAttempts":5,"BackoffRate":2.0}],"End":true}"#;
 const CATCHING_TASK: &str = r#"{"QueryLanguage":"JSONata","Type":"Task","Resource":"arn:aws:states:::lambda:invoke","Arguments":{"FunctionName":"foo","Payload":"bar"},"Catch":[{"ErrorEquals":["MockException"],"Next":"HandleMockError"},{"ErrorEquals":["States.TaskFailed"],"Next":"HandleThreshold"}],"End":true}"#;
 
-/// aws-sdk-sfn sends TestState to `sync-<endpoint host>` (its endpoint host prefix) with no
-/// setting to turn that off, so this interceptor takes the prefix off before signing, as
-/// `express.rs` does for StartSyncExecution (LocalStack's suite uses a client without it).
-#[derive(Debug)]
-struct NoHostPrefix;
-
-impl Intercept for NoHostPrefix {
-    fn name(&self) -> &'static str {
-        "NoHostPrefix"
-    }
-
-    fn modify_before_signing(
-        &self,
-        context: &mut BeforeTransmitInterceptorContextMut<'_>,
-        _: &RuntimeComponents,
-        _: &mut ConfigBag,
-    ) -> Result<(), BoxError> {
-        let request = context.request_mut();
-        let uri = request.uri().replacen("://sync-", "://", 1);
-        request.set_uri(uri)?;
-        Ok(())
-    }
-}
-
+/// A client that reaches TestState past its `sync-` host prefix.
 fn sfn(t: &TestServer) -> aws_sdk_sfn::Client {
-    let config = t.client.config().to_builder().interceptor(NoHostPrefix).build();
-    aws_sdk_sfn::Client::from_conf(config)
+    sync_client(&t.endpoint)
 }
 
 fn parse(text: Option<&str>) -> Value {

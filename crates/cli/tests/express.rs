@@ -9,45 +9,12 @@ mod common;
 
 use std::process::Command;
 
-use aws_sdk_sfn::config::interceptors::BeforeTransmitInterceptorContextMut;
-use aws_sdk_sfn::config::{ConfigBag, Intercept, RuntimeComponents};
-use aws_sdk_sfn::error::BoxError;
 use aws_sdk_sfn::types::{StateMachineType, SyncExecutionStatus};
 use common::*;
 use serde_json::{json, Value};
 
 /// The oracle's `BASE_RAISE_FAILURE`.
 const BASE_RAISE_FAILURE: &str = r#"{"Comment":"BASE_RAISE_FAILURE","StartAt":"FailState","States":{"FailState":{"Type":"Fail","Error":"SomeFailure","Cause":"This state machines raises a 'SomeFailure' failure."}}}"#;
-
-/// aws-sdk-sfn sends `StartSyncExecution` to `sync-<endpoint host>` and has no setting
-/// to turn that off (1.125), so a local endpoint needs this interceptor: it takes the
-/// prefix off again before the request is signed. (The README shows it.)
-#[derive(Debug)]
-struct NoHostPrefix;
-
-impl Intercept for NoHostPrefix {
-    fn name(&self) -> &'static str {
-        "NoHostPrefix"
-    }
-
-    fn modify_before_signing(
-        &self,
-        context: &mut BeforeTransmitInterceptorContextMut<'_>,
-        _: &RuntimeComponents,
-        _: &mut ConfigBag,
-    ) -> Result<(), BoxError> {
-        let request = context.request_mut();
-        let uri = request.uri().replacen("://sync-", "://", 1);
-        request.set_uri(uri)?;
-        Ok(())
-    }
-}
-
-/// An SDK client for `endpoint` that reaches it with `StartSyncExecution` too.
-fn sync_client(endpoint: &str) -> aws_sdk_sfn::Client {
-    let config = sdk_client(endpoint).config().to_builder().interceptor(NoHostPrefix).build();
-    aws_sdk_sfn::Client::from_conf(config)
-}
 
 /// Creates an EXPRESS machine through the SDK; returns its ARN.
 async fn create_express(t: &TestServer, name: &str, definition: &str) -> String {
