@@ -37,7 +37,7 @@ pub fn is_yaml(path: &Path) -> bool {
 /// Parses a document's text: YAML by extension, JSON otherwise.
 pub fn parse_document(path: &Path, text: &str) -> anyhow::Result<Value> {
     if is_yaml(path) {
-        serde_yaml::from_str::<Value>(text)
+        serde_yaml_ng::from_str::<Value>(text)
             .with_context(|| format!("{}: invalid YAML", path.display()))
     } else {
         serde_json::from_str(text).with_context(|| format!("{}: invalid JSON", path.display()))
@@ -49,7 +49,7 @@ pub fn definition_text(path: &Path) -> anyhow::Result<String> {
     let text =
         std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
     if is_yaml(path) {
-        let value: Value = serde_yaml::from_str(&text)
+        let value: Value = serde_yaml_ng::from_str(&text)
             .with_context(|| format!("{}: invalid YAML", path.display()))?;
         Ok(value.to_string())
     } else {

@@ -35,7 +35,7 @@ pub struct Finding {
 pub fn check(path: &Path, text: &str) -> Vec<Finding> {
     let yaml = crate::local::is_yaml(path);
     let json_text = if yaml {
-        match serde_yaml::from_str::<Value>(text) {
+        match serde_yaml_ng::from_str::<Value>(text) {
             Ok(v) => v.to_string(),
             Err(e) => {
                 return vec![Finding {

@@ -96,7 +96,7 @@ impl Error {
             Error::Validation(_) => "ValidationException",
             Error::MissingRequiredParameter(_) => "MissingRequiredParameter",
             Error::Unsupported(_) => "UnsupportedOperation",
-            Error::Internal(_) => "InternalServerError",
+            Error::Internal(_) => "InternalFailure",
         }
     }
     /// The message sent to the client.

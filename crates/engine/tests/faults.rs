@@ -83,10 +83,7 @@ fn engine_on(clock: Arc<ManualClock>, store: Arc<FaultyStore>) -> Engine {
 
 /// A failed commit answers AWS's 500 (retryable), nothing else.
 fn assert_retryable(e: &Error) {
-    assert!(
-        matches!(e, Error::Internal(_)),
-        "a failed commit answers InternalServerError, got {e:?}"
-    );
+    assert!(matches!(e, Error::Internal(_)), "a failed commit answers InternalFailure, got {e:?}");
 }
 
 impl Rig {
