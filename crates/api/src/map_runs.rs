@@ -31,13 +31,11 @@ pub async fn dispatch(engine: &Engine, op: &str, p: &Params) -> Reply {
 fn read_update(p: &Params) -> Result<MapRunUpdate, ApiError> {
     let percentage = match p.opt_value("toleratedFailurePercentage") {
         None => None,
-        Some(v) => Some(
-            v.as_f64()
-                .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
-                .ok_or_else(|| {
-                    ApiError::validation("Value at 'toleratedFailurePercentage' must be a number")
-                })?,
-        ),
+        Some(v) => {
+            Some(v.as_f64().or_else(|| v.as_str().and_then(|s| s.parse().ok())).ok_or_else(
+                || ApiError::validation("Value at 'toleratedFailurePercentage' must be a number"),
+            )?)
+        }
     };
     let update = MapRunUpdate {
         max_concurrency: p.opt_u64("maxConcurrency")?,

@@ -830,7 +830,11 @@ impl Running {
             Err(fault) => fault,
         };
         if is_map {
-            self.side_event(parent, now, EventKind::MapIterationFailed { name, index: slot as u64 });
+            self.side_event(
+                parent,
+                now,
+                EventKind::MapIterationFailed { name, index: slot as u64 },
+            );
         }
         self.cancel_children(parent);
         let is_map_state = self.machine.state(self.frames[parent].state).kind == StateKind::Map;

@@ -45,8 +45,8 @@ pub mod model;
 pub mod store;
 pub mod token;
 
-pub use engine::resources::diagnostics as resource_diagnostics;
 pub use engine::map_runs::{MapRunCounts, MapRunRecord, MapRunStatus, MapRunUpdate};
+pub use engine::resources::diagnostics as resource_diagnostics;
 pub use engine::test_state;
 pub use engine::{
     ActivityTask, CallFuture, CallResult, Engine, Holdings, Integration, NewStateMachine, Options,

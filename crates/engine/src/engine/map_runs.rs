@@ -127,12 +127,15 @@ fn check_map_run_arn(arn: &str) -> Result<()> {
         && parts[2] == "states"
         && parts[5] == "mapRun"
         && parts[6].split_once('/').is_some_and(|(m, rest)| {
-            !m.is_empty() && rest.rsplit_once(':').is_some_and(|(l, id)| !l.is_empty() && !id.is_empty())
+            !m.is_empty()
+                && rest.rsplit_once(':').is_some_and(|(l, id)| !l.is_empty() && !id.is_empty())
         });
     if ok {
         Ok(())
     } else {
-        Err(Error::InvalidArn(format!("Invalid Arn: 'Resource type not valid in this context: {arn}'")))
+        Err(Error::InvalidArn(format!(
+            "Invalid Arn: 'Resource type not valid in this context: {arn}'"
+        )))
     }
 }
 

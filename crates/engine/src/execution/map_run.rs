@@ -98,11 +98,7 @@ impl Running {
             succeeded: 0,
             failed: 0,
         };
-        self.frame_event(
-            frame,
-            now,
-            EventKind::MapRunStarted { map_run_arn: map_run.arn.clone() },
-        );
+        self.frame_event(frame, now, EventKind::MapRunStarted { map_run_arn: map_run.arn.clone() });
         map_run
     }
 
