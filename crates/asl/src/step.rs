@@ -14,7 +14,7 @@
 //! know event ids, so causes carry [`ENTERED_EVENT_ID`] where the id goes; the engine replaces
 //! it with [`fill_entered_event_id`] before recording or handling the fault.
 mod inspect;
-mod io;
+pub(crate) mod io;
 mod ja;
 
 use std::borrow::Cow;

@@ -590,6 +590,9 @@ impl Running {
             self.frames[frame].entered_event = id;
             self.frames[frame].entered_previous = previous;
         }
+        if let Some(fault) = self.machine.state(state_id).map_unsupported_fault() {
+            return self.fault(frame, fault, now);
+        }
         let token = self.callback_task(frame, services);
         let token_text = token.map(|task| services.task_token(task));
         let ctx = self.take_context(frame, token_text);

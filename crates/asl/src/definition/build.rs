@@ -1223,6 +1223,9 @@ impl<'v> Builder<'v> {
             tolerated_failure_count,
             distributed,
             label,
+            unsupported: ["ItemReader", "ItemBatcher", "ResultWriter"]
+                .into_iter()
+                .find(|field| obj.contains_key(*field)),
         })))
     }
 }
