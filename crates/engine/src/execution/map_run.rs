@@ -204,13 +204,9 @@ impl Running {
         self.record_dirty = true;
         // A higher limit starts more iterations now.
         let is_map = fork.is_map;
+        let limit = if fork.max_concurrency == 0 { usize::MAX } else { fork.max_concurrency };
         let mut launch = Vec::new();
-        loop {
-            let Phase::Fork(fork) = &mut self.frames[frame].phase else { break };
-            let limit = if fork.max_concurrency == 0 { usize::MAX } else { fork.max_concurrency };
-            if fork.running + launch.len() >= limit {
-                break;
-            }
+        while fork.running + launch.len() < limit {
             let Some(child) = fork.queued.pop_front() else { break };
             fork.next = child.0 + 1;
             launch.push(child);
