@@ -15,6 +15,7 @@
 pub mod aliases;
 pub mod caller;
 pub mod error;
+pub mod map_runs;
 pub mod ops;
 pub mod page;
 pub mod polls;

@@ -12,7 +12,7 @@ use crate::error::ApiError;
 use crate::page::{self, Bounds};
 use crate::polls::LongPolls;
 use crate::request::Params;
-use crate::{aliases, versions, wire};
+use crate::{aliases, map_runs, versions, wire};
 
 type Reply = Result<Value, ApiError>;
 
@@ -140,13 +140,12 @@ pub async fn dispatch(engine: &Engine, op: &str, p: Params, context: &Context<'_
             let date = engine.redrive_execution(p.str("executionArn")?, token).await?;
             Ok(json!({ "redriveDate": wire::date(date) }))
         }
-        other if NOT_YET.contains(&other) => Err(ApiError::unsupported(other)),
+        "DescribeMapRun" | "ListMapRuns" | "UpdateMapRun" => {
+            map_runs::dispatch(engine, op, &p).await
+        }
         other => Err(ApiError::unknown_operation(other)),
     }
 }
-
-/// Operations of the AWS API that Stepwise does not implement yet.
-const NOT_YET: &[&str] = &["DescribeMapRun", "ListMapRuns", "UpdateMapRun"];
 
 fn create_state_machine(engine: &Engine, p: &Params, caller: &Caller) -> Reply {
     let publish = versions::read_publish(p)?;
@@ -305,6 +304,13 @@ fn list_executions(engine: &Engine, p: &Params) -> Reply {
         })?),
     };
     let Some(arn) = p.opt_str("stateMachineArn")? else {
+        if let Some(map_run) = p.opt_str("mapRunArn")? {
+            // The Map Run must exist; its iterations are not kept as executions of their own.
+            engine.describe_map_run(map_run)?;
+            return Err(ApiError::unsupported(
+                "ListExecutions with mapRunArn (a Map Run's iterations are not recorded as child executions)",
+            ));
+        }
         return Err(ApiError::validation("Must provide a StateMachine ARN or MapRun ARN"));
     };
     let redriven = match p.opt_str("redriveFilter")? {

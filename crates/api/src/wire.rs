@@ -377,7 +377,13 @@ pub fn event(e: &HistoryEvent, data: bool) -> Value {
         EventKind::MapIterationAborted { name, index } => {
             ("mapIterationAbortedEventDetails", json!({ "name": name, "index": index }))
         }
-        EventKind::ParallelStateStarted
+        EventKind::MapRunStarted { map_run_arn } => {
+            ("mapRunStartedEventDetails", json!({ "mapRunArn": map_run_arn }))
+        }
+        EventKind::MapRunFailed(ec) => ("mapRunFailedEventDetails", error_cause(ec)),
+        EventKind::MapRunSucceeded
+        | EventKind::MapRunAborted
+        | EventKind::ParallelStateStarted
         | EventKind::ParallelStateSucceeded
         | EventKind::ParallelStateFailed
         | EventKind::ParallelStateAborted

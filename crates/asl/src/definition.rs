@@ -32,6 +32,19 @@ pub fn validate(text: &str) -> Validation {
 /// /States/A/Next, MISSING_TRANSITION_TARGET: State "C" is not reachable. at /States/C'`.
 /// Warnings are left out; a diagnostic without location reads `at null`, as on AWS.
 pub fn error_message(diags: &[Diagnostic]) -> String {
+    error_message_in("", diags)
+}
+
+/// [`error_message`] for the definition `text`: a diagnostic AWS reports as a Python
+/// `ValueError` (a Map's `Label`, [`messages::VALUE_ERROR`]) quotes the whole definition, as
+/// `Error=ValueError Args=['Label cannot be empty'] in definition '{…}'.`
+pub fn error_message_in(text: &str, diags: &[Diagnostic]) -> String {
+    if let Some(d) = diags.iter().find(|d| d.code == messages::VALUE_ERROR) {
+        return format!(
+            "Error=ValueError Args=[{}] in definition '{text}'.",
+            messages::python_repr(&d.message)
+        );
+    }
     let parts: Vec<String> = diags
         .iter()
         .filter(|d| d.severity == Severity::Error)

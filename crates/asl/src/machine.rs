@@ -16,6 +16,7 @@ use crate::jsonata::JTemplate;
 use crate::path::Path;
 use crate::retry::{Catcher, Retrier};
 use crate::template::Template;
+use crate::Fault;
 
 /// Index of a state in [`Machine`]; states of nested graphs (Parallel branches,
 /// Map processors) share one numbering.
@@ -279,6 +280,9 @@ pub(crate) struct MapSpec {
     pub tolerated_failure_count: Option<Num<u64>>,
     pub distributed: bool,
     pub label: Option<String>,
+    /// The first of `ItemReader`, `ItemBatcher`, `ResultWriter` it names: accepted by
+    /// validation, refused by name when an execution enters the state (not built yet).
+    pub unsupported: Option<&'static str>,
 }
 
 impl Machine {
@@ -396,6 +400,21 @@ impl State {
     /// True for a Map state with `ProcessorConfig.Mode` `DISTRIBUTED`.
     pub fn is_distributed_map(&self) -> bool {
         matches!(&self.body, Body::Map(m) if m.distributed)
+    }
+    /// A Map state's field that executions do not support yet (see `MapSpec::unsupported`).
+    pub fn map_unsupported_field(&self) -> Option<&'static str> {
+        match &self.body {
+            Body::Map(m) => m.unsupported,
+            _ => None,
+        }
+    }
+    /// `States.Runtime` naming [`State::map_unsupported_field`], with AWS's state prefix.
+    pub fn map_unsupported_fault(&self) -> Option<Fault> {
+        let field = self.map_unsupported_field()?;
+        Some(crate::step::io::runtime(
+            self,
+            format!("The Map state's {field} is not supported by Stepwise yet."),
+        ))
     }
     /// A Map state's `Label`.
     pub fn label(&self) -> Option<&str> {

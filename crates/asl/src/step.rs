@@ -14,7 +14,7 @@
 //! know event ids, so causes carry [`ENTERED_EVENT_ID`] where the id goes; the engine replaces
 //! it with [`fill_entered_event_id`] before recording or handling the fault.
 mod inspect;
-mod io;
+pub(crate) mod io;
 mod ja;
 
 use std::borrow::Cow;
@@ -82,6 +82,9 @@ pub enum Entered {
         tolerated_failure_percentage: Option<f64>,
         /// `ToleratedFailureCount` (resolved).
         tolerated_failure_count: Option<u64>,
+        /// A Distributed Map's fault that AWS raises after `MapStateStarted`: its
+        /// tolerated-failure fields did not resolve (the engine records the start, then fails).
+        late_fault: Option<Fault>,
     },
     /// Input processing failed; the engine asks [`Machine::on_error`] what to do.
     Failed(Fault),

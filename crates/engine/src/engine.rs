@@ -39,6 +39,7 @@ mod deciders;
 pub mod dispatch;
 mod executions;
 pub mod express;
+pub mod map_runs;
 mod parking;
 mod records;
 mod redrive;
@@ -147,6 +148,8 @@ struct Inner {
     uuid_seed: Mutex<u64>,
     /// Seeds handed to executions, one apart.
     execution_seed: AtomicU64,
+    /// The Map Runs of Distributed Map states.
+    map_runs: map_runs::MapRuns,
     /// The last task id minted.
     next_task: AtomicU64,
     /// The high half of every task id minted by this process (random per process).
@@ -241,6 +244,7 @@ impl Engine {
                 committer,
                 uuid_seed: Mutex::new(seed),
                 execution_seed: AtomicU64::new(seed),
+                map_runs: map_runs::MapRuns::default(),
                 next_task: AtomicU64::new(0),
                 task_base: (base as u128) << 64,
             }),
@@ -301,7 +305,8 @@ impl Engine {
         }
         let validation = Machine::parse(definition);
         let Some(machine) = validation.machine else {
-            return Err(Error::InvalidDefinition(stepwise_asl::definition::error_message(
+            return Err(Error::InvalidDefinition(stepwise_asl::definition::error_message_in(
+                definition,
                 &validation.diagnostics,
             )));
         };

@@ -24,6 +24,7 @@ use stepwise_asl::{
 };
 
 use crate::engine::dispatch::{Pattern, ServiceResource};
+use crate::engine::map_runs;
 use crate::history::{ErrorCause, EventKind, HistoryEvent};
 use crate::model::{ExecutionRecord, ExecutionStatus};
 use crate::store::Part;
@@ -183,6 +184,9 @@ struct Fork {
     /// the snapshot.
     #[serde(default, skip_serializing)]
     input: Value,
+    /// A Distributed Map's Map Run (see `map_run.rs`).
+    #[serde(default)]
+    map_run: Option<map_run::MapRun>,
 }
 
 /// A part of the snapshot to write or delete at the next [`Running::take_parts`]. Writes
@@ -280,6 +284,10 @@ struct Frame {
     /// Workflow variables visible here. A Map iteration or Parallel branch works on a
     /// copy of its parent's, discarded when it ends (AWS's scoping rule).
     vars: Map<String, Value>,
+    /// An iteration of a Map Run (or inside one): it records no event in this execution's
+    /// history (AWS records it in a child execution's).
+    #[serde(default)]
+    quiet: bool,
 }
 
 /// The ways a running execution ends.
@@ -332,6 +340,8 @@ pub(crate) struct Running {
     /// Set when the execution ends unsuccessfully: where a redrive resumes, for the
     /// engine to write as its snapshot.
     pub(crate) redrive_point: Option<Vec<u8>>,
+    /// Map Run records changed since the engine last looked (see `map_run.rs`).
+    pub(crate) map_run_updates: Vec<crate::engine::map_runs::MapRunRecord>,
 }
 
 /// A pending wait of a recovered execution, for the engine to re-arm.
@@ -415,6 +425,7 @@ impl Running {
             fallen: BTreeMap::new(),
             fallen_forks: BTreeMap::new(),
             redrive_point: None,
+            map_run_updates: Vec::new(),
             record,
         };
         let started = EventKind::ExecutionStarted {
@@ -445,6 +456,7 @@ impl Running {
             entered_ms: now,
             generation: 0,
             vars: Map::new(),
+            quiet: false,
         });
         run.ready.push_back(root);
         run
@@ -505,6 +517,9 @@ impl Running {
 
     fn frame_event(&mut self, frame: FrameId, now: i64, kind: EventKind) -> u64 {
         let prev = self.frames[frame].last_event;
+        if self.frames[frame].quiet {
+            return prev;
+        }
         let id = self.push_event(now, prev, kind);
         self.frames[frame].last_event = id;
         id
@@ -514,6 +529,9 @@ impl Running {
     /// (AWS chains MapIterationSucceeded/Failed and *StateSucceeded this way).
     fn side_event(&mut self, frame: FrameId, now: i64, kind: EventKind) -> u64 {
         let prev = self.frames[frame].last_event;
+        if self.frames[frame].quiet {
+            return prev;
+        }
         self.push_event(now, prev, kind)
     }
 
@@ -572,6 +590,9 @@ impl Running {
             self.frames[frame].entered_event = id;
             self.frames[frame].entered_previous = previous;
         }
+        if let Some(fault) = self.machine.state(state_id).map_unsupported_fault() {
+            return self.fault(frame, fault, now);
+        }
         let token = self.callback_task(frame, services);
         let token_text = token.map(|task| services.task_token(task));
         let ctx = self.take_context(frame, token_text);
@@ -628,12 +649,31 @@ impl Running {
                     children: Vec::new(),
                     last_done: 0,
                     input: Value::Null,
+                    map_run: None,
                 };
                 self.fork(frame, fork, now);
             }
-            Entered::Map { start, items, max_concurrency, .. } => {
+            Entered::Map {
+                start,
+                items,
+                max_concurrency,
+                tolerated_failure_count,
+                tolerated_failure_percentage,
+                late_fault,
+            } => {
                 let length = items.len() as u64;
                 self.frame_event(frame, now, EventKind::MapStateStarted { length });
+                if let Some(fault) = late_fault {
+                    return self.fault(frame, fault, now);
+                }
+                let map_run = self.is_distributed(frame).then(|| {
+                    self.start_map_run(
+                        frame,
+                        tolerated_failure_count,
+                        tolerated_failure_percentage,
+                        now,
+                    )
+                });
                 let fork = Fork {
                     is_map: true,
                     group: None,
@@ -650,8 +690,12 @@ impl Running {
                     children: Vec::new(),
                     last_done: 0,
                     input: Value::Null,
+                    map_run,
                 };
                 self.fork(frame, fork, now);
+                if self.frames.get(frame).is_some_and(|_| self.runs_map_run(frame)) {
+                    self.report_map_run(frame, map_runs::MapRunStatus::Running, now);
+                }
             }
         }
     }
@@ -743,23 +787,26 @@ impl Running {
         // The child leaves: the parent takes its result (and its variables are dropped,
         // AWS's scoping rule).
         let child = self.frames.remove(frame).expect("a live frame");
-        // The parent's chain continues from the child's last state event.
+        let distributed = self.runs_map_run(parent);
+        if !distributed {
+            // The parent's chain continues from the child's last state event.
+            self.frames[parent].last_event = child.last_event;
+        }
         let last_child_event = child.last_event;
         if result.is_err() {
             // A redrive resumes it, unless the failure is caught above.
             self.fallen.insert(frame, child);
         }
-        self.frames[parent].last_event = last_child_event;
         let parent_frame = &mut self.frames[parent];
-        let (is_map, group, name) = match &mut parent_frame.phase {
+        let (is_map, name) = match &mut parent_frame.phase {
             Phase::Fork(fork) => {
                 fork.children.retain(|c| *c != frame);
                 let name = self.machine.state(parent_frame.state).name.clone();
-                (fork.is_map, fork.group, name)
+                (fork.is_map && !distributed, name)
             }
             _ => return,
         };
-        match result {
+        let fault = match result {
             Ok(output) => {
                 let done_event = if is_map {
                     self.side_event(
@@ -767,50 +814,80 @@ impl Running {
                         now,
                         EventKind::MapIterationSucceeded { name, index: slot as u64 },
                     )
+                } else if distributed {
+                    if let Phase::Fork(Fork { map_run: Some(run), .. }) =
+                        &mut self.frames[parent].phase
+                    {
+                        run.succeeded += 1;
+                    }
+                    0
                 } else {
                     last_child_event
                 };
-                let Phase::Fork(fork) = &mut self.frames[parent].phase else { return };
-                fork.last_done = done_event;
-                fork.results[slot] = Some(output);
-                fork.running -= 1;
-                let next = if fork.max_concurrency == 0 || fork.running < fork.max_concurrency {
-                    fork.queued.pop_front()
-                } else {
-                    None
-                };
-                if let Some((slot, ..)) = &next {
-                    fork.next = slot + 1;
-                }
-                if let Some(group) = group {
-                    self.unsaved.push(Unsaved::Result { frame: parent, group, slot });
-                }
-                let done = fork.running == 0 && fork.queued.is_empty() && next.is_none();
-                if let Some((slot, start, input)) = next {
-                    if let Phase::Fork(fork) = &mut self.frames[parent].phase {
-                        fork.running += 1;
-                    }
-                    self.spawn_child(parent, slot, start, input, is_map, now);
-                } else if done {
-                    self.join(parent, now);
-                }
+                return self.iteration_done(parent, slot, output, done_event, now);
             }
-            Err(fault) => {
-                if is_map {
-                    self.side_event(
-                        parent,
-                        now,
-                        EventKind::MapIterationFailed { name, index: slot as u64 },
-                    );
-                }
-                self.cancel_children(parent);
-                if let Some(fork) = self.end_fork(parent) {
-                    self.fallen_forks.insert(parent, fork);
-                }
-                let failed =
-                    if is_map { EventKind::MapStateFailed } else { EventKind::ParallelStateFailed };
-                self.fault_with(parent, fault, Some(failed), now);
+            Err(fault) if distributed => match self.iteration_failed(parent, slot, &fault, now) {
+                Ok(()) => return,
+                Err(exceeded) => exceeded,
+            },
+            Err(fault) => fault,
+        };
+        if is_map {
+            self.side_event(
+                parent,
+                now,
+                EventKind::MapIterationFailed { name, index: slot as u64 },
+            );
+        }
+        self.cancel_children(parent);
+        let is_map_state = self.machine.state(self.frames[parent].state).kind == StateKind::Map;
+        if let Some(fork) = self.end_fork(parent) {
+            self.fallen_forks.insert(parent, fork);
+        }
+        let failed =
+            if is_map_state { EventKind::MapStateFailed } else { EventKind::ParallelStateFailed };
+        self.fault_with(parent, fault, Some(failed), now);
+    }
+
+    /// A child of the fork at `parent` finished with `output` in `slot`: the next child
+    /// starts, or the fork joins when it was the last.
+    fn iteration_done(
+        &mut self,
+        parent: FrameId,
+        slot: usize,
+        output: Value,
+        done_event: u64,
+        now: i64,
+    ) {
+        let Phase::Fork(fork) = &mut self.frames[parent].phase else { return };
+        let (is_map, group) = (fork.is_map, fork.group);
+        if done_event != 0 {
+            fork.last_done = done_event;
+        }
+        fork.results[slot] = Some(output);
+        fork.running -= 1;
+        let next = if fork.max_concurrency == 0 || fork.running < fork.max_concurrency {
+            fork.queued.pop_front()
+        } else {
+            None
+        };
+        if let Some((slot, ..)) = &next {
+            fork.next = slot + 1;
+        }
+        if let Some(group) = group {
+            self.unsaved.push(Unsaved::Result { frame: parent, group, slot });
+        }
+        let done = fork.running == 0 && fork.queued.is_empty() && next.is_none();
+        if let Some((slot, start, input)) = next {
+            if let Phase::Fork(fork) = &mut self.frames[parent].phase {
+                fork.running += 1;
             }
+            self.spawn_child(parent, slot, start, input, is_map, now);
+        } else if done {
+            return self.join(parent, now);
+        }
+        if self.runs_map_run(parent) {
+            self.report_map_run(parent, map_runs::MapRunStatus::Running, now);
         }
     }
 
@@ -861,6 +938,7 @@ fn error_cause(fault: &Fault) -> ErrorCause {
 mod context;
 mod ending;
 mod forks;
+mod map_run;
 mod redrive;
 mod service;
 mod snapshot;

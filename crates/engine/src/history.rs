@@ -163,6 +163,13 @@ pub enum EventKind {
     ExecutionRedriven {
         redrive_count: u32,
     },
+    /// A Distributed Map state started its Map Run.
+    MapRunStarted {
+        map_run_arn: String,
+    },
+    MapRunSucceeded,
+    MapRunFailed(ErrorCause),
+    MapRunAborted,
 }
 
 impl EventKind {
@@ -208,6 +215,10 @@ impl EventKind {
             MapIterationSucceeded { .. } => "MapIterationSucceeded",
             MapIterationFailed { .. } => "MapIterationFailed",
             MapIterationAborted { .. } => "MapIterationAborted",
+            MapRunStarted { .. } => "MapRunStarted",
+            MapRunSucceeded => "MapRunSucceeded",
+            MapRunFailed(_) => "MapRunFailed",
+            MapRunAborted => "MapRunAborted",
         }
     }
 }

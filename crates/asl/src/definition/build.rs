@@ -1211,6 +1211,9 @@ impl<'v> Builder<'v> {
             .map(Num::Fixed)
             .or_else(|| self.ref_path(obj, "ToleratedFailureCountPath", loc).map(Num::Path));
         let label = self.opt_string(obj, "Label", loc).map(str::to_owned);
+        if let Some(problem) = label.as_deref().and_then(m::label_problem) {
+            self.push(m::VALUE_ERROR, problem, &at(loc, "Label"));
+        }
         Some(Body::Map(Box::new(MapSpec {
             start: start?,
             items_path,
@@ -1220,6 +1223,9 @@ impl<'v> Builder<'v> {
             tolerated_failure_count,
             distributed,
             label,
+            unsupported: ["ItemReader", "ItemBatcher", "ResultWriter"]
+                .into_iter()
+                .find(|field| obj.contains_key(*field)),
         })))
     }
 }

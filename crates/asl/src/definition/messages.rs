@@ -108,3 +108,54 @@ pub const STATES_ALL_LAST: &str =
 pub const HEARTBEAT_TOO_LARGE: &str = "HeartbeatSeconds must be smaller than TimeoutSeconds";
 /// Guess.
 pub const NAME_TOO_LONG: &str = "State name is too long";
+
+/// The code of a diagnostic AWS reports as a Python `ValueError` quoting the definition
+/// (see [`super::error_message_in`]); never shown as a code.
+pub const VALUE_ERROR: &str = "ValueError";
+
+/// A Map `Label` longer than this is refused.
+pub const MAX_LABEL_LENGTH: usize = 40;
+
+/// Why AWS refuses a Map's `Label`, in its words (its validator is Python: a character is
+/// quoted as Python's `repr` quotes it).
+pub fn label_problem(label: &str) -> Option<String> {
+    if label.is_empty() {
+        return Some("Label cannot be empty".to_owned());
+    }
+    if label.chars().count() > MAX_LABEL_LENGTH {
+        return Some(format!("Label cannot exceed {MAX_LABEL_LENGTH} characters"));
+    }
+    let bad = label.chars().find(|&c| " ?*<>{}[]:;,\\|^~$#%&`\"".contains(c) || c.is_control())?;
+    Some(format!("Label contains invalid character: {}", python_repr(&bad.to_string())))
+}
+
+/// Python's `repr` of a string: single quotes unless it holds one and no double quote,
+/// backslashes and the chosen quote escaped, control characters as `\\xNN`.
+pub fn python_repr(s: &str) -> String {
+    let quote = if s.contains('\'') && !s.contains('"') { '"' } else { '\'' };
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push(quote);
+    for c in s.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\t' => out.push_str("\\t"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            c if c == quote => {
+                out.push('\\');
+                out.push(c);
+            }
+            c if c.is_control() || c == '\u{a0}' || c == '\u{ad}' => {
+                let n = c as u32;
+                if n < 0x100 {
+                    out.push_str(&format!("\\x{n:02x}"));
+                } else {
+                    out.push_str(&format!("\\u{n:04x}"));
+                }
+            }
+            c => out.push(c),
+        }
+    }
+    out.push(quote);
+    out
+}

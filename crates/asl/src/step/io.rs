@@ -346,7 +346,32 @@ pub(crate) fn enter_map(
             u32::try_from(n).unwrap_or(u32::MAX)
         }
     };
-    let tolerated_failure_percentage = match &spec.tolerated_failure_percentage {
+    let tolerated = (|| {
+        let percentage = tolerated_percentage(st, env, spec)?;
+        let count = match &spec.tolerated_failure_count {
+            None => None,
+            Some(n) => Some(resolve_int(st, env, n, "ToleratedFailureCountPath")?),
+        };
+        Ok::<_, Fault>((percentage, count))
+    })();
+    // A Distributed Map records MapStateStarted before it resolves these (AWS's order).
+    let (tolerated_failure_percentage, tolerated_failure_count, late_fault) = match tolerated {
+        Ok((p, c)) => (p, c, None),
+        Err(fault) if spec.distributed => (None, None, Some(fault)),
+        Err(fault) => return Err(fault),
+    };
+    Ok(Entered::Map {
+        start: spec.start,
+        items,
+        max_concurrency,
+        tolerated_failure_percentage,
+        tolerated_failure_count,
+        late_fault,
+    })
+}
+
+fn tolerated_percentage(st: &State, env: &Env<'_>, spec: &MapSpec) -> Result<Option<f64>, Fault> {
+    Ok(match &spec.tolerated_failure_percentage {
         None => None,
         Some(Num::Fixed(f)) => Some(*f),
         Some(Num::Path(p)) => {
@@ -372,17 +397,6 @@ pub(crate) fn enter_map(
             }
             Some(f)
         }
-    };
-    let tolerated_failure_count = match &spec.tolerated_failure_count {
-        None => None,
-        Some(n) => Some(resolve_int(st, env, n, "ToleratedFailureCountPath")?),
-    };
-    Ok(Entered::Map {
-        start: spec.start,
-        items,
-        max_concurrency,
-        tolerated_failure_percentage,
-        tolerated_failure_count,
     })
 }
 

@@ -295,6 +295,7 @@ pub(super) fn enter(
                 max_concurrency,
                 tolerated_failure_percentage,
                 tolerated_failure_count,
+                late_fault: None,
             }
         }
     })

@@ -57,6 +57,7 @@ impl Run<'_> {
                     max_concurrency,
                     tolerated_failure_percentage,
                     tolerated_failure_count,
+                    ..
                 } => {
                     self.maps.push((
                         max_concurrency,

@@ -69,6 +69,9 @@ impl Engine {
         for effect in std::mem::take(&mut running.effects) {
             self.apply(cell, slot, effect, d);
         }
+        for record in running.map_run_updates.drain(..) {
+            self.inner.map_runs.put(record);
+        }
         self.inner.timers.cancel_stale(&mut slot.timers, &mut running);
         if !running.pending.is_empty() || running.record_dirty {
             d.changed = true;

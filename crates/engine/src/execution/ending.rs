@@ -19,7 +19,7 @@ impl Running {
         now: i64,
     ) {
         stepwise_asl::step::fill_entered_event_id(&mut fault, self.frames[frame].entered_event);
-        if fault.error == "States.QueryEvaluationError" {
+        if fault.error == "States.QueryEvaluationError" && !self.frames[frame].quiet {
             // AWS records a failed JSONata expression as its own event, chained to the
             // event before the state's Entered event.
             let kind = EventKind::EvaluationFailed {

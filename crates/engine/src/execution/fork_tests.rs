@@ -404,3 +404,50 @@ fn a_snapshot_from_before_parts_restores() {
     assert_eq!(restored.output(), straight.output());
     assert_eq!(restored.history, straight.history);
 }
+
+/// [`napping_map`] as a Distributed Map: its iterations run as a Map Run.
+fn napping_map_run(max_concurrency: u32) -> Value {
+    let mut definition = napping_map(max_concurrency);
+    definition["States"]["Each"]["ItemProcessor"]["ProcessorConfig"] =
+        json!({ "Mode": "DISTRIBUTED", "ExecutionType": "STANDARD" });
+    definition
+}
+
+#[test]
+fn a_map_run_holds_what_runs_and_records_no_iteration() {
+    let items: Vec<u32> = (0..2000).collect();
+    let mut map = Driver::start(&napping_map_run(10), json!({ "items": items }));
+    assert_eq!(map.run.frame_count(), 11, "the root and ten iterations");
+    // Restoring at every decision keeps the Map Run and its counts.
+    map.finish(true);
+    assert_eq!(map.output(), json!({ "items": items, "out": items }));
+    assert!(map.max_frames <= 11, "at most the root and ten iterations: {}", map.max_frames);
+    let kinds: Vec<&str> = map.history.iter().map(|e| e.kind.type_name()).collect();
+    assert_eq!(
+        kinds,
+        [
+            "ExecutionStarted",
+            "MapStateEntered",
+            "MapStateStarted",
+            "MapRunStarted",
+            "MapRunSucceeded",
+            "MapStateSucceeded",
+            "MapStateExited",
+            "ExecutionSucceeded"
+        ]
+    );
+    let last = map.run.map_run_updates.last().expect("the Map Run's final record");
+    assert_eq!(last.status, crate::engine::map_runs::MapRunStatus::Succeeded);
+    assert_eq!((last.item_counts.total, last.item_counts.succeeded), (2000, 2000));
+
+    // A snapshot holds what runs: ten times the items, about the same largest snapshot.
+    let few: Vec<u32> = (0..200).collect();
+    let mut small = Driver::start(&napping_map_run(10), json!({ "items": few }));
+    small.finish(false);
+    assert!(
+        map.max_snapshot < small.max_snapshot + 200,
+        "{} vs {}",
+        map.max_snapshot,
+        small.max_snapshot
+    );
+}

@@ -42,7 +42,9 @@ impl Running {
         now: i64,
     ) {
         let mut last_event = self.frames[parent].last_event;
-        if is_map {
+        // A Map Run's iterations record nothing here (see `map_run.rs`).
+        let quiet = self.frames[parent].quiet || self.runs_map_run(parent);
+        if is_map && !quiet {
             let name = self.machine.state(self.frames[parent].state).name.clone();
             last_event = self.frame_event(
                 parent,
@@ -64,6 +66,7 @@ impl Running {
             entered_ms: now,
             generation: 0,
             vars: self.frames[parent].vars.clone(),
+            quiet,
         });
         if let Phase::Fork(fork) = &mut self.frames[parent].phase {
             fork.children.push(child);
@@ -122,6 +125,9 @@ impl Running {
 
     /// All children of a Parallel/Map finished: complete the state with their outputs.
     pub(super) fn join(&mut self, frame: FrameId, now: i64) {
+        if self.runs_map_run(frame) {
+            self.map_run_succeeded(frame, now);
+        }
         let Some(fork) = self.end_fork(frame) else { return };
         let succeeded = if fork.is_map {
             EventKind::MapStateSucceeded

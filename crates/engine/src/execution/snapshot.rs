@@ -130,6 +130,7 @@ impl Running {
             fallen: BTreeMap::new(),
             fallen_forks: BTreeMap::new(),
             redrive_point: None,
+            map_run_updates: Vec::new(),
         };
         run.restore_forks(parts)?;
         let mut waits = Vec::new();
