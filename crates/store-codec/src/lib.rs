@@ -166,9 +166,30 @@ pub fn decode_events(bytes: &[u8]) -> Result<Vec<HistoryEvent>> {
     decode("history", bytes)
 }
 
-/// Splits a batch's events into runs of consecutive ids of one execution, in batch order:
-/// each run is one history chunk.
-pub fn runs(events: &[(Arc<str>, HistoryEvent)]) -> Vec<(&str, Vec<&HistoryEvent>)> {
+/// A history chunk ready to write: the execution's ARN, its first and last event ids (as
+/// the databases' signed integers), and the encoded events.
+pub type Chunk = (String, i64, i64, Vec<u8>);
+
+/// A batch's events as history chunks, one per run of consecutive ids of one execution, in
+/// batch order.
+pub fn encode_chunks(events: &[(Arc<str>, HistoryEvent)]) -> Result<Vec<Chunk>> {
+    runs(events)
+        .into_iter()
+        .map(|(arn, run)| {
+            let (first, last) = (event_id(run[0])?, event_id(run[run.len() - 1])?);
+            Ok((arn.to_owned(), first, last, encode_events(&run)?))
+        })
+        .collect()
+}
+
+/// Event ids are `u64` in the engine and signed 64-bit integers in the databases.
+fn event_id(event: &HistoryEvent) -> Result<i64> {
+    i64::try_from(event.id)
+        .map_err(|_| Error::Internal(format!("event id {} out of range", event.id)))
+}
+
+/// Splits a batch's events into runs of consecutive ids of one execution, in batch order.
+fn runs(events: &[(Arc<str>, HistoryEvent)]) -> Vec<(&str, Vec<&HistoryEvent>)> {
     let mut runs: Vec<(&str, Vec<&HistoryEvent>)> = Vec::new();
     for (arn, event) in events {
         match runs.last_mut() {

@@ -11,7 +11,6 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
-use stepwise_engine::history::HistoryEvent;
 use stepwise_engine::model::ExecutionRecord;
 use stepwise_engine::store::{Batch, Part};
 use stepwise_engine::{Error, Result};
@@ -30,8 +29,7 @@ pub(crate) struct Encoded {
     executions: Vec<EncodedExecution>,
     parts: Vec<(Arc<str>, Part)>,
     snapshots: Vec<(String, Option<Vec<u8>>)>,
-    /// History chunks: ARN, first and last event id, encoded events.
-    chunks: Vec<(String, i64, i64, Vec<u8>)>,
+    chunks: Vec<codec::Chunk>,
 }
 
 struct EncodedExecution {
@@ -42,13 +40,7 @@ struct EncodedExecution {
 
 impl Encoded {
     pub(crate) fn new(batch: Batch) -> Result<Encoded> {
-        let chunks = codec::runs(&batch.events)
-            .into_iter()
-            .map(|(arn, run)| {
-                let (first, last) = (event_id(run[0])?, event_id(run[run.len() - 1])?);
-                Ok((arn.to_owned(), first, last, codec::encode_events(&run)?))
-            })
-            .collect::<Result<Vec<_>>>()?;
+        let chunks = codec::encode_chunks(&batch.events)?;
         let executions = batch
             .executions
             .into_iter()
@@ -249,12 +241,6 @@ impl Group {
 /// Snapshot part keys are `u64` in the engine and `bigint` in PostgreSQL.
 fn part_key(key: u64) -> Result<i64> {
     i64::try_from(key).map_err(|_| Error::Internal(format!("snapshot part key {key} out of range")))
-}
-
-/// Event ids are `u64` in the engine and `bigint` in PostgreSQL.
-fn event_id(event: &HistoryEvent) -> Result<i64> {
-    i64::try_from(event.id)
-        .map_err(|_| Error::Internal(format!("event id {} out of range", event.id)))
 }
 
 #[cfg(test)]

@@ -392,14 +392,7 @@ type EncodedPart = (Arc<str>, i64, Option<(i64, Vec<u8>)>);
 
 impl Encoded {
     fn new(batch: Batch) -> Result<Encoded> {
-        let chunks = codec::runs(&batch.events)
-            .into_iter()
-            .map(|(arn, run)| {
-                let first = event_id(run[0])?;
-                let last = event_id(run[run.len() - 1])?;
-                Ok((arn.to_owned(), first, last, codec::encode_events(&run)?))
-            })
-            .collect::<Result<Vec<_>>>()?;
+        let chunks = codec::encode_chunks(&batch.events)?;
         let executions = batch
             .executions
             .into_iter()
@@ -538,12 +531,6 @@ impl StoredExecution {
 /// Snapshot part keys are `u64` in the engine and INTEGER (i64) in SQLite.
 fn part_key(key: u64) -> Result<i64> {
     i64::try_from(key).map_err(|_| Error::Internal(format!("snapshot part key {key} out of range")))
-}
-
-/// Event ids are `u64` in the engine and INTEGER (i64) in SQLite.
-fn event_id(event: &HistoryEvent) -> Result<i64> {
-    i64::try_from(event.id)
-        .map_err(|_| Error::Internal(format!("event id {} out of range", event.id)))
 }
 
 const UPSERT_EXECUTION: &str = "
