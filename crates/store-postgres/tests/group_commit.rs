@@ -35,11 +35,17 @@ fn a_group_applies_its_batches_in_order_as_one_write() {
             executions: vec![running],
             events: vec![(arn.clone(), event(3, 2))],
             snapshots: vec![(e.arn.clone(), Some(b"s1".to_vec()))],
-            parts: vec![(arn.clone(), Part::DeleteGroup { group: 1 }), (arn.clone(), put(1, 1, 11))],
+            parts: vec![
+                (arn.clone(), Part::DeleteGroup { group: 1 }),
+                (arn.clone(), put(1, 1, 11)),
+            ],
         },
         Batch {
             events: vec![(arn.clone(), event(4, 3)), (arn.clone(), event(5, 3))],
-            parts: vec![(arn.clone(), put(3, 0, 30)), (arn.clone(), Part::DeleteGroup { group: 3 })],
+            parts: vec![
+                (arn.clone(), put(3, 0, 30)),
+                (arn.clone(), Part::DeleteGroup { group: 3 }),
+            ],
             ..Batch::default()
         },
         Batch {

@@ -12,6 +12,7 @@ use stepwise_store_sqlite::{Durability, SqliteStore};
 fn two_stores_on_one_database_lose_no_edit() {
     let dir = common::TempDir::new("shared");
     suite::edits_between_stores_lose_nothing(|| {
-        Arc::new(SqliteStore::open(dir.path(), Durability::Relaxed).expect("open")) as Arc<dyn Store>
+        Arc::new(SqliteStore::open(dir.path(), Durability::Relaxed).expect("open"))
+            as Arc<dyn Store>
     });
 }
