@@ -334,20 +334,7 @@ pub fn concurrent_edits_lose_nothing(store: Arc<dyn Store>) {
             std::thread::spawn(move || {
                 for round in 0..ROUNDS {
                     let tag = Tag { key: format!("t{t}-{round}"), value: round.to_string() };
-                    store
-                        .update_state_machine(&m, &mut |row| {
-                            let mut row = row.expect("m is there").clone();
-                            row.tags.push(tag.clone());
-                            Ok(Some(row))
-                        })
-                        .unwrap();
-                    store
-                        .update_activity(&a, &mut |row| {
-                            let mut row = row.expect("a is there").clone();
-                            row.tags.push(tag.clone());
-                            Ok(Some(row))
-                        })
-                        .unwrap();
+                    tag_both(&*store, &m, &a, &tag);
                 }
             })
         })
@@ -372,6 +359,24 @@ pub fn concurrent_edits_lose_nothing(store: Arc<dyn Store>) {
     assert_eq!(sorted(tags), expected, "every activity edit landed");
 }
 
+/// Adds `tag` to the state machine `m` and the activity `a`, each in one edit.
+fn tag_both(store: &dyn Store, m: &str, a: &str, tag: &Tag) {
+    store
+        .update_state_machine(m, &mut |row| {
+            let mut row = row.expect("m is there").clone();
+            row.tags.push(tag.clone());
+            Ok(Some(row))
+        })
+        .unwrap();
+    store
+        .update_activity(a, &mut |row| {
+            let mut row = row.expect("a is there").clone();
+            row.tags.push(tag.clone());
+            Ok(Some(row))
+        })
+        .unwrap();
+}
+
 /// Record edits are atomic in the database, not only in one process: two stores opened by
 /// `open` on one database (two nodes) edit one record from several threads each, and a
 /// third store opened afterwards (no cache of the others') finds every edit. For stores that
@@ -390,18 +395,7 @@ pub fn edits_between_stores_lose_nothing(open: impl Fn() -> Arc<dyn Store>) {
             std::thread::spawn(move || {
                 for round in 0..ROUNDS {
                     let tag = Tag { key: format!("t{t}-{round}"), value: String::new() };
-                    node.update_state_machine(&m, &mut |row| {
-                        let mut row = row.expect("m is there").clone();
-                        row.tags.push(tag.clone());
-                        Ok(Some(row))
-                    })
-                    .unwrap();
-                    node.update_activity(&a, &mut |row| {
-                        let mut row = row.expect("a is there").clone();
-                        row.tags.push(tag.clone());
-                        Ok(Some(row))
-                    })
-                    .unwrap();
+                    tag_both(&*node, &m, &a, &tag);
                 }
             })
         })
