@@ -23,6 +23,8 @@ struct Cli {
 }
 
 #[derive(Debug, Subcommand)]
+// Parsed once at start: the size of `serve`'s options costs nothing worth a box.
+#[allow(clippy::large_enum_variant)]
 enum Command {
     /// Run the Step Functions API server.
     Serve(serve::ServeOptions),

@@ -25,6 +25,8 @@ pub enum StoreKind {
     Memory,
     /// Embedded SQLite in the data directory: durable, survives crashes.
     Sqlite,
+    /// PostgreSQL at `--database-url`: durable, in a database the operator runs.
+    Postgres,
 }
 
 /// How hard a commit is pushed to disk.
@@ -48,6 +50,10 @@ pub struct ServeOptions {
     /// Where state is kept.
     #[arg(long, env = "STEPWISE_STORE", value_enum, default_value_t = StoreKind::Sqlite)]
     pub store: StoreKind,
+    /// The database of `--store postgres`: `postgres://user:password@host:port/db`. Where
+    /// neither this flag, its variable nor the config file gives it, `DATABASE_URL` does.
+    #[arg(long, env = "STEPWISE_DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
     /// Durability of the SQLite store.
     #[arg(long, env = "STEPWISE_DURABILITY", value_enum, default_value_t = DurabilityMode::Full)]
     pub durability: DurabilityMode,
@@ -101,6 +107,7 @@ impl Default for ServeOptions {
             bind: "127.0.0.1:0".parse().expect("valid address"),
             data_dir: PathBuf::from("./stepwise-data"),
             store: StoreKind::Memory,
+            database_url: None,
             durability: DurabilityMode::Full,
             retention_days: 90,
             region: "us-east-1".into(),
@@ -162,8 +169,9 @@ pub async fn start(options: ServeOptions) -> anyhow::Result<Server> {
                     format!("opening the store in {}", options.data_dir.display())
                 })?)
             }
+            StoreKind::Postgres => Arc::new(open_postgres(options.database_url.as_deref())?),
         };
-    let durable = options.store == StoreKind::Sqlite;
+    let durable = options.store != StoreKind::Memory;
     let mut aws = stepwise_integrations::aws::AwsConfig::from_env();
     for flag in &options.aws_endpoints {
         aws.apply_endpoint_flag(flag).map_err(anyhow::Error::msg)?;
@@ -213,6 +221,18 @@ pub async fn start(options: ServeOptions) -> anyhow::Result<Server> {
         stopping,
     ));
     Ok(Server { addr, engine, task, stop })
+}
+
+/// The PostgreSQL store at `url`, else at `DATABASE_URL` (schema migrated); its errors
+/// never show the password.
+fn open_postgres(url: Option<&str>) -> anyhow::Result<stepwise_store_postgres::PostgresStore> {
+    let url = match url {
+        Some(url) => url.to_owned(),
+        None => std::env::var("DATABASE_URL")
+            .ok()
+            .context("--store postgres needs --database-url (or DATABASE_URL)")?,
+    };
+    Ok(stepwise_store_postgres::PostgresStore::open(&url)?)
 }
 
 /// Removes expired executions at start and then every hour, so the store does not grow

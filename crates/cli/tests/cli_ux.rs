@@ -210,6 +210,39 @@ lambda = "http://127.0.0.1:9702"
     }
 
     #[test]
+    fn the_database_url_comes_from_the_flag_its_variable_or_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = write(
+            &dir,
+            "store = \"postgres\"\ndatabase-url = \"postgres://file@127.0.0.1:9750/db\"\n",
+        );
+        let options = parse(&["--config", &file], &[]).unwrap();
+        assert_eq!(options.store, StoreKind::Postgres);
+        assert_eq!(options.database_url.as_deref(), Some("postgres://file@127.0.0.1:9750/db"));
+        let options = parse(
+            &["--config", &file],
+            &[("STEPWISE_DATABASE_URL", "postgres://env@127.0.0.1:9750/db")],
+        )
+        .unwrap();
+        assert_eq!(options.database_url.as_deref(), Some("postgres://env@127.0.0.1:9750/db"));
+        let options = parse(&["--database-url", "postgres://flag@127.0.0.1:9750/db"], &[]).unwrap();
+        assert_eq!(options.database_url.as_deref(), Some("postgres://flag@127.0.0.1:9750/db"));
+    }
+
+    #[test]
+    fn postgres_without_a_database_url_is_refused() {
+        let out = super::stepwise()
+            .args(["serve", "--store", "postgres", "--bind", "127.0.0.1:9751"])
+            .env_remove("DATABASE_URL")
+            .env_remove("STEPWISE_DATABASE_URL")
+            .env_remove("STEPWISE_CONFIG")
+            .assert()
+            .failure();
+        let stderr = String::from_utf8(out.get_output().stderr.clone()).unwrap();
+        assert!(stderr.contains("--store postgres needs --database-url"), "{stderr}");
+    }
+
+    #[test]
     fn unknown_keys_and_bad_values_are_refused_by_name() {
         let dir = tempfile::tempdir().unwrap();
         let file = write(&dir, "data_dir = \"/x\"\n");
@@ -222,9 +255,9 @@ lambda = "http://127.0.0.1:9702"
         let file = write(&dir, "bind = \"not an address\"\n");
         let message = config_error(parse(&["--config", &file], &[]));
         assert!(message.contains("invalid value 'not an address' for '--bind"), "{message}");
-        let file = write(&dir, "store = \"postgres\"\n");
+        let file = write(&dir, "store = \"mysql\"\n");
         let message = config_error(parse(&["--config", &file], &[]));
-        assert!(message.contains("invalid value 'postgres' for '--store"), "{message}");
+        assert!(message.contains("invalid value 'mysql' for '--store"), "{message}");
         let file = write(&dir, "region = [\n");
         assert!(config_error(parse(&["--config", &file], &[])).contains("invalid TOML"));
         let missing = dir.path().join("absent.toml").display().to_string();

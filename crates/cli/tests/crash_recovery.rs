@@ -4,10 +4,13 @@
 //! At the end every execution must have ended with the right output, every acknowledged
 //! `SendTaskSuccess` must have taken effect exactly once, and every history must be
 //! gap-free and duplicate-free.
+//!
+//! It runs on each durable store: SQLite in a data dir, and PostgreSQL in a private server
+//! (`stepwise_store_postgres::testing`), which lives on while Stepwise is killed.
 mod common;
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -17,6 +20,7 @@ use aws_sdk_sfn::types::{ExecutionStatus, HistoryEventType};
 use aws_sdk_sfn::Client;
 use common::{sdk_client, ROLE_ARN};
 use serde_json::{json, Value};
+use stepwise_store_postgres::testing::TestServer as Postgres;
 
 /// Executions per kind of workflow (four kinds).
 const PER_KIND: usize = 500;
@@ -28,23 +32,58 @@ fn free_port() -> u16 {
     listener.local_addr().expect("addr").port()
 }
 
-fn start_server(data_dir: &Path, port: u16) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_stepwise"))
-        .args([
-            "serve",
-            "--store",
-            "sqlite",
-            "--bind",
-            &format!("127.0.0.1:{port}"),
-            "--log-level",
-            "warn",
-        ])
-        .arg("--data-dir")
-        .arg(data_dir)
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("server starts")
+/// Where the killed server keeps its data.
+enum Backing {
+    Sqlite(PathBuf),
+    /// The database's URL, on a server that outlives every kill.
+    Postgres(String),
+}
+
+impl Backing {
+    fn store_args(&self) -> Vec<String> {
+        match self {
+            Backing::Sqlite(dir) => {
+                vec![
+                    "--store".into(),
+                    "sqlite".into(),
+                    "--data-dir".into(),
+                    dir.display().to_string(),
+                ]
+            }
+            Backing::Postgres(url) => {
+                vec!["--store".into(), "postgres".into(), "--database-url".into(), url.clone()]
+            }
+        }
+    }
+}
+
+/// The server process, killed if the test ends without doing it (a failed assertion).
+struct Killable(Child);
+
+impl Killable {
+    fn kill(&mut self) {
+        self.0.kill().expect("SIGKILL");
+        self.0.wait().expect("reaped");
+    }
+}
+
+impl Drop for Killable {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn start_server(backing: &Backing, port: u16) -> Killable {
+    Killable(
+        Command::new(env!("CARGO_BIN_EXE_stepwise"))
+            .args(["serve", "--bind", &format!("127.0.0.1:{port}"), "--log-level", "warn"])
+            .args(backing.store_args())
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("server starts"),
+    )
 }
 
 async fn wait_healthy(port: u16) {
@@ -118,14 +157,36 @@ struct Ledger {
     failed_once: HashMap<String, u32>,
 }
 
+/// The variants share two cores: one workload at a time.
+static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn executions_survive_sigkill() {
+    let _turn = ONE_AT_A_TIME.lock().await;
     let data_dir: PathBuf =
         std::env::temp_dir().join(format!("stepwise-crash-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&data_dir);
-    let port = free_port();
+    survive_sigkill(&Backing::Sqlite(data_dir.clone()), free_port()).await;
+    let _ = std::fs::remove_dir_all(&data_dir);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn executions_survive_sigkill_on_postgres() {
+    let _turn = ONE_AT_A_TIME.lock().await;
+    let Some(postgres) = Postgres::start("crash") else { return };
+    let url = postgres.create_database();
+    // Stepwise's port from the range the PostgreSQL tests use, above the database's.
+    let port = (9750..=9799)
+        .rev()
+        .find(|p| std::net::TcpListener::bind(("127.0.0.1", *p)).is_ok())
+        .expect("a free port in 9750-9799");
+    survive_sigkill(&Backing::Postgres(url), port).await;
+}
+
+/// The workload, the kills and the checks, on a server keeping its data in `backing`.
+async fn survive_sigkill(backing: &Backing, port: u16) {
     let endpoint = format!("http://127.0.0.1:{port}");
-    let mut server = start_server(&data_dir, port);
+    let mut server = start_server(backing, port);
     wait_healthy(port).await;
     let client = sdk_client(&endpoint);
 
@@ -296,8 +357,7 @@ async fn executions_survive_sigkill() {
     for kill in 0..KILLS {
         let pause = 700 + next_random() % 1500;
         tokio::time::sleep(Duration::from_millis(pause)).await;
-        server.kill().expect("SIGKILL");
-        server.wait().expect("reaped");
+        server.kill();
         println!(
             "kill {} at {} ms: {} starts, {} answers acknowledged",
             kill + 1,
@@ -306,7 +366,7 @@ async fn executions_survive_sigkill() {
             polls_answered.load(Ordering::Relaxed)
         );
         tokio::time::sleep(Duration::from_millis(next_random() % 300)).await;
-        server = start_server(&data_dir, port);
+        server = start_server(backing, port);
         wait_healthy(port).await;
     }
     for starter in starters {
@@ -401,9 +461,7 @@ async fn executions_survive_sigkill() {
         ledger.acknowledged.len(),
         KILLS
     );
-    server.kill().ok();
-    server.wait().ok();
-    let _ = std::fs::remove_dir_all(&data_dir);
+    server.kill();
 }
 
 async fn history(client: &Client, arn: &str) -> Vec<(i64, HistoryEventType)> {

@@ -3,7 +3,7 @@
 //! One database file (`stepwise.db`) in a directory, in WAL mode. State machines and
 //! activities are kept as JSON text (they derive serde in `stepwise_engine::model`), with
 //! the columns queries filter or sort on copied beside them. Execution rows and histories,
-//! written at every decision, are binary (`codec.rs`): an execution row references its
+//! written at every decision, are binary (`stepwise-store-codec`): an execution row references its
 //! definition (stored once) and a decision's events are one `history` chunk, so a
 //! ten-state execution costs two rows, not twenty-five.
 //!
@@ -29,7 +29,6 @@
 //! but would run executions the first one also runs.
 mod cache;
 mod checkpoint;
-mod codec;
 mod schema;
 mod versioning;
 
@@ -51,6 +50,7 @@ use stepwise_engine::model::{
 };
 use stepwise_engine::store::{Batch, Edit, Part, Prepared, Store};
 use stepwise_engine::{Error, Result};
+use stepwise_store_codec as codec;
 
 pub use checkpoint::LIMIT_FRAMES as WAL_LIMIT_FRAMES;
 pub use schema::SCHEMA_VERSION;
@@ -392,14 +392,7 @@ type EncodedPart = (Arc<str>, i64, Option<(i64, Vec<u8>)>);
 
 impl Encoded {
     fn new(batch: Batch) -> Result<Encoded> {
-        let chunks = chunks(&batch.events)
-            .into_iter()
-            .map(|(arn, run)| {
-                let first = event_id(run[0])?;
-                let last = event_id(run[run.len() - 1])?;
-                Ok((arn.to_owned(), first, last, codec::encode_events(&run)?))
-            })
-            .collect::<Result<Vec<_>>>()?;
+        let chunks = codec::encode_chunks(&batch.events)?;
         let executions = batch
             .executions
             .into_iter()
@@ -540,12 +533,6 @@ fn part_key(key: u64) -> Result<i64> {
     i64::try_from(key).map_err(|_| Error::Internal(format!("snapshot part key {key} out of range")))
 }
 
-/// Event ids are `u64` in the engine and INTEGER (i64) in SQLite.
-fn event_id(event: &HistoryEvent) -> Result<i64> {
-    i64::try_from(event.id)
-        .map_err(|_| Error::Internal(format!("event id {} out of range", event.id)))
-}
-
 const UPSERT_EXECUTION: &str = "
     INSERT INTO executions (arn, state_machine_arn, status, start_ms, stop_ms, record, definition_id)
     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
@@ -568,20 +555,6 @@ const PUT_PART: &str =
     "INSERT OR REPLACE INTO snapshot_parts (execution_arn, grp, idx, bytes) VALUES (?1, ?2, ?3, ?4)";
 const DELETE_PART_GROUP: &str = "DELETE FROM snapshot_parts WHERE execution_arn = ?1 AND grp = ?2";
 const DELETE_PARTS: &str = "DELETE FROM snapshot_parts WHERE execution_arn = ?1";
-
-/// Splits a batch's events into runs of consecutive ids of one execution, in batch order.
-fn chunks(events: &[(Arc<str>, HistoryEvent)]) -> Vec<(&str, Vec<&HistoryEvent>)> {
-    let mut runs: Vec<(&str, Vec<&HistoryEvent>)> = Vec::new();
-    for (arn, event) in events {
-        match runs.last_mut() {
-            Some((run_arn, run)) if *run_arn == &**arn && run[run.len() - 1].id + 1 == event.id => {
-                run.push(event)
-            }
-            _ => runs.push((arn, vec![event])),
-        }
-    }
-    runs
-}
 
 /// Reads a list of JSON records with `query` and `params`.
 fn query_records(

@@ -60,7 +60,7 @@ CREATE TABLE settings (
 );
 ";
 
-/// v2: binary rows (see `codec.rs`). Definitions are stored once and referenced by id;
+/// v2: binary rows (see `stepwise-store-codec`). Definitions are stored once and referenced by id;
 /// a decision's events are one `history` chunk instead of one row each. v1's rows stay
 /// where they are and still read: an execution row whose `record` is JSON text carries its
 /// own definition, and its older events stay in `events`.
@@ -97,7 +97,7 @@ CREATE TABLE snapshot_parts (
 /// v4: state machine versions and aliases, one JSON record per machine (`arn` is the
 /// machine's), with the columns every JSON record table has so that one edit routine serves
 /// them all (`name` and `creation_ms` are unused here). Execution rows gain a tail with the
-/// version and alias an execution was started on (`codec.rs`); older rows read without it.
+/// version and alias an execution was started on (`stepwise-store-codec`); older rows read without it.
 const V4: &str = "
 CREATE TABLE versioning (
     arn         TEXT PRIMARY KEY,
@@ -107,7 +107,7 @@ CREATE TABLE versioning (
 );
 ";
 
-/// v5: execution rows gain a second tail, their redrives (`codec.rs`; older rows read
+/// v5: execution rows gain a second tail, their redrives (`stepwise-store-codec`; older rows read
 /// without it), and an execution that ended unsuccessfully keeps its snapshot as its
 /// redrive point, so recovery reads only the snapshots of running executions. No table
 /// changes: the version makes an older build refuse rows it cannot read.

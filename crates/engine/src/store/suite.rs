@@ -334,20 +334,7 @@ pub fn concurrent_edits_lose_nothing(store: Arc<dyn Store>) {
             std::thread::spawn(move || {
                 for round in 0..ROUNDS {
                     let tag = Tag { key: format!("t{t}-{round}"), value: round.to_string() };
-                    store
-                        .update_state_machine(&m, &mut |row| {
-                            let mut row = row.expect("m is there").clone();
-                            row.tags.push(tag.clone());
-                            Ok(Some(row))
-                        })
-                        .unwrap();
-                    store
-                        .update_activity(&a, &mut |row| {
-                            let mut row = row.expect("a is there").clone();
-                            row.tags.push(tag.clone());
-                            Ok(Some(row))
-                        })
-                        .unwrap();
+                    tag_both(&*store, &m, &a, &tag);
                 }
             })
         })
@@ -370,6 +357,60 @@ pub fn concurrent_edits_lose_nothing(store: Arc<dyn Store>) {
     expected.retain(|k| k != "k");
     let tags = store.get_activity(&a.arn).unwrap().unwrap().tags;
     assert_eq!(sorted(tags), expected, "every activity edit landed");
+}
+
+/// Adds `tag` to the state machine `m` and the activity `a`, each in one edit.
+fn tag_both(store: &dyn Store, m: &str, a: &str, tag: &Tag) {
+    store
+        .update_state_machine(m, &mut |row| {
+            let mut row = row.expect("m is there").clone();
+            row.tags.push(tag.clone());
+            Ok(Some(row))
+        })
+        .unwrap();
+    store
+        .update_activity(a, &mut |row| {
+            let mut row = row.expect("a is there").clone();
+            row.tags.push(tag.clone());
+            Ok(Some(row))
+        })
+        .unwrap();
+}
+
+/// Record edits are atomic in the database, not only in one process: two stores opened by
+/// `open` on one database (two nodes) edit one record from several threads each, and a
+/// third store opened afterwards (no cache of the others') finds every edit. For stores that
+/// several processes can share; `open` must open the *same* database each time.
+pub fn edits_between_stores_lose_nothing(open: impl Fn() -> Arc<dyn Store>) {
+    const THREADS_PER_STORE: usize = 3;
+    const ROUNDS: usize = 30;
+    let nodes: Vec<Arc<dyn Store>> = (0..2).map(|_| open()).collect();
+    let (m, a) = (machine("m", 1), activity("a", 1));
+    nodes[0].put_state_machine(m.clone()).unwrap();
+    nodes[1].put_activity(a.clone()).unwrap();
+    let handles: Vec<_> = (0..nodes.len() * THREADS_PER_STORE)
+        .map(|t| {
+            let node = Arc::clone(&nodes[t % nodes.len()]);
+            let (m, a) = (m.arn.clone(), a.arn.clone());
+            std::thread::spawn(move || {
+                for round in 0..ROUNDS {
+                    let tag = Tag { key: format!("t{t}-{round}"), value: String::new() };
+                    tag_both(&*node, &m, &a, &tag);
+                }
+            })
+        })
+        .collect();
+    for handle in handles {
+        handle.join().expect("an editing thread panicked");
+    }
+    drop(nodes);
+
+    let reader = open();
+    let edits = 2 * THREADS_PER_STORE * ROUNDS;
+    let machine_tags = reader.get_state_machine(&m.arn).unwrap().unwrap().tags;
+    assert_eq!(machine_tags.len(), edits + 1, "the fixture's tag and every edit's");
+    let activity_tags = reader.get_activity(&a.arn).unwrap().unwrap().tags;
+    assert_eq!(activity_tags.len(), edits, "every edit's tag");
 }
 
 /// Threads inserting the same ARN, each its own row, if absent: exactly one inserts, and

@@ -1,18 +1,22 @@
-//! The binary row formats of schema v2: execution rows and history chunks.
+//! The binary row formats the durable stores share: execution rows and history chunks.
 //!
-//! JSON text (v1's format) made the store escape every payload a second time: events
+//! SQLite's schema v2 introduced them (`stepwise-store-sqlite`), and the PostgreSQL store
+//! (`stepwise-store-postgres`) writes the same bytes into `bytea` columns, so a row means
+//! the same thing in both and the formats have one definition.
+//!
+//! JSON text (SQLite v1's format) made the store escape every payload a second time: events
 //! carry their inputs and outputs as JSON text, full of quotes. v2 writes `bincode`
 //! (length-prefixed strings, no escaping) behind a one-byte format tag, so a later format
-//! can sit beside this one. Rows written as JSON text by v1 still read (see `lib.rs`).
+//! can sit beside this one.
 //!
 //! History chunks of [`COMPRESS_FROM`] bytes or more (execution rows: of
 //! [`COMPRESS_EXECUTION_FROM`]) are LZ4-compressed: a history repeats itself
 //! (each state's input is the previous one's output), so a ten-state chunk shrinks about
-//! fourfold, and every byte not written is a byte SQLite does not copy into the WAL, fsync,
-//! and copy again at the checkpoint.
+//! fourfold, and every byte not written is a byte the database does not log, fsync,
+//! and copy again.
 //!
 //! An execution row leaves out the definition: executions of one state machine share
-//! it, so it is stored once in the `definitions` table and referenced by id.
+//! it, so a store keeps it once and references it.
 use std::sync::Arc;
 
 use bincode::Options;
@@ -87,7 +91,7 @@ struct ExecutionIn {
 }
 
 /// Encodes an execution row (everything but the definition).
-pub(crate) fn encode_execution(record: &ExecutionRecord) -> Result<Vec<u8>> {
+pub fn encode_execution(record: &ExecutionRecord) -> Result<Vec<u8>> {
     let row = ExecutionOut {
         arn: &record.arn,
         state_machine_arn: &record.state_machine_arn,
@@ -110,7 +114,7 @@ pub(crate) fn encode_execution(record: &ExecutionRecord) -> Result<Vec<u8>> {
 }
 
 /// Decodes an execution row, with the definition it references.
-pub(crate) fn decode_execution(bytes: &[u8], definition: Arc<str>) -> Result<ExecutionRecord> {
+pub fn decode_execution(bytes: &[u8], definition: Arc<str>) -> Result<ExecutionRecord> {
     let body = unpack("executions", bytes)?;
     let corrupt = |e: bincode::Error| Error::Internal(format!("corrupt row in executions: {e}"));
     let mut rest: &[u8] = &body;
@@ -153,13 +157,49 @@ pub(crate) fn decode_execution(bytes: &[u8], definition: Arc<str>) -> Result<Exe
 }
 
 /// Encodes a run of one execution's events (consecutive ids) as one chunk.
-pub(crate) fn encode_events(events: &[&HistoryEvent]) -> Result<Vec<u8>> {
+pub fn encode_events(events: &[&HistoryEvent]) -> Result<Vec<u8>> {
     encode(&events, COMPRESS_FROM)
 }
 
 /// Decodes a chunk.
-pub(crate) fn decode_events(bytes: &[u8]) -> Result<Vec<HistoryEvent>> {
+pub fn decode_events(bytes: &[u8]) -> Result<Vec<HistoryEvent>> {
     decode("history", bytes)
+}
+
+/// A history chunk ready to write: the execution's ARN, its first and last event ids (as
+/// the databases' signed integers), and the encoded events.
+pub type Chunk = (String, i64, i64, Vec<u8>);
+
+/// A batch's events as history chunks, one per run of consecutive ids of one execution, in
+/// batch order.
+pub fn encode_chunks(events: &[(Arc<str>, HistoryEvent)]) -> Result<Vec<Chunk>> {
+    runs(events)
+        .into_iter()
+        .map(|(arn, run)| {
+            let (first, last) = (event_id(run[0])?, event_id(run[run.len() - 1])?);
+            Ok((arn.to_owned(), first, last, encode_events(&run)?))
+        })
+        .collect()
+}
+
+/// Event ids are `u64` in the engine and signed 64-bit integers in the databases.
+fn event_id(event: &HistoryEvent) -> Result<i64> {
+    i64::try_from(event.id)
+        .map_err(|_| Error::Internal(format!("event id {} out of range", event.id)))
+}
+
+/// Splits a batch's events into runs of consecutive ids of one execution, in batch order.
+fn runs(events: &[(Arc<str>, HistoryEvent)]) -> Vec<(&str, Vec<&HistoryEvent>)> {
+    let mut runs: Vec<(&str, Vec<&HistoryEvent>)> = Vec::new();
+    for (arn, event) in events {
+        match runs.last_mut() {
+            Some((run_arn, run)) if *run_arn == &**arn && run[run.len() - 1].id + 1 == event.id => {
+                run.push(event)
+            }
+            _ => runs.push((arn, vec![event])),
+        }
+    }
+    runs
 }
 
 /// bincode with variable-length integers (ids and times take a few bytes, not eight) and a
