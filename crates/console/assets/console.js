@@ -101,7 +101,38 @@
     }
   });
 
-  // The history: filter by type, expand or collapse all.
+  // The history: an event opens (its details come from the list beside it), filter by
+  // type, expand or collapse all.
+  let details = null; // a promise of the list, fetched once per version of the page
+  function eventDetails() {
+    if (details === null) {
+      const arn = $("#live").dataset.arn;
+      details = fetch("/console/execution/events?arn=" + encodeURIComponent(arn), { cache: "no-store" }).then((r) => r.json());
+    }
+    return details;
+  }
+  async function openEvent(li, open) {
+    const button = li.querySelector("button.ev");
+    let pre = li.querySelector("pre");
+    if (open && !pre) {
+      const all = await eventDetails();
+      pre = li.querySelector("pre"); // opened meanwhile by another click
+    }
+    if (open && !pre) {
+      const all = await eventDetails();
+      const index = Array.prototype.indexOf.call(li.parentElement.children, li);
+      pre = document.createElement("pre");
+      pre.className = "json";
+      pre.textContent = all[index];
+      li.append(pre);
+    }
+    if (pre) pre.hidden = !open;
+    button.setAttribute("aria-expanded", String(open));
+  }
+  document.addEventListener("click", (ev) => {
+    const button = ev.target.closest("#history button.ev");
+    if (button) openEvent(button.parentElement, button.getAttribute("aria-expanded") !== "true");
+  });
   function applyFilter() {
     const select = $("#event-filter");
     if (!select) return;
@@ -114,7 +145,7 @@
   document.addEventListener("click", (ev) => {
     if (ev.target.id === "expand-all" || ev.target.id === "collapse-all") {
       const open = ev.target.id === "expand-all";
-      document.querySelectorAll("#history > li:not([hidden]) > details").forEach((d) => { d.open = open; });
+      document.querySelectorAll("#history > li:not([hidden])").forEach((li) => openEvent(li, open));
     }
   });
 
@@ -143,10 +174,13 @@
     const old = $("#live");
     if (!fresh || !old) return;
     const filter = $("#event-filter") ? $("#event-filter").value : "";
-    const opened = Array.from(document.querySelectorAll("#history > li > details[open]")).map((d) => d.parentElement.dataset.id);
+    const rows = () => Array.from(document.querySelectorAll("#history > li"));
+    const opened = rows().map((li, i) => (li.querySelector('button[aria-expanded="true"]') ? i : -1)).filter((i) => i >= 0);
     old.replaceWith(fresh);
+    details = null;
     if (filter && $("#event-filter")) { $("#event-filter").value = filter; applyFilter(); }
-    opened.forEach((id) => { const d = $('#history > li[data-id="' + id + '"] > details'); if (d) d.open = true; });
+    const fresh_rows = rows();
+    opened.forEach((i) => { if (fresh_rows[i]) openEvent(fresh_rows[i], true); });
     if (chosen && chosen.state !== undefined) showState(chosen.state);
     else if (chosen) show(chosen.visit);
     document.dispatchEvent(new CustomEvent("console:updated"));

@@ -283,20 +283,48 @@ fn place(names: &[&str], blocks: Vec<Block>, edges: &[Edge], first: Option<usize
             let y1 = fy + blocks[v].h;
             let x2 = tx + blocks[edge.to].w / 2;
             let y2 = ty;
-            let bend = ((y2 - y1) / 2).max(16);
+            // An edge past a row of states goes around those in its way, on a lane beside them.
+            let (lo, hi) = (x1.min(x2) - 6, x1.max(x2) + 6);
+            let in_way: Vec<usize> = rows[layer[v] + 1..layer[edge.to].max(layer[v] + 1)]
+                .iter()
+                .flatten()
+                .copied()
+                .filter(|&u| xy[u].0 < hi && xy[u].0 + blocks[u].w > lo)
+                .collect();
+            let (d, lx, ly) = if in_way.is_empty() {
+                let bend = ((y2 - y1) / 2).max(16);
+                let d = format!(
+                    "M{x1},{y1} C{x1},{a} {x2},{b} {x2},{y2}",
+                    a = y1 + bend,
+                    b = y2 - bend
+                );
+                (d, (x1 + x2) / 2, y1 + (y2 - y1) / 2)
+            } else {
+                let left = in_way.iter().map(|&u| xy[u].0).min().unwrap_or(0) - GAP_X / 2;
+                let right =
+                    in_way.iter().map(|&u| xy[u].0 + blocks[u].w).max().unwrap_or(0) + GAP_X / 2;
+                let lane = if (x1 - left).abs() <= (right - x1).abs() { left } else { right };
+                let lane = lane.clamp(2, width - 2);
+                let d = format!(
+                    "M{x1},{y1} C{x1},{a} {lane},{b} {lane},{c} L{lane},{e} C{lane},{f} {x2},{g} {x2},{y2}",
+                    a = y1 + 16,
+                    b = y1 + 8,
+                    c = y1 + 28,
+                    e = y2 - 28,
+                    f = y2 - 8,
+                    g = y2 - 16,
+                );
+                (d, lane, y1 + (y2 - y1) / 2)
+            };
             let _ = write!(
                 svg,
-                r#"<path class="{c}" data-from="{f}" data-to="{t}" d="M{x1},{y1} C{x1},{a} {x2},{b} {x2},{y2}" marker-end="url(#{m})"/>"#,
+                r#"<path class="{c}" data-from="{f}" data-to="{t}" d="{d}" marker-end="url(#{m})"/>"#,
                 c = edge.kind.class(),
                 f = esc(names[v]),
                 t = esc(names[edge.to]),
-                a = y1 + bend,
-                b = y2 - bend,
                 m = edge.kind.marker(),
             );
             if let Some(label) = &edge.label {
-                let lx = (x1 + x2) / 2;
-                let ly = y1 + (y2 - y1) / 2;
                 write_label(&mut labels, lx, ly, label, edge.kind);
             }
         }

@@ -37,6 +37,7 @@ pub fn router(engine: Engine) -> Router {
         .route("/console/executions", get(pages::executions::list))
         .route("/console/execution", get(pages::execution::show))
         .route("/console/execution/progress", get(pages::execution::progress))
+        .route("/console/execution/events", get(pages::execution::events))
         .route("/console/stop", post(pages::execution::stop))
         .route("/console/redrive", post(pages::execution::redrive))
         .route("/console/activities", get(pages::activities::list))

@@ -63,6 +63,9 @@ pub struct Visit {
     failed_last: bool,
     /// The Parallel or Map visit it runs in.
     parent: Option<usize>,
+    /// Whether it runs in a Map iteration (at any depth): such visits are many, and the
+    /// table shows them state by state.
+    pub in_map: bool,
 }
 
 /// The visits of an execution, in the order they began.
@@ -81,7 +84,9 @@ pub fn visits(events: &[HistoryEvent], status: ExecutionStatus) -> Vec<Visit> {
                     Some((i, false)) => Some(i),
                     None => None,
                 };
+                let in_map = parent.is_some_and(|p| visits[p].kind == "Map" || visits[p].in_map);
                 visits.push(Visit {
+                    in_map,
                     name: name.clone(),
                     kind: state.as_str(),
                     entered_id: event.id,

@@ -2,6 +2,7 @@
 //! visit's input and output), its history, its error, and the stop and redrive buttons.
 //! While it runs, the page's script asks `progress` every second and, when the history has
 //! grown, reloads the live part of the page in place.
+use std::collections::HashMap;
 use std::fmt::Write;
 
 use axum::extract::{Form, Query, State};
@@ -172,23 +173,48 @@ fn pretty(text: &str) -> String {
 }
 
 fn states_table(visits: &[Visit], now: i64, selected: Option<usize>, out: &mut String) {
-    out.push_str(r#"<section aria-labelledby="states-h"><h2 id="states-h">States</h2>"#);
+    out.push_str(
+        r#"<section aria-labelledby="states-h" class="long"><h2 id="states-h">States</h2>"#,
+    );
     if visits.is_empty() {
         out.push_str("<p class=\"muted\">No state entered yet.</p></section>");
         return;
     }
     out.push_str(r#"<div class="scroll"><table class="list states" id="states"><thead><tr><th>State</th><th>Type</th><th>Status</th><th>Started (UTC)</th><th>Duration</th></tr></thead><tbody>"#);
-    for (i, v) in visits.iter().enumerate() {
+    // Visits in Map iterations come one row per state: its visits counted, its worst
+    // outcome, from the first start to the last end; choosing it shows its latest visit.
+    let mut in_maps: HashMap<&str, (usize, usize, Outcome, i64)> = HashMap::new();
+    for (i, v) in visits.iter().enumerate().filter(|(_, v)| v.in_map) {
         let end = v.end_ms.unwrap_or(now);
+        let entry = in_maps.entry(v.name.as_str()).or_insert((i, 0, v.outcome, end));
+        entry.1 += 1;
+        entry.2 = entry.2.max(v.outcome);
+        entry.3 = entry.3.max(end);
+    }
+    for (i, v) in visits.iter().enumerate() {
+        let (name, latest, outcome, end) = if v.in_map {
+            let Some(&(first, count, worst, last_end)) = in_maps.get(v.name.as_str()) else {
+                continue;
+            };
+            if first != i {
+                continue;
+            }
+            let latest = visits.iter().rposition(|w| w.in_map && w.name == v.name).unwrap_or(i);
+            (format!("{} ×{count}", v.name), latest, worst, last_end)
+        } else {
+            (v.name.clone(), i, v.outcome, v.end_ms.unwrap_or(now))
+        };
         let _ = write!(
             out,
-            r#"<tr data-visit="{i}" data-state="{n}" tabindex="0"{sel}><td>{n}</td><td>{k}</td><td>{s}</td><td>{d}</td><td>{t}</td></tr>"#,
+            r#"<tr data-visit="{latest}" data-state="{n}" tabindex="0"{sel}><td>{label}</td><td>{k}</td><td class="badge s-{s}">{S}</td><td>{d}</td><td>{t}</td></tr>"#,
             n = esc(&v.name),
+            label = esc(&name),
             k = esc(v.kind),
-            s = html::status_badge(v.outcome.as_str()),
+            s = outcome.as_str(),
+            S = outcome.as_str().to_ascii_uppercase(),
             d = html::date(v.start_ms),
             t = html::duration(end - v.start_ms),
-            sel = if Some(i) == selected { " aria-selected=\"true\"" } else { "" },
+            sel = if Some(latest) == selected { " aria-selected=\"true\"" } else { "" },
         );
     }
     out.push_str("</tbody></table></div></section>");
@@ -224,6 +250,18 @@ pub async fn progress(
     let e = engine.describe_execution(&arn)?;
     let events = engine.history(&arn)?.len();
     let body = json!({ "status": e.status.as_str(), "events": events }).to_string();
+    Ok(([(header::CONTENT_TYPE, "application/json"), (header::CACHE_CONTROL, "no-store")], body)
+        .into_response())
+}
+
+/// `GET /console/execution/events?arn=…`: the details of every event, for the history's rows
+/// as they are opened.
+pub async fn events(
+    State(engine): State<Engine>,
+    Query(ArnParam { arn }): Query<ArnParam>,
+) -> Page {
+    let events = engine.history(&arn)?;
+    let body = history::details_json(&events);
     Ok(([(header::CONTENT_TYPE, "application/json"), (header::CACHE_CONTROL, "no-store")], body)
         .into_response())
 }
