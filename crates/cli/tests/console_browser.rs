@@ -365,3 +365,104 @@ fn five_thousand_events_render_under_a_second() {
     drop(b);
     t.server.shutdown();
 }
+
+/// What needs no browser: `GET /` leads to the console while the API's query form still
+/// answers at `/`, the pages answer, and a form posted from another web origin is refused by
+/// the server's guard (the console's own, same-origin posts are what the browser tests send).
+#[tokio::test]
+async fn console_routes_and_the_guard() {
+    use bytes::Bytes;
+    use http_body_util::{BodyExt, Full};
+    use hyper_util::client::legacy::Client;
+    use hyper_util::rt::TokioExecutor;
+
+    let t = TestServer::start().await;
+    let machine = t.create_state_machine("guarded", common::BASE_PASS_RESULT).await;
+    let client = Client::builder(TokioExecutor::new()).build_http::<Full<Bytes>>();
+    let send = |request: hyper::Request<Full<Bytes>>| {
+        let client = client.clone();
+        async move {
+            let response = client.request(request).await.expect("an answer");
+            let status = response.status().as_u16();
+            let location =
+                response.headers().get("location").map(|l| l.to_str().unwrap().to_owned());
+            let body = response.into_body().collect().await.unwrap().to_bytes();
+            (status, location, String::from_utf8_lossy(&body).into_owned())
+        }
+    };
+    let get = |path: &str| {
+        hyper::Request::get(format!("{}{path}", t.endpoint)).body(Full::new(Bytes::new())).unwrap()
+    };
+    let (status, location, _) = send(get("/")).await;
+    assert_eq!((status, location.as_deref()), (303, Some("/console/")));
+    let (status, _, body) = send(get("/?Action=ListStateMachines")).await;
+    assert_eq!(status, 200);
+    assert!(body.contains("\"stateMachines\""), "{body}");
+    let (status, _, body) = send(get("/console/")).await;
+    assert_eq!(status, 200);
+    assert!(body.contains(">guarded</a>"), "{body}");
+    let (status, _, body) = send(get("/console/assets/console.js")).await;
+    assert_eq!(status, 200);
+    assert!(body.contains("use strict"));
+    let (status, _, body) = send(get(
+        "/console/execution?arn=arn:aws:states:us-east-1:123456789012:execution:guarded:nope",
+    ))
+    .await;
+    assert_eq!(status, 404);
+    assert!(body.contains("ExecutionDoesNotExist"), "{body}");
+
+    let arn: String = form_urlencoded::byte_serialize(machine.as_bytes()).collect();
+    let form = format!("arn={arn}&name=from-a-form&input=%7B%7D");
+    let post = |origin: &str| {
+        hyper::Request::post(format!("{}/console/start", t.endpoint))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("origin", origin)
+            .body(Full::new(Bytes::from(form.clone())))
+            .unwrap()
+    };
+    let (status, _, body) = send(post("http://evil.example")).await;
+    assert_eq!(status, 403, "{body}");
+    let listed = t.client.list_executions().state_machine_arn(&machine).send().await.unwrap();
+    assert!(listed.executions().is_empty(), "a cross-origin form started an execution");
+    let (status, location, _) = send(post(&t.endpoint)).await;
+    assert_eq!(status, 303);
+    assert!(location.unwrap().starts_with("/console/execution?arn="));
+    t.wait_for_status(&t.execution_arn("guarded", "from-a-form"), "SUCCEEDED").await;
+
+    // Activities: the tasks waiting, then a worker polling.
+    let activity = t.create_activity("console-queue").await;
+    t.activity_machine(&activity, "").await;
+    let machines = t.client.list_state_machines().send().await.unwrap();
+    let with_task =
+        machines.state_machines().iter().find(|m| m.name().starts_with("activity-sm")).unwrap();
+    t.start_exec(with_task.state_machine_arn(), None, None).await;
+    let row = |body: &str| {
+        let at = body.find("data-activity=\"console-queue\"").expect("the activity's row");
+        body[at..body[at..].find("</tr>").unwrap() + at].to_owned()
+    };
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let (_, _, body) = send(get("/console/activities")).await;
+        if row(&body).contains(r#"<td class="num waiting">1</td>"#) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "no waiting task shown: {}", row(&body));
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let (token, _) = t.poll_task(&activity, None).await;
+    let poll =
+        t.client.get_activity_task().activity_arn(&activity).worker_name("night-shift").send();
+    let poller = tokio::spawn(poll);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let (_, _, body) = send(get("/console/activities")).await;
+        if row(&body).contains("night-shift") {
+            break;
+        }
+        assert!(Instant::now() < deadline, "no polling worker shown: {}", row(&body));
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    poller.abort();
+    t.client.send_task_success().task_token(token).output("{}").send().await.unwrap();
+    t.server.shutdown();
+}
