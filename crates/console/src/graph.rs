@@ -291,20 +291,20 @@ fn place(names: &[&str], blocks: Vec<Block>, edges: &[Edge], first: Option<usize
                 .copied()
                 .filter(|&u| xy[u].0 < hi && xy[u].0 + blocks[u].w > lo)
                 .collect();
-            let (d, lx, ly) = if in_way.is_empty() {
+            let (d, lx, ly, anchor) = if in_way.is_empty() {
                 let bend = ((y2 - y1) / 2).max(16);
                 let d = format!(
                     "M{x1},{y1} C{x1},{a} {x2},{b} {x2},{y2}",
                     a = y1 + bend,
                     b = y2 - bend
                 );
-                (d, (x1 + x2) / 2, y1 + (y2 - y1) / 2)
+                (d, (x1 + x2) / 2, y1 + (y2 - y1) / 2, "middle")
             } else {
                 let left = in_way.iter().map(|&u| xy[u].0).min().unwrap_or(0) - GAP_X / 2;
                 let right =
                     in_way.iter().map(|&u| xy[u].0 + blocks[u].w).max().unwrap_or(0) + GAP_X / 2;
-                let lane = if (x1 - left).abs() <= (right - x1).abs() { left } else { right };
-                let lane = lane.clamp(2, width - 2);
+                let on_left = (x1 - left).abs() <= (right - x1).abs();
+                let lane = if on_left { left } else { right }.clamp(2, width - 2);
                 let d = format!(
                     "M{x1},{y1} C{x1},{a} {lane},{b} {lane},{c} L{lane},{e} C{lane},{f} {x2},{g} {x2},{y2}",
                     a = y1 + 16,
@@ -314,7 +314,15 @@ fn place(names: &[&str], blocks: Vec<Block>, edges: &[Edge], first: Option<usize
                     f = y2 - 8,
                     g = y2 - 16,
                 );
-                (d, lane, y1 + (y2 - y1) / 2)
+                // The label goes on the lane's outer side, away from the states it passes.
+                let label_w =
+                    edge.label.as_deref().map_or(0, |l| l.chars().count().min(40) as i32 * 6);
+                let (lx, anchor) = match on_left {
+                    true if lane - 4 - label_w >= 0 => (lane - 4, "end"),
+                    false if lane + 4 + label_w <= width => (lane + 4, "start"),
+                    _ => (lane, "middle"),
+                };
+                (d, lx, y1 + (y2 - y1) / 2, anchor)
             };
             let _ = write!(
                 svg,
@@ -325,7 +333,7 @@ fn place(names: &[&str], blocks: Vec<Block>, edges: &[Edge], first: Option<usize
                 m = edge.kind.marker(),
             );
             if let Some(label) = &edge.label {
-                write_label(&mut labels, lx, ly, label, edge.kind);
+                write_label_at(&mut labels, lx, ly, label, edge.kind, anchor);
             }
         }
         for &e in list.iter().filter(|&&e| back[e]) {
@@ -360,6 +368,11 @@ fn place(names: &[&str], blocks: Vec<Block>, edges: &[Edge], first: Option<usize
 }
 
 fn write_label(out: &mut String, x: i32, y: i32, label: &str, kind: EdgeKind) {
+    write_label_at(out, x, y, label, kind, "middle");
+}
+
+/// A label whose `anchor` (`start`, `middle`, `end`) is at `x`: a lane's label sits beside it.
+fn write_label_at(out: &mut String, x: i32, y: i32, label: &str, kind: EdgeKind, anchor: &str) {
     let class = match kind {
         EdgeKind::Catch => "elabel l-catch",
         EdgeKind::Default => "elabel l-default",
@@ -367,7 +380,7 @@ fn write_label(out: &mut String, x: i32, y: i32, label: &str, kind: EdgeKind) {
     };
     let _ = write!(
         out,
-        r#"<text class="{class}" x="{x}" y="{y}" text-anchor="middle" dominant-baseline="middle">{}</text>"#,
+        r#"<text class="{class}" x="{x}" y="{y}" text-anchor="{anchor}" dominant-baseline="middle">{}</text>"#,
         esc(&clip(label, 40))
     );
 }
