@@ -52,16 +52,14 @@ pub fn router(engine: Engine) -> Router {
         .with_state(engine)
 }
 
-/// Middleware: a browser's `GET /` (no `Action` parameter, no `X-Amz-Target`) goes to the
-/// console; every API request passes.
+/// Middleware: a browser's bare `GET /` (no query at all, no `X-Amz-Target`) goes to the
+/// console; every API request passes, and so does a query without `Action`, which the
+/// API answers with its error, as before.
 pub async fn redirect_root(request: Request, next: Next) -> Response {
     let bare_get = request.method() == Method::GET
         && request.uri().path() == "/"
-        && !request.headers().contains_key("x-amz-target")
-        && !request
-            .uri()
-            .query()
-            .is_some_and(|q| form_urlencoded::parse(q.as_bytes()).any(|(k, _)| k == "Action"));
+        && request.uri().query().is_none_or(str::is_empty)
+        && !request.headers().contains_key("x-amz-target");
     if bare_get {
         return Redirect::to("/console/").into_response();
     }
