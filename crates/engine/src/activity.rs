@@ -61,6 +61,16 @@ impl Queue {
     }
 }
 
+/// What waits on one activity: tasks no worker has claimed yet, and the workers polling
+/// (their `workerName`s, when they gave one).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct QueueView {
+    /// Tasks scheduled and not claimed.
+    pub waiting_tasks: usize,
+    /// One entry per waiting `GetActivityTask`.
+    pub pollers: Vec<Option<String>>,
+}
+
 /// All activities' queues.
 #[derive(Debug, Default)]
 pub(crate) struct Queues {
@@ -110,6 +120,20 @@ impl Queues {
     pub(crate) fn remove(&mut self, activity: &str, task: TaskId) {
         if let Some(queue) = self.by_activity.get_mut(activity) {
             queue.tasks.retain(|t| *t != task);
+        }
+    }
+
+    /// What waits on `activity` now (for the console; a snapshot, stale at once).
+    pub(crate) fn view(&self, activity: &str) -> QueueView {
+        let Some(queue) = self.by_activity.get(activity) else { return QueueView::default() };
+        QueueView {
+            waiting_tasks: queue.tasks.len(),
+            pollers: queue
+                .waiters
+                .iter()
+                .filter(|p| !p.reply.is_closed())
+                .map(|p| p.worker.clone())
+                .collect(),
         }
     }
 

@@ -45,6 +45,7 @@ pub mod model;
 pub mod store;
 pub mod token;
 
+pub use activity::QueueView;
 pub use engine::map_runs::{MapRunCounts, MapRunRecord, MapRunStatus, MapRunUpdate};
 pub use engine::resources::diagnostics as resource_diagnostics;
 pub use engine::test_state;

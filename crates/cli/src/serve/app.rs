@@ -1,6 +1,7 @@
 //! The HTTP application as `serve` runs it: the API behind its guards, in the order a
 //! request meets them (outermost first): overload and size limits, the browser and `Host`
 //! checks, then authentication; the bounds on long polls travel to the API as an extension.
+//! Without authentication, the browser console sits beside the API, behind the same guards.
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -121,10 +122,17 @@ pub fn build(engine: Engine, prepared: &Prepared, stopping: watch::Receiver<bool
     let (per_activity, total) = prepared.polls;
     let polls = LongPolls::new(per_activity, total, stopping);
     // The limits layer reads the body, bounded; the API's own bound is not needed.
-    let mut app =
-        stepwise_api::router(engine).layer(Extension(polls)).layer(DefaultBodyLimit::disable());
+    let mut app = stepwise_api::router(engine.clone())
+        .layer(Extension(polls))
+        .layer(DefaultBodyLimit::disable());
     if let Some(authenticator) = &prepared.authenticator {
         app = app.layer(from_fn_with_state(authenticator.clone(), auth::layer));
+    } else {
+        // The console (`/console/`, and a browser's bare `GET /`) shows every account's
+        // resources and signs nothing, so only a server without authentication offers it.
+        app = app
+            .merge(stepwise_console::router(engine))
+            .layer(axum::middleware::from_fn(stepwise_console::redirect_root));
     }
     app.layer(from_fn_with_state(prepared.guard.clone(), guard::layer))
         .layer(from_fn_with_state(prepared.limits.clone(), limits::layer))

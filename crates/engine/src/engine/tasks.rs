@@ -28,6 +28,11 @@ pub struct ActivityTask {
 }
 
 impl Engine {
+    /// The tasks waiting on activity `arn` and the workers polling it, now.
+    pub fn activity_queue(&self, arn: &str) -> crate::activity::QueueView {
+        self.inner.queues.lock().view(arn)
+    }
+
     /// `GetActivityTask`: long-polls up to [`LONG_POLL`]; `None` when no task came.
     pub async fn get_activity_task(
         &self,
