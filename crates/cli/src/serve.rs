@@ -3,6 +3,7 @@ pub mod app;
 pub mod auth;
 pub mod guard;
 pub mod limits;
+pub mod observe;
 pub mod shutdown;
 
 use std::net::SocketAddr;
@@ -93,6 +94,9 @@ pub struct ServeOptions {
     /// Who may call the server and how much (`serve/app.rs`).
     #[command(flatten)]
     pub http: app::HttpOptions,
+    /// How it is watched: logs and metrics (`serve/observe.rs`).
+    #[command(flatten)]
+    pub observe: observe::ObserveOptions,
 }
 
 impl Default for ServeOptions {
@@ -111,6 +115,7 @@ impl Default for ServeOptions {
             seed: None,
             config: None,
             http: app::HttpOptions::default(),
+            observe: observe::ObserveOptions::default(),
         }
     }
 }

@@ -332,6 +332,8 @@ pub(crate) struct Running {
     /// Set when the execution ends unsuccessfully: where a redrive resumes, for the
     /// engine to write as its snapshot.
     pub(crate) redrive_point: Option<Vec<u8>>,
+    /// When its frames' tasks were scheduled and started, for the tasks' metrics.
+    task_clocks: observe::TaskClocks,
 }
 
 /// A pending wait of a recovered execution, for the engine to re-arm.
@@ -415,6 +417,7 @@ impl Running {
             fallen: BTreeMap::new(),
             fallen_forks: BTreeMap::new(),
             redrive_point: None,
+            task_clocks: Default::default(),
             record,
         };
         let started = EventKind::ExecutionStarted {
@@ -492,6 +495,7 @@ impl Running {
     }
 
     fn push_event(&mut self, now: i64, previous: u64, kind: EventKind) -> u64 {
+        self.observe_execution(now, &kind);
         let id = self.next_event_id;
         self.next_event_id += 1;
         self.pending.push(HistoryEvent {
@@ -504,6 +508,7 @@ impl Running {
     }
 
     fn frame_event(&mut self, frame: FrameId, now: i64, kind: EventKind) -> u64 {
+        self.observe_task(frame, now, &kind);
         let prev = self.frames[frame].last_event;
         let id = self.push_event(now, prev, kind);
         self.frames[frame].last_event = id;
@@ -861,6 +866,7 @@ fn error_cause(fault: &Fault) -> ErrorCause {
 mod context;
 mod ending;
 mod forks;
+mod observe;
 mod redrive;
 mod service;
 mod snapshot;

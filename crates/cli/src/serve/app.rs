@@ -1,6 +1,7 @@
 //! The HTTP application as `serve` runs it: the API behind its guards, in the order a
 //! request meets them (outermost first): overload and size limits, the browser and `Host`
 //! checks, then authentication; the bounds on long polls travel to the API as an extension.
+//! Around them all, `observe` gives each request its id, and logs and counts it.
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -14,6 +15,7 @@ use tokio::sync::watch;
 use super::auth::{self, AccessKeys, AuthMode, Authenticator};
 use super::guard::{self, Guard};
 use super::limits::{self, Limits};
+use super::observe;
 
 /// The flags of `serve` about who may call it and how much.
 #[derive(Debug, Clone, clap::Args)]
@@ -121,11 +123,15 @@ pub fn build(engine: Engine, prepared: &Prepared, stopping: watch::Receiver<bool
     let (per_activity, total) = prepared.polls;
     let polls = LongPolls::new(per_activity, total, stopping);
     // The limits layer reads the body, bounded; the API's own bound is not needed.
-    let mut app =
-        stepwise_api::router(engine).layer(Extension(polls)).layer(DefaultBodyLimit::disable());
+    let mut app = stepwise_api::router(engine.clone())
+        .layer(Extension(polls.clone()))
+        .layer(DefaultBodyLimit::disable());
     if let Some(authenticator) = &prepared.authenticator {
         app = app.layer(from_fn_with_state(authenticator.clone(), auth::layer));
     }
-    app.layer(from_fn_with_state(prepared.guard.clone(), guard::layer))
+    // `/metrics` is outside authentication, as `/health` is: scrapers do not sign.
+    app.merge(observe::routes(engine, polls))
+        .layer(from_fn_with_state(prepared.guard.clone(), guard::layer))
         .layer(from_fn_with_state(prepared.limits.clone(), limits::layer))
+        .layer(axum::middleware::from_fn(observe::layer))
 }
