@@ -118,7 +118,11 @@ async fn five_times_capacity_throttles_keeps_memory_flat_and_loses_nothing() {
     done.store(true, Ordering::SeqCst);
     let samples = sampler.join().unwrap();
     let Tally { acknowledged, throttled, other } = std::mem::take(&mut *tally.lock().unwrap());
-    assert!(other.is_empty(), "only throttling may refuse a start: {:?}", &other[..other.len().min(3)]);
+    assert!(
+        other.is_empty(),
+        "only throttling may refuse a start: {:?}",
+        &other[..other.len().min(3)]
+    );
     assert!(throttled > 0, "40 clients against 8 places must be throttled");
     assert!(!acknowledged.is_empty());
 
