@@ -182,6 +182,30 @@ async fn five_times_capacity_throttles_keeps_memory_flat_and_loses_nothing() {
         );
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
+    // The metrics scraped after the load say the same, exactly.
+    let text = scrape(&endpoint).await;
+    let acknowledged = wanted.len() as f64;
+    let started = format!("ExecutionsStarted{{StateMachineArn=\"{machine}\"}}");
+    let succeeded = format!("ExecutionsSucceeded{{StateMachineArn=\"{machine}\"}}");
+    let refused = "stepwise_requests_total{operation=\"StartExecution\",status=\"400\",error=\"ThrottlingException\"}";
+    assert_eq!(value(&text, &started), acknowledged, "{text}");
+    assert_eq!(value(&text, &succeeded), acknowledged, "{text}");
+    assert_eq!(value(&text, refused), throttled as f64, "{text}");
     child.kill().expect("the server is stopped");
     let _ = child.wait();
+}
+
+/// `GET /metrics` of the server at `endpoint`.
+async fn scrape(endpoint: &str) -> String {
+    use http_body_util::BodyExt as _;
+    let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+        .build_http::<http_body_util::Full<bytes::Bytes>>();
+    let response = client.get(format!("{endpoint}/metrics").parse().unwrap()).await.unwrap();
+    let body = response.into_body().collect().await.unwrap().to_bytes();
+    String::from_utf8(body.to_vec()).unwrap()
+}
+
+/// The value of the sample `series` (name and labels as rendered), 0 if absent.
+fn value(text: &str, series: &str) -> f64 {
+    text.lines().find_map(|line| line.strip_prefix(series)?.trim().parse().ok()).unwrap_or(0.0)
 }
