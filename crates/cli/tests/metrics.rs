@@ -31,8 +31,11 @@ async fn scrape(endpoint: &str) -> String {
     String::from_utf8(body.to_vec()).unwrap()
 }
 
+/// A sample's name, labels and value.
+type Sample<'a> = (&'a str, Vec<(String, String)>, f64);
+
 /// The labels of a sample line `name{k="v",…} value`, and its value.
-fn parse_sample(line: &str) -> Option<(&str, Vec<(String, String)>, f64)> {
+fn parse_sample(line: &str) -> Option<Sample<'_>> {
     if line.starts_with('#') || line.is_empty() {
         return None;
     }
@@ -127,7 +130,12 @@ async fn cloudwatch_metrics_move_by_exactly_what_ran() {
     assert_eq!(count("ExecutionsSucceeded", &pass), 3.0);
     assert_eq!(count("ExecutionsFailed", &pass), 0.0);
     assert_eq!(count("ExecutionTime_count", &pass), 3.0);
-    assert_eq!(count("ExecutionTime_bucket", &pass) > 0.0, true);
+    let all = sample(
+        &after,
+        "ExecutionTime_bucket",
+        &[("StateMachineArn", pass.as_str()), ("le", "+Inf")],
+    );
+    assert_eq!(all, 3.0, "a histogram with buckets: {after}");
     assert_eq!(count("ExecutionsStarted", &fail), 2.0);
     assert_eq!(count("ExecutionsFailed", &fail), 2.0);
     assert_eq!(count("ExecutionsSucceeded", &fail), 0.0);

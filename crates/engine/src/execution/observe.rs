@@ -1,6 +1,7 @@
 //! Metrics taken where history events are recorded: every event of every execution passes
 //! through [`Running::push_event`], so counting there misses none and needs no second
-//! list of places. Names, units and dimensions are AWS's CloudWatch ones
+//! list of places; a task's events are taken in `frame_event`, which knows the frame and
+//! so the Task's Resource. Names, units and dimensions are AWS's CloudWatch ones
 //! ([`crate::telemetry`]).
 //!
 //! Most events are not measured (a state's Entered and Exited events): one `match` that
