@@ -66,6 +66,8 @@ fn sample(text: &str, name: &str, labels: &[(&str, &str)]) -> f64 {
         .sum()
 }
 
+/// The nested-execution integration's Resource.
+const NESTED: &str = "arn:aws:states:::states:startExecution";
 const PASS: &str = r#"{"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}}"#;
 const FAIL: &str =
     r#"{"StartAt":"F","States":{"F":{"Type":"Fail","Error":"Boom","Cause":"on purpose"}}}"#;
@@ -118,6 +120,14 @@ async fn cloudwatch_metrics_move_by_exactly_what_ran() {
     t.client.send_task_failure().task_token(token).error("E").send().await.unwrap();
     t.wait_for_status(&ko, "FAILED").await;
     t.wait_for_status(&timed_out, "TIMED_OUT").await;
+    // A service integration: a nested execution of its own child machine.
+    let child = t.create_state_machine(&unique("m-child"), PASS).await;
+    let nested = format!(
+        r#"{{"StartAt":"S","States":{{"S":{{"Type":"Task","Resource":"{NESTED}","Parameters":{{"StateMachineArn":"{child}"}},"End":true}}}}}}"#
+    );
+    let parent = t.create_state_machine(&unique("m-parent"), &nested).await;
+    let arn = t.start_exec(&parent, None, None).await;
+    t.wait_for_status(&arn, "SUCCEEDED").await;
 
     let after = scrape(&t.endpoint).await;
     let by = |arn: &str| [("StateMachineArn", arn.to_owned())];
@@ -158,20 +168,31 @@ async fn cloudwatch_metrics_move_by_exactly_what_ran() {
     assert_eq!(on_activity("ActivityRunTime_count"), 2.0);
     assert_eq!(on_activity("ActivityTime_count"), 2.0);
 
-    // The server's own: this test's nine StartExecution calls (3 + 2 + 1 + 1 + 2; no other
+    assert_eq!(count("ExecutionsSucceeded", &parent), 1.0);
+    assert_eq!(count("ExecutionsStarted", &child), 1.0, "started by the parent's Task");
+    let on_service =
+        |name: &str| sample(&after, name, &[("ServiceIntegrationResourceArn", NESTED)]);
+    // Counts of every test of this binary: only this one calls a service.
+    assert_eq!(on_service("ServiceIntegrationsScheduled"), 1.0, "{after}");
+    assert_eq!(on_service("ServiceIntegrationsStarted"), 1.0);
+    assert_eq!(on_service("ServiceIntegrationsSucceeded"), 1.0);
+    assert_eq!(on_service("ServiceIntegrationsFailed"), 0.0);
+    assert_eq!(on_service("ServiceIntegrationTime_count"), 1.0);
+
+    // The server's own: this test's ten StartExecution calls (3 + 2 + 1 + 1 + 2 + 1; no other
     // test of this binary starts an execution in this process), commits, gauges.
     let starts = sample(
         &after,
         "stepwise_requests_total",
         &[("operation", "StartExecution"), ("status", "200")],
     );
-    assert_eq!(starts - starts_before, 9.0, "{after}");
+    assert_eq!(starts - starts_before, 10.0, "{after}");
     assert!(
         sample(
             &after,
             "stepwise_request_duration_seconds_count",
             &[("operation", "StartExecution")]
-        ) >= 9.0
+        ) >= 10.0
     );
     assert!(sample(&after, "stepwise_commit_batches_count", &[]) > 0.0);
     assert!(sample(&after, "stepwise_commit_duration_seconds_count", &[]) > 0.0);
