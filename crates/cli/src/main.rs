@@ -75,10 +75,11 @@ fn main() -> ExitCode {
         print_completions(shell);
         return ExitCode::SUCCESS;
     }
-    tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::new(&cli.log_level))
-        .with_writer(std::io::stderr)
-        .init();
+    let log_format = match &cli.command {
+        Command::Serve(options) => options.observe.log_format,
+        _ => serve::observe::LogFormat::Text,
+    };
+    serve::observe::init_logging(&cli.log_level, log_format);
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {

@@ -3,6 +3,7 @@ pub mod app;
 pub mod auth;
 pub mod guard;
 pub mod limits;
+pub mod observe;
 pub mod shutdown;
 
 use std::net::SocketAddr;
@@ -99,6 +100,9 @@ pub struct ServeOptions {
     /// Who may call the server and how much (`serve/app.rs`).
     #[command(flatten)]
     pub http: app::HttpOptions,
+    /// How it is watched: logs and metrics (`serve/observe.rs`).
+    #[command(flatten)]
+    pub observe: observe::ObserveOptions,
 }
 
 impl Default for ServeOptions {
@@ -118,6 +122,7 @@ impl Default for ServeOptions {
             seed: None,
             config: None,
             http: app::HttpOptions::default(),
+            observe: observe::ObserveOptions::default(),
         }
     }
 }

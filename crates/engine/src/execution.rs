@@ -342,6 +342,8 @@ pub(crate) struct Running {
     pub(crate) redrive_point: Option<Vec<u8>>,
     /// Map Run records changed since the engine last looked (see `map_run.rs`).
     pub(crate) map_run_updates: Vec<crate::engine::map_runs::MapRunRecord>,
+    /// When its frames' tasks were scheduled and started, for the tasks' metrics.
+    task_clocks: observe::TaskClocks,
 }
 
 /// A pending wait of a recovered execution, for the engine to re-arm.
@@ -426,6 +428,7 @@ impl Running {
             fallen_forks: BTreeMap::new(),
             redrive_point: None,
             map_run_updates: Vec::new(),
+            task_clocks: Default::default(),
             record,
         };
         let started = EventKind::ExecutionStarted {
@@ -504,6 +507,7 @@ impl Running {
     }
 
     fn push_event(&mut self, now: i64, previous: u64, kind: EventKind) -> u64 {
+        self.observe_execution(now, &kind);
         let id = self.next_event_id;
         self.next_event_id += 1;
         self.pending.push(HistoryEvent {
@@ -516,6 +520,7 @@ impl Running {
     }
 
     fn frame_event(&mut self, frame: FrameId, now: i64, kind: EventKind) -> u64 {
+        self.observe_task(frame, now, &kind);
         let prev = self.frames[frame].last_event;
         if self.frames[frame].quiet {
             return prev;
@@ -939,6 +944,7 @@ mod context;
 mod ending;
 mod forks;
 mod map_run;
+mod observe;
 mod redrive;
 mod service;
 mod snapshot;

@@ -43,6 +43,7 @@ pub mod history;
 pub mod mock;
 pub mod model;
 pub mod store;
+pub mod telemetry;
 pub mod token;
 
 pub use activity::QueueView;

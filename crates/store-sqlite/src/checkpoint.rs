@@ -76,8 +76,15 @@ fn record_frames(_: &Wal, frames: c_int) -> rusqlite::Result<()> {
 pub(crate) fn commit(tx: rusqlite::Transaction<'_>) -> rusqlite::Result<i64> {
     WAL_FRAMES.set(0);
     tx.commit()?;
-    Ok(WAL_FRAMES.take())
+    let frames = WAL_FRAMES.take();
+    if frames > 0 {
+        metrics::gauge!(WAL_FRAMES_METRIC).set(frames as f64);
+    }
+    Ok(frames)
 }
+
+/// The gauge of the WAL's length in frames (4 KiB pages) after the latest commit.
+pub const WAL_FRAMES_METRIC: &str = "stepwise_wal_frames";
 
 /// Commits since the last pass, and whether the store is closing.
 #[derive(Default)]

@@ -53,6 +53,7 @@ use stepwise_engine::{Error, Result};
 use stepwise_store_codec as codec;
 
 pub use checkpoint::LIMIT_FRAMES as WAL_LIMIT_FRAMES;
+pub use checkpoint::WAL_FRAMES_METRIC;
 pub use schema::SCHEMA_VERSION;
 
 /// How much of the database file the read connection maps. Mapped pages that reads touch

@@ -2,6 +2,7 @@
 //! request meets them (outermost first): overload and size limits, the browser and `Host`
 //! checks, then authentication; the bounds on long polls travel to the API as an extension.
 //! Without authentication, the browser console sits beside the API, behind the same guards.
+//! Around them all, `observe` gives each request its id, and logs and counts it.
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -15,6 +16,7 @@ use tokio::sync::watch;
 use super::auth::{self, AccessKeys, AuthMode, Authenticator};
 use super::guard::{self, Guard};
 use super::limits::{self, Limits};
+use super::observe;
 
 /// The flags of `serve` about who may call it and how much.
 #[derive(Debug, Clone, clap::Args)]
@@ -123,7 +125,7 @@ pub fn build(engine: Engine, prepared: &Prepared, stopping: watch::Receiver<bool
     let polls = LongPolls::new(per_activity, total, stopping);
     // The limits layer reads the body, bounded; the API's own bound is not needed.
     let mut app = stepwise_api::router(engine.clone())
-        .layer(Extension(polls))
+        .layer(Extension(polls.clone()))
         .layer(DefaultBodyLimit::disable());
     if let Some(authenticator) = &prepared.authenticator {
         app = app.layer(from_fn_with_state(authenticator.clone(), auth::layer));
@@ -131,9 +133,12 @@ pub fn build(engine: Engine, prepared: &Prepared, stopping: watch::Receiver<bool
         // The console (`/console/`, and a browser's bare `GET /`) shows every account's
         // resources and signs nothing, so only a server without authentication offers it.
         app = app
-            .merge(stepwise_console::router(engine))
+            .merge(stepwise_console::router(engine.clone()))
             .layer(axum::middleware::from_fn(stepwise_console::redirect_root));
     }
-    app.layer(from_fn_with_state(prepared.guard.clone(), guard::layer))
+    // `/metrics` is outside authentication, as `/health` is: scrapers do not sign.
+    app.merge(observe::routes(engine, polls))
+        .layer(from_fn_with_state(prepared.guard.clone(), guard::layer))
         .layer(from_fn_with_state(prepared.limits.clone(), limits::layer))
+        .layer(axum::middleware::from_fn(observe::layer))
 }

@@ -27,6 +27,7 @@ use tokio::sync::{oneshot, Notify};
 use super::registry::{Cell, Registry};
 use crate::error::{Error, Result};
 use crate::store::{Batch, Prepared, Store};
+use crate::telemetry;
 
 /// Who waits for a batch to be durable.
 pub(crate) type Listener = oneshot::Sender<Result<()>>;
@@ -149,8 +150,17 @@ fn write_groups(store: &dyn Store, groups: Vec<Group>, feedback: &Feedback) {
         outcomes.push((group, refusal));
     }
     let written = batches.len();
+    let decisions: usize =
+        outcomes.iter().filter(|(_, refusal)| refusal.is_none()).map(|(g, _)| g.cells.len()).sum();
     let started = std::time::Instant::now();
     let result = if batches.is_empty() { Ok(()) } else { store.commit_prepared(batches) };
+    if written > 0 {
+        metrics::histogram!(telemetry::COMMIT_BATCHES).record(decisions as f64);
+        metrics::histogram!(telemetry::COMMIT_SECONDS).record(started.elapsed().as_secs_f64());
+        if result.is_err() {
+            metrics::counter!(telemetry::COMMIT_FAILURES).increment(1);
+        }
+    }
     tracing::trace!(
         groups = written,
         micros = started.elapsed().as_micros() as u64,

@@ -129,6 +129,7 @@ impl Running {
             sync_express: false,
             fallen: BTreeMap::new(),
             fallen_forks: BTreeMap::new(),
+            task_clocks: Default::default(),
             redrive_point: None,
             map_run_updates: Vec::new(),
         };
