@@ -14,7 +14,6 @@
 //! started yet. Those are written once each as the snapshot's *parts*
 //! ([`crate::store::Part`], see [`Running::take_parts`]) and read back at restore.
 use std::collections::{BTreeMap, VecDeque};
-use std::ops::{Index, IndexMut};
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
@@ -29,6 +28,7 @@ use crate::history::{ErrorCause, EventKind, HistoryEvent};
 use crate::model::{ExecutionRecord, ExecutionStatus};
 use crate::store::Part;
 use crate::token::TaskId;
+use frames::{AfterSleep, Fork, Frame, Frames, Phase, Unsaved};
 
 /// AWS's quota on events per execution.
 pub(crate) const HISTORY_LIMIT: u64 = 25_000;
@@ -90,204 +90,6 @@ pub(crate) enum Effect {
     ExecutionTimeout { at_ms: i64 },
     /// Tasks that no longer exist (the execution ended or a branch was cancelled).
     DropTasks(Vec<TaskId>),
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-enum Phase {
-    /// Ready to enter its state (`retry`: re-entering after a Retry, no Entered event).
-    Enter { retry: bool },
-    /// Waiting for an activity task to finish (`timeout_at`: its TimeoutSeconds deadline).
-    Task { task: TaskId, timeout_at: Option<i64> },
-    /// Waiting for a service integration call (`parameters` let recovery call again).
-    Service {
-        generation: u64,
-        resource_type: String,
-        action: String,
-        #[serde(default)]
-        pattern: Pattern,
-        parameters: Value,
-        /// `.waitForTaskToken`: the task its token names.
-        #[serde(default)]
-        token: Option<TaskId>,
-        /// The call answered (`TaskSubmitted`); the token or the job is still awaited.
-        #[serde(default)]
-        submitted: bool,
-        /// The `TimeoutSeconds` deadline.
-        #[serde(default)]
-        timeout_at: Option<i64>,
-        /// A bare Lambda function ARN, recorded with the `LambdaFunction*` events.
-        #[serde(default)]
-        legacy_lambda: bool,
-    },
-    /// Waiting until `at_ms` for a Wait state's timer or a retry's backoff.
-    Sleeping { then: AfterSleep, at_ms: i64 },
-    /// Waiting for children (Parallel branches or Map iterations).
-    Fork(Fork),
-    /// Finished or cancelled.
-    Done,
-}
-
-impl Phase {
-    /// The task a worker or a callback answers: an activity task or a callback token.
-    fn task(&self) -> Option<TaskId> {
-        match self {
-            Phase::Task { task, .. } => Some(*task),
-            Phase::Service { token, .. } => *token,
-            _ => None,
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
-enum AfterSleep {
-    /// The Wait state is over: complete it.
-    CompleteWait,
-    /// The backoff is over: enter the state again.
-    Retry,
-}
-
-/// A Parallel or Map state waiting for its children.
-///
-/// Its snapshot holds what is running; what grows with the number of children is written
-/// once as the snapshot's parts in group `group`: the result of slot `i` as part
-/// `(group, i)`, and when the fork starts, the children not started yet as part
-/// `(group, len)` and the state's input (which holds a Map's items) as `(group, len + 1)`.
-/// Snapshots of older versions carried all of it inline and have no `group`;
-/// [`Running::restore`] reads them too.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-struct Fork {
-    is_map: bool,
-    /// The group of its parts (unique within the execution).
-    #[serde(default)]
-    group: Option<u64>,
-    /// How many children in all.
-    #[serde(default)]
-    len: usize,
-    running: usize,
-    /// The slot of the next child to start: `next..len` are in `queued`.
-    #[serde(default)]
-    next: usize,
-    /// 0 means unbounded.
-    max_concurrency: usize,
-    /// The children running.
-    children: Vec<FrameId>,
-    /// The event the state's Succeeded event points at: the latest MapIterationSucceeded,
-    /// or the latest branch event for Parallel.
-    last_done: u64,
-    /// Outputs of the finished children, by slot. Not in the snapshot (see above).
-    #[serde(default, skip_serializing)]
-    results: Vec<Option<Value>>,
-    /// Children not started yet: result slot, start state, input. Not in the snapshot.
-    #[serde(default, skip_serializing)]
-    queued: VecDeque<(usize, StateId, Value)>,
-    /// The state's input, held here (not in the frame) while the children run. Not in
-    /// the snapshot.
-    #[serde(default, skip_serializing)]
-    input: Value,
-    /// A Distributed Map's Map Run (see `map_run.rs`).
-    #[serde(default)]
-    map_run: Option<map_run::MapRun>,
-}
-
-/// A part of the snapshot to write or delete at the next [`Running::take_parts`]. Writes
-/// name the fork's frame, whose values are encoded then (not before: an execution
-/// that is not durable never encodes them).
-#[derive(Debug)]
-enum Unsaved {
-    /// The children of the fork not started yet.
-    Queued { frame: FrameId, group: u64 },
-    /// The input of the fork's state.
-    Input { frame: FrameId, group: u64 },
-    /// The result of one child.
-    Result { frame: FrameId, group: u64, slot: usize },
-    /// The fork ended: its parts are no longer needed.
-    Drop { group: u64 },
-}
-
-/// The live frames, by id.
-#[derive(Debug, Default)]
-struct Frames {
-    live: BTreeMap<FrameId, Frame>,
-    /// The id the next frame gets.
-    next: FrameId,
-}
-
-impl Frames {
-    fn insert(&mut self, frame: Frame) -> FrameId {
-        let id = self.next;
-        self.next += 1;
-        self.live.insert(id, frame);
-        id
-    }
-    fn get(&self, id: FrameId) -> Option<&Frame> {
-        self.live.get(&id)
-    }
-    fn get_mut(&mut self, id: FrameId) -> Option<&mut Frame> {
-        self.live.get_mut(&id)
-    }
-    fn contains(&self, id: FrameId) -> bool {
-        self.live.contains_key(&id)
-    }
-    fn remove(&mut self, id: FrameId) -> Option<Frame> {
-        self.live.remove(&id)
-    }
-    fn values(&self) -> impl Iterator<Item = &Frame> {
-        self.live.values()
-    }
-    fn values_mut(&mut self) -> impl Iterator<Item = &mut Frame> {
-        self.live.values_mut()
-    }
-    fn len(&self) -> usize {
-        self.live.len()
-    }
-}
-
-impl Index<FrameId> for Frames {
-    type Output = Frame;
-    fn index(&self, id: FrameId) -> &Frame {
-        self.live.get(&id).expect("a live frame")
-    }
-}
-
-impl IndexMut<FrameId> for Frames {
-    fn index_mut(&mut self, id: FrameId) -> &mut Frame {
-        self.live.get_mut(&id).expect("a live frame")
-    }
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-struct Frame {
-    /// The parent frame and this frame's slot in its results.
-    parent: Option<(FrameId, usize)>,
-    state: StateId,
-    /// The state's raw input.
-    input: Value,
-    /// `input` as JSON text, when the previous state's StateExited event already wrote it
-    /// out: the next StateEntered event reuses it instead of serializing `input` again.
-    #[serde(skip)]
-    input_text: Option<String>,
-    phase: Phase,
-    /// Retries made per Retry entry of the current state.
-    attempts: Vec<u32>,
-    /// Total retries of the current state (`$$.State.RetryCount`).
-    retry_count: u32,
-    /// The id of this frame's latest event (previousEventId of its next one).
-    last_event: u64,
-    /// The id of the current state's Entered event (AWS cites it in runtime errors).
-    entered_event: u64,
-    /// The previousEventId of that Entered event (AWS chains EvaluationFailed to it).
-    #[serde(default)]
-    entered_previous: u64,
-    entered_ms: i64,
-    /// Bumped whenever a timer of this frame becomes stale.
-    generation: u64,
-    /// Workflow variables visible here. A Map iteration or Parallel branch works on a
-    /// copy of its parent's, discarded when it ends (AWS's scoping rule).
-    vars: Map<String, Value>,
-    /// An iteration of a Map Run (or inside one): it records no event in this execution's
-    /// history (AWS records it in a child execution's).
-    #[serde(default)]
-    quiet: bool,
 }
 
 /// The ways a running execution ends.
@@ -943,6 +745,7 @@ fn error_cause(fault: &Fault) -> ErrorCause {
 mod context;
 mod ending;
 mod forks;
+mod frames;
 mod map_run;
 mod observe;
 mod redrive;
