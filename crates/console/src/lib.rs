@@ -15,6 +15,7 @@ pub mod graph;
 pub mod html;
 pub mod outcome;
 mod pages;
+pub mod yaml;
 
 use axum::extract::Request;
 use axum::http::{header, Method, StatusCode};

@@ -114,10 +114,13 @@ pub async fn show(State(engine): State<Engine>, Query(ArnParam { arn }): Query<A
     let _ = write!(
         body,
         r#"<section aria-labelledby="graph-h"><h2 id="graph-h">Graph</h2><div class="graph-box">{g}</div>{legend}</section>
-<section aria-labelledby="def-h"><h2 id="def-h">Definition</h2>{d}</section>"#,
+<section aria-labelledby="def-h"><h2 id="def-h">Definition</h2>
+<details class="definition" open><summary>JSON</summary>{d}</details>
+<details class="definition"><summary>YAML</summary>{y}</details></section>"#,
         g = graph::svg(&definition, None),
         legend = LEGEND_EDGES,
         d = html::highlight(&definition),
+        y = crate::yaml::highlight(&definition),
     );
     versions_and_aliases(&engine, &m.arn, &mut body)?;
     Ok(html_response(html::page(&m.name, Nav::Machines, &body)))
