@@ -485,13 +485,17 @@ async fn aws_sdk_s3_objects_lists_and_errors_as_aws_records_them() {
     assert_eq!(out["noKey"]["Error"], json!("S3.NoSuchKeyException"));
     let cause = out["noKey"]["Cause"].as_str().unwrap();
     assert!(
-        cause.starts_with("The specified key does not exist. (Service: S3, Status Code: 404, Request ID: "),
+        cause.starts_with(
+            "The specified key does not exist. (Service: S3, Status Code: 404, Request ID: "
+        ),
         "{cause}"
     );
     assert_eq!(out["noBucket"]["Error"], json!("S3.NoSuchBucketException"));
     let cause = out["noBucket"]["Cause"].as_str().unwrap();
     assert!(
-        cause.starts_with("The specified bucket does not exist (Service: S3, Status Code: 404, Request ID: "),
+        cause.starts_with(
+            "The specified bucket does not exist (Service: S3, Status Code: 404, Request ID: "
+        ),
         "{cause}"
     );
     assert_eq!(out["gone"]["Error"], json!("S3.NoSuchKeyException"), "deleteObject removed it");

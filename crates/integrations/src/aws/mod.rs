@@ -1,8 +1,8 @@
 //! AWS service integrations of Task states: Lambda, SQS, SNS, DynamoDB and EventBridge
 //! as AWS's optimized integrations, `aws-sdk:<service>` for services on the AWS JSON
-//! protocols, and `aws-sdk:s3` (REST-XML). Requests are signed with SigV4 and sent over the crate's shared client;
-//! no AWS SDK is involved, so the results and errors are shaped here as Step Functions
-//! records them (see `service` for the naming of errors).
+//! protocols, and `aws-sdk:s3` (REST-XML). Requests are signed with SigV4 and sent over
+//! the crate's shared client; no AWS SDK is involved, so the results and errors are
+//! shaped here as Step Functions records them (see `service` for the naming of errors).
 //!
 //! ```no_run
 //! # fn demo() {

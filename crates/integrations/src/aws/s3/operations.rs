@@ -245,7 +245,8 @@ pub(crate) const OPERATIONS: &[Operation] = &[
 
 /// Percent-encoding of a key in the path: everything but RFC 3986's unreserved
 /// characters and the `/` that S3 keys use as separators.
-const KEY: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~').remove(b'/');
+const KEY: &AsciiSet =
+    &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~').remove(b'/');
 /// Percent-encoding of a path segment or query value: everything but the unreserved.
 const STRICT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
 
@@ -281,12 +282,17 @@ impl Operation {
             if name == "Bucket" || (self.object && name == "Key") || value.is_null() {
                 continue;
             }
-            let bind = self.members.iter().find(|(m, _)| *m == name.as_str()).map(|(_, b)| *b).ok_or_else(|| {
-                Fault::runtime(format!(
-                    "Stepwise does not pass the parameter '{name}' of {} yet",
-                    self.resource()
-                ))
-            })?;
+            let bind = self
+                .members
+                .iter()
+                .find(|(m, _)| *m == name.as_str())
+                .map(|(_, b)| *b)
+                .ok_or_else(|| {
+                    Fault::runtime(format!(
+                        "Stepwise does not pass the parameter '{name}' of {} yet",
+                        self.resource()
+                    ))
+                })?;
             match bind {
                 Bind::Header(header) => headers.push((header.to_owned(), self.text(name, value)?)),
                 Bind::Query(q) => query.push((q.to_owned(), self.text(name, value)?)),
@@ -347,10 +353,7 @@ impl Operation {
     }
 
     fn invalid(&self, name: &str, expected: &str) -> Fault {
-        Fault::runtime(format!(
-            "The parameter '{name}' of {} must be {expected}",
-            self.resource()
-        ))
+        Fault::runtime(format!("The parameter '{name}' of {} must be {expected}", self.resource()))
     }
 
     /// `{"LocationConstraint": "eu-west-1"}` as S3's XML.
