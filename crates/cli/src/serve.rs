@@ -74,7 +74,7 @@ pub struct ServeOptions {
     /// Where Task states reach an AWS service, above `AWS_ENDPOINT_URL_<SERVICE>` and
     /// the other variables (repeatable): `--aws-endpoint sqs=http://127.0.0.1:4566`.
     /// Services: lambda, sqs, sns, dynamodb, eventbridge (events), secretsmanager, ssm,
-    /// kinesis, sfn. The variable takes a comma-separated list.
+    /// kinesis, s3, sfn. The variable takes a comma-separated list.
     #[arg(
         long = "aws-endpoint",
         value_name = "SERVICE=URL",

@@ -1,7 +1,7 @@
 //! AWS service integrations end to end: state machines run by an in-process server call
 //! a Lambda endpoint served by the test and moto's server (DynamoDB, SQS, SNS,
-//! EventBridge, Secrets Manager, SSM, Kinesis), and their results, histories and error
-//! names are checked as AWS records them.
+//! EventBridge, Secrets Manager, SSM, Kinesis, S3), and their results, histories and
+//! error names are checked as AWS records them.
 //! Without moto the moto tests skip loudly; under `CI=true` they fail instead.
 mod common;
 mod local_aws;
@@ -18,7 +18,7 @@ async fn server(lambda: Option<&str>, moto: Option<&str>) -> TestServer {
         endpoints.push(format!("lambda={l}"));
     }
     if let Some(m) = moto {
-        for s in ["dynamodb", "sqs", "sns", "events", "secretsmanager", "ssm", "kinesis"] {
+        for s in ["dynamodb", "sqs", "sns", "events", "secretsmanager", "ssm", "kinesis", "s3"] {
             endpoints.push(format!("{s}={m}"));
         }
     }
@@ -399,6 +399,124 @@ async fn aws_sdk_calls_and_their_errors_by_name() {
     assert_eq!(d["resourceType"], json!("aws-sdk:secretsmanager"));
     assert_eq!(d["resource"], json!("createSecret"));
     assert_eq!(d["region"], json!("us-east-1"));
+}
+
+/// `aws-sdk:s3` over REST-XML: the outputs and error names of AWS's recordings
+/// (test_aws_sdk_task_service.py's test_s3_put_object/test_s3_get_object, and
+/// error_handling/test_aws_sdk.py's test_no_such_bucket/test_s3_no_such_key).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn aws_sdk_s3_objects_lists_and_errors_as_aws_records_them() {
+    let Some(moto) = start_moto("aws_sdk_s3_objects_lists_and_errors_as_aws_records_them").await
+    else {
+        return;
+    };
+    let t = server(None, Some(&moto.url)).await;
+    let bucket = unique("bucket").to_ascii_lowercase();
+    let s3 = |action: &str| format!("arn:aws:states:::aws-sdk:s3:{action}");
+    let b = |extra: Value| {
+        let mut p = json!({"Bucket": bucket});
+        p.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+        p
+    };
+    let definition = json!({
+        "StartAt": "CreateBucket",
+        "States": {
+            "CreateBucket": task(&s3("createBucket"), b(json!({})), "$.created", "PutText"),
+            "PutText": task(&s3("putObject"), b(json!({"Key": "file-key", "Body.$": "$.text"})), "$.putText", "PutDict"),
+            "PutDict": task(&s3("putObject"), b(json!({"Key": "dir/dict.json", "Body": {"Dict": "Value"},
+                "Metadata": {"origin": "stepwise"}})), "$.putDict", "GetText"),
+            "GetText": task(&s3("getObject"), b(json!({"Key": "file-key"})), "$.getText", "GetDict"),
+            "GetDict": task(&s3("getObject"), b(json!({"Key": "dir/dict.json"})), "$.getDict", "ListV2"),
+            "ListV2": task(&s3("listObjectsV2"), b(json!({})), "$.listV2", "ListV1"),
+            "ListV1": task(&s3("listObjects"), b(json!({"Prefix": "dir/"})), "$.listV1", "NoKey"),
+            "NoKey": catching(task(&s3("getObject"), b(json!({"Key": "no_such_key.json"})), "$.never", "Done"),
+                "S3.NoSuchKeyException", "$.noKey", "NoBucket"),
+            "NoBucket": catching(task(&s3("listObjects"), json!({"Bucket": "some-nonexistent-bucket-name"}), "$.never", "Done"),
+                "States.TaskFailed", "$.noBucket", "Delete"),
+            "Delete": task(&s3("deleteObject"), b(json!({"Key": "file-key"})), "$.deleted", "Gone"),
+            "Gone": catching(task(&s3("getObject"), b(json!({"Key": "file-key"})), "$.never", "Done"),
+                "S3.NoSuchKeyException", "$.gone", "Done"),
+            "Done": {"Type": "Succeed"}
+        }
+    });
+    let (out, history) = run(&t, &definition, json!({"text": "text data"}), "SUCCEEDED").await;
+
+    assert_eq!(out["created"], json!({"Location": format!("/{bucket}")}));
+    // A body is sent as its JSON text ("text data" with its quotes): the ETag and CRC32
+    // are the ones AWS recorded for the same bodies.
+    let put = &out["putText"];
+    assert_eq!(put["ETag"], json!("\"2b5df3712557f503a9977a8ea893b2c9\""), "{put}");
+    assert_eq!(put["ChecksumCRC32"], json!("KUmHvQ=="), "{put}");
+    assert!(put.get("Body").is_none() && put.get("ContentLength").is_none(), "{put}");
+    assert_eq!(out["putDict"]["ETag"], json!("\"49e31cee5aec8faf3345893addb14346\""));
+
+    let get = &out["getText"];
+    let get_keys: Vec<&str> = get.as_object().unwrap().keys().map(String::as_str).collect();
+    assert_eq!(get_keys.last(), Some(&"Body"), "Body comes last, as AWS records it: {get}");
+    assert_eq!(get["Body"], json!("\"text data\""));
+    assert_eq!(get["ContentLength"], json!(11));
+    assert_eq!(get["ContentType"], json!("text/plain; charset=UTF-8"));
+    assert_eq!(get["ETag"], put["ETag"]);
+    assert_eq!(get["Metadata"], json!({}));
+    let modified = get["LastModified"].as_str().unwrap();
+    assert!(
+        modified.len() == 20 && modified.ends_with('Z') && modified.as_bytes()[10] == b'T',
+        "an ISO 8601 instant: {modified}"
+    );
+    assert_eq!(out["getDict"]["Body"], json!(r#"{"Dict":"Value"}"#));
+    assert_eq!(out["getDict"]["Metadata"], json!({"origin": "stepwise"}));
+
+    let list = &out["listV2"];
+    assert_eq!(list["Name"], json!(bucket));
+    assert_eq!(list["KeyCount"], json!(2));
+    assert_eq!(list["IsTruncated"], json!(false));
+    let contents = list["Contents"].as_array().unwrap();
+    let listed: Vec<(&str, i64)> = contents
+        .iter()
+        .map(|c| (c["Key"].as_str().unwrap(), c["Size"].as_i64().unwrap()))
+        .collect();
+    assert_eq!(listed, vec![("dir/dict.json", 16), ("file-key", 11)]);
+    assert_eq!(contents[1]["ETag"], put["ETag"]);
+    assert_eq!(contents[1]["LastModified"].as_str().map(str::len), Some(20));
+    let v1 = &out["listV1"];
+    assert_eq!(v1["Prefix"], json!("dir/"));
+    assert_eq!(v1["Contents"].as_array().map(Vec::len), Some(1), "{v1}");
+
+    assert_eq!(out["noKey"]["Error"], json!("S3.NoSuchKeyException"));
+    let cause = out["noKey"]["Cause"].as_str().unwrap();
+    assert!(
+        cause.starts_with(
+            "The specified key does not exist. (Service: S3, Status Code: 404, Request ID: "
+        ),
+        "{cause}"
+    );
+    assert_eq!(out["noBucket"]["Error"], json!("S3.NoSuchBucketException"));
+    let cause = out["noBucket"]["Cause"].as_str().unwrap();
+    assert!(
+        cause.starts_with(
+            "The specified bucket does not exist (Service: S3, Status Code: 404, Request ID: "
+        ),
+        "{cause}"
+    );
+    assert_eq!(out["gone"]["Error"], json!("S3.NoSuchKeyException"), "deleteObject removed it");
+    assert_eq!(
+        task_failures(&history),
+        vec![
+            ("aws-sdk:s3".into(), "getObject".into(), "S3.NoSuchKeyException".into()),
+            ("aws-sdk:s3".into(), "listObjects".into(), "S3.NoSuchBucketException".into()),
+            ("aws-sdk:s3".into(), "getObject".into(), "S3.NoSuchKeyException".into()),
+        ]
+    );
+
+    // An action Stepwise does not call fails naming it.
+    let select = json!({"StartAt": "Select", "States": {"Select": {"Type": "Task",
+        "Resource": s3("selectObjectContent"), "Parameters": {"Bucket": bucket}, "End": true}}});
+    let (out, _) = run(&t, &select, json!({}), "FAILED").await;
+    assert_eq!(out["error"], json!("States.Runtime"));
+    assert!(
+        out["cause"].as_str().unwrap().contains("arn:aws:states:::aws-sdk:s3:selectObjectContent"),
+        "{out}"
+    );
 }
 
 /// The text between `start` and `end`.

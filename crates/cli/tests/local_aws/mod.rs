@@ -32,10 +32,30 @@ impl Drop for Moto {
 }
 
 /// A port the OS picks as free (moto's server takes a port number, not a listener, so
-/// another process may take it in between; rare enough for tests).
+/// another process may take it in between; rare enough for tests). On a shared machine
+/// `STEPWISE_TEST_PORTS=9900-9949` confines it to a range: the next port there that binds.
 fn free_port() -> u16 {
+    if let Some((low, high)) = port_range() {
+        static NEXT: std::sync::atomic::AtomicU16 = std::sync::atomic::AtomicU16::new(0);
+        let span = high - low + 1;
+        for _ in 0..span {
+            let port = low + NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % span;
+            if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+                return port;
+            }
+        }
+        panic!("no free port in STEPWISE_TEST_PORTS={low}-{high}");
+    }
     let listener = std::net::TcpListener::bind(("127.0.0.1", 0)).expect("bind a free port");
     listener.local_addr().expect("address").port()
+}
+
+/// `STEPWISE_TEST_PORTS` as `(low, high)`, if set and well-formed.
+fn port_range() -> Option<(u16, u16)> {
+    let range = std::env::var("STEPWISE_TEST_PORTS").ok()?;
+    let (low, high) = range.split_once('-')?;
+    let (low, high): (u16, u16) = (low.trim().parse().ok()?, high.trim().parse().ok()?);
+    (low <= high).then_some((low, high))
 }
 
 /// Starts moto's server, or returns `None` (saying so loudly) when moto is not

@@ -119,7 +119,9 @@ mod tests {
             ("SQS_ENDPOINT", "http://sfn-local:3"),
             ("LAMBDA_ENDPOINT", "http://sfn-local-lambda:4"),
             ("AWS_ENDPOINT_URL_SECRETS_MANAGER", "http://sm:5"),
+            ("AWS_ENDPOINT_URL_S3", "http://s3-env:7"),
         ]);
+        assert_eq!(c.endpoint(Service::S3, "us-east-1").url, "http://s3-env:7");
         assert_eq!(c.endpoint(Service::Sqs, "us-east-1").url, "http://sqs-env:1");
         assert_eq!(c.endpoint(Service::DynamoDb, "us-east-1").url, "http://global:2");
         assert_eq!(c.endpoint(Service::SecretsManager, "us-east-1").url, "http://sm:5");
@@ -147,5 +149,8 @@ mod tests {
         assert!(c.apply_endpoint_flag("sqs=ftp://x").is_err());
         c.apply_endpoint_flag("events=http://127.0.0.1:9").unwrap();
         assert_eq!(c.endpoint(Service::EventBridge, "us-east-1").url, "http://127.0.0.1:9");
+        c.apply_endpoint_flag("s3=http://127.0.0.1:8").unwrap();
+        assert_eq!(c.endpoint(Service::S3, "eu-west-1").url, "http://127.0.0.1:8");
+        assert_eq!(aws_endpoint(Service::S3, "eu-west-1"), "https://s3.eu-west-1.amazonaws.com");
     }
 }

@@ -108,7 +108,7 @@ fn short_code(raw: &str) -> String {
 }
 
 /// The Java SDKs name an error shape's class with an `Exception` suffix.
-fn with_exception_suffix(shape: &str) -> String {
+pub(crate) fn with_exception_suffix(shape: &str) -> String {
     if shape.ends_with("Exception") {
         shape.to_owned()
     } else {

@@ -89,14 +89,14 @@ async fn invoke(
     if let Some(q) = p.get("Qualifier").and_then(Value::as_str) {
         path.push_str(&format!("?Qualifier={}", utf8_percent_encode(q, SEGMENT)));
     }
-    let mut headers = vec![("content-type", "application/json".to_owned())];
+    let mut headers = vec![("content-type".to_owned(), "application/json".to_owned())];
     for (param, header) in [
         ("InvocationType", "x-amz-invocation-type"),
         ("LogType", "x-amz-log-type"),
         ("ClientContext", "x-amz-client-context"),
     ] {
         if let Some(v) = p.get(param).and_then(Value::as_str) {
-            headers.push((header, v.to_owned()));
+            headers.push((header.to_owned(), v.to_owned()));
         }
     }
     let host = host_of(&endpoint.url).to_owned();

@@ -1,8 +1,8 @@
 //! AWS service integrations of Task states: Lambda, SQS, SNS, DynamoDB and EventBridge
-//! as AWS's optimized integrations, and `aws-sdk:<service>` for services on the AWS JSON
-//! protocols. Requests are signed with SigV4 and sent over the crate's shared client;
-//! no AWS SDK is involved, so the results and errors are shaped here as Step Functions
-//! records them (see `service` for the naming of errors).
+//! as AWS's optimized integrations, `aws-sdk:<service>` for services on the AWS JSON
+//! protocols, and `aws-sdk:s3` (REST-XML). Requests are signed with SigV4 and sent over
+//! the crate's shared client; no AWS SDK is involved, so the results and errors are
+//! shaped here as Step Functions records them (see `service` for the naming of errors).
 //!
 //! ```no_run
 //! # fn demo() {
@@ -23,6 +23,7 @@ mod errors;
 mod events;
 mod lambda;
 mod protocol;
+mod s3;
 mod sdk;
 mod service;
 mod sns;
@@ -35,6 +36,7 @@ pub use credentials::{resolve as resolve_credentials, Keys};
 pub use dynamodb::DynamoDb;
 pub use events::Events;
 pub use lambda::{invoke_lambda, Lambda};
+pub use s3::S3;
 pub use sdk::{Sdk, SDK_SERVICES};
 pub use service::Service;
 pub use sns::Sns;
@@ -45,8 +47,8 @@ use crate::client::HttpClient;
 
 /// Every AWS integration, by the resource type it serves, for the engine's
 /// `Options::integrations`: `lambda` (also bare function ARNs), `sqs`, `sns`, `dynamodb`,
-/// `events`, and `aws-sdk:<service>` for each of [`SDK_SERVICES`] (`aws-sdk:sfn` stays
-/// the engine's own).
+/// `events`, `aws-sdk:<service>` for each of [`SDK_SERVICES`] and `aws-sdk:s3`
+/// (`aws-sdk:sfn` stays the engine's own).
 pub fn integrations(config: AwsConfig) -> Vec<(String, Arc<dyn Integration>)> {
     let aws = AwsClient::new(HttpClient::new(), config);
     let mut all: Vec<(String, Arc<dyn Integration>)> = vec![
@@ -55,6 +57,7 @@ pub fn integrations(config: AwsConfig) -> Vec<(String, Arc<dyn Integration>)> {
         ("sns".into(), Arc::new(Sns::new(aws.clone()))),
         ("dynamodb".into(), Arc::new(DynamoDb::new(aws.clone()))),
         ("events".into(), Arc::new(Events::new(aws.clone()))),
+        ("aws-sdk:s3".into(), Arc::new(S3::new(aws.clone()))),
     ];
     for service in SDK_SERVICES {
         let sdk = Sdk::new(service, aws.clone());

@@ -32,8 +32,8 @@ pub(crate) fn json_request(
         method: "POST",
         path: "/".into(),
         headers: vec![
-            ("content-type", format!("application/x-amz-json-{version}")),
-            ("x-amz-target", format!("{target_prefix}.{action}")),
+            ("content-type".into(), format!("application/x-amz-json-{version}")),
+            ("x-amz-target".into(), format!("{target_prefix}.{action}")),
         ],
         body: serde_json::to_vec(body).unwrap_or_default(),
         deadline: CALL_DEADLINE,

@@ -18,6 +18,7 @@ pub enum Service {
     SecretsManager,
     Ssm,
     Kinesis,
+    S3,
     StepFunctions,
 }
 
@@ -30,11 +31,13 @@ pub enum Protocol {
     Query { version: &'static str },
     /// REST with JSON bodies (Lambda).
     RestJson,
+    /// REST with XML bodies and answers, members bound to headers and the query (S3).
+    RestXml,
 }
 
 impl Service {
     /// Every service, for flags and lookups.
-    pub const ALL: [Service; 9] = [
+    pub const ALL: [Service; 10] = [
         Service::Lambda,
         Service::Sqs,
         Service::Sns,
@@ -43,6 +46,7 @@ impl Service {
         Service::SecretsManager,
         Service::Ssm,
         Service::Kinesis,
+        Service::S3,
         Service::StepFunctions,
     ];
 
@@ -58,6 +62,7 @@ impl Service {
             Service::SecretsManager => "secretsmanager",
             Service::Ssm => "ssm",
             Service::Kinesis => "kinesis",
+            Service::S3 => "s3",
             Service::StepFunctions => "sfn",
         }
     }
@@ -76,6 +81,7 @@ impl Service {
             "secretsmanager" => Service::SecretsManager,
             "ssm" => Service::Ssm,
             "kinesis" => Service::Kinesis,
+            "s3" => Service::S3,
             "sfn" | "states" | "stepfunctions" => Service::StepFunctions,
             _ => return None,
         })
@@ -108,6 +114,7 @@ impl Service {
             Service::SecretsManager => "SECRETS_MANAGER",
             Service::Ssm => "SSM",
             Service::Kinesis => "KINESIS",
+            Service::S3 => "S3",
             Service::StepFunctions => "SFN",
         }
     }
@@ -123,7 +130,7 @@ impl Service {
             Service::DynamoDb => "DYNAMODB_ENDPOINT",
             Service::EventBridge => "EVENTBRIDGE_ENDPOINT",
             Service::StepFunctions => "STEP_FUNCTIONS_ENDPOINT",
-            Service::SecretsManager | Service::Ssm | Service::Kinesis => return None,
+            Service::SecretsManager | Service::Ssm | Service::Kinesis | Service::S3 => return None,
         })
     }
 
@@ -138,6 +145,7 @@ impl Service {
             Service::SecretsManager => json("1.1", "secretsmanager"),
             Service::Ssm => json("1.1", "AmazonSSM"),
             Service::Kinesis => json("1.1", "Kinesis_20131202"),
+            Service::S3 => Protocol::RestXml,
             Service::StepFunctions => json("1.0", "AWSStepFunctions"),
         }
     }
@@ -154,6 +162,7 @@ impl Service {
             Service::SecretsManager => "SecretsManager",
             Service::Ssm => "Ssm",
             Service::Kinesis => "Kinesis",
+            Service::S3 => "S3",
             Service::StepFunctions => "Sfn",
         }
     }
@@ -169,6 +178,7 @@ impl Service {
             Service::SecretsManager => "SecretsManager",
             Service::Ssm => "SSM",
             Service::Kinesis => "Kinesis",
+            Service::S3 => "S3",
             Service::StepFunctions => "StepFunctions",
         }
     }
@@ -185,6 +195,7 @@ impl Service {
             Service::SecretsManager => "AWSSecretsManager",
             Service::Ssm => "AWSSimpleSystemsManagement",
             Service::Kinesis => "AmazonKinesis",
+            Service::S3 => "Amazon S3",
             Service::StepFunctions => "AWSStepFunctions",
         }
     }
@@ -200,6 +211,7 @@ impl Service {
             Service::SecretsManager => "AWSSecretsManagerException",
             Service::Ssm => "AWSSimpleSystemsManagementException",
             Service::Kinesis => "AmazonKinesisException",
+            Service::S3 => "AmazonS3Exception",
             Service::StepFunctions => "AWSStepFunctionsException",
         }
     }
@@ -398,6 +410,21 @@ impl Service {
                 "ResourceInUseException",
                 "ResourceNotFoundException",
                 "ValidationException",
+            ],
+            Service::S3 => &[
+                "BucketAlreadyExists",
+                "BucketAlreadyOwnedByYou",
+                "EncryptionTypeMismatch",
+                "IdempotencyParameterMismatch",
+                "InvalidObjectState",
+                "InvalidRequest",
+                "InvalidWriteOffset",
+                "NoSuchBucket",
+                "NoSuchKey",
+                "NoSuchUpload",
+                "ObjectAlreadyInActiveTierError",
+                "ObjectNotInActiveTierError",
+                "TooManyParts",
             ],
             Service::StepFunctions => &[
                 "ActivityAlreadyExists",

@@ -48,7 +48,7 @@ impl Integration for Sns {
                 method: "POST",
                 path: "/".into(),
                 headers: vec![(
-                    "content-type",
+                    "content-type".into(),
                     "application/x-www-form-urlencoded; charset=utf-8".into(),
                 )],
                 body: publish_form(&p).into_bytes(),

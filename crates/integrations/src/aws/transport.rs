@@ -3,7 +3,10 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use aws_credential_types::Credentials;
-use aws_sigv4::http_request::{sign, SignableBody, SignableRequest, SigningSettings};
+use aws_sigv4::http_request::{
+    sign, PayloadChecksumKind, PercentEncodingMode, SignableBody, SignableRequest, SigningSettings,
+    UriPathNormalizationMode,
+};
 use aws_sigv4::sign::v4;
 use bytes::Bytes;
 use http_body_util::Full;
@@ -23,7 +26,8 @@ pub(crate) struct Request {
     pub method: &'static str,
     /// The path and query, already percent-encoded (`/`, `/2015-03-31/functions/f/invocations?Qualifier=1`).
     pub path: String,
-    pub headers: Vec<(&'static str, String)>,
+    /// Lower-case names (S3's metadata headers are named by the caller: `x-amz-meta-*`).
+    pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
     pub deadline: Duration,
 }
@@ -163,7 +167,7 @@ impl AwsClient {
         let body = Bytes::from(request.body);
         let mut builder = hyper::Request::builder().method(request.method).uri(&uri);
         for (name, value) in &request.headers {
-            builder = builder.header(*name, value);
+            builder = builder.header(name.as_str(), value);
         }
         let mut http_request = builder
             .body(Full::new(body.clone()))
@@ -189,14 +193,14 @@ impl AwsClient {
                 .region(&request.region)
                 .name(request.service.signing_name())
                 .time(SystemTime::now())
-                .settings(SigningSettings::default())
+                .settings(signing_settings(request.service))
                 .build()
                 .map_err(|e| SendError::Build(e.to_string()))?
                 .into();
             let signable = SignableRequest::new(
                 request.method,
                 uri.as_str(),
-                request.headers.iter().map(|(k, v)| (*k, v.as_str())),
+                request.headers.iter().map(|(k, v)| (k.as_str(), v.as_str())),
                 SignableBody::Bytes(&body),
             )
             .map_err(|e| SendError::Build(e.to_string()))?;
@@ -208,6 +212,18 @@ impl AwsClient {
             self.http.send(http_request, request.deadline).await.map_err(SendError::Transport)?;
         Ok(Reply { status: response.status, headers: response.headers, body: response.body })
     }
+}
+
+/// How `service` wants its canonical request built. S3 signs the path as sent (encoded
+/// once, not normalized: keys may hold `//` or `..`) and requires `x-amz-content-sha256`.
+fn signing_settings(service: Service) -> SigningSettings {
+    let mut settings = SigningSettings::default();
+    if service == Service::S3 {
+        settings.percent_encoding_mode = PercentEncodingMode::Single;
+        settings.uri_path_normalization_mode = UriPathNormalizationMode::Disabled;
+        settings.payload_checksum_kind = PayloadChecksumKind::XAmzSha256;
+    }
+    settings
 }
 
 #[cfg(test)]
