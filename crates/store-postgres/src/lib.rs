@@ -50,12 +50,17 @@ pub use schema::SCHEMA_VERSION;
 pub struct Options {
     /// Connections for reads and record edits (the group commit has one more of its own).
     pub readers: usize,
+    /// Refuse a database another open store already uses. Several nodes on one database
+    /// need execution ownership (leases, fencing: `docs/postgres-multinode.md`), which is
+    /// not built yet; without it two servers would advance the same executions. Only
+    /// tests of the store's own record edits open two stores on one database.
+    pub exclusive: bool,
 }
 
 impl Default for Options {
     fn default() -> Self {
         // The engine's parallel readers: API handlers on the tokio workers, four deciders.
-        Options { readers: 4 }
+        Options { readers: 4, exclusive: true }
     }
 }
 
@@ -96,6 +101,24 @@ impl PostgresStore {
         writer
             .run(|conn| schema::migrate(&mut conn.client))
             .map_err(|e| Error::Internal(format!("opening {target}: {e}")))?;
+        if options.exclusive {
+            // A session lock on the group commit's connection: held while this store is
+            // open, released by PostgreSQL when the connection closes (a killed server's
+            // too). If that connection is lost and made again, the lock is not retaken.
+            let held = writer.run(|conn| {
+                let row = conn
+                    .client
+                    .query_one("SELECT pg_try_advisory_lock($1)", &[&schema::NODE_LOCK])
+                    .map_err(pg)?;
+                Ok(row.get::<_, bool>(0))
+            })?;
+            if !held {
+                return Err(Error::Internal(format!(
+                    "{target} is already used by another Stepwise server; several nodes on \
+                     one database are not supported yet"
+                )));
+            }
+        }
         let readers = Pool::start("stepwise-pg", options.readers, &config)?;
         Ok(PostgresStore { writer, readers, definitions: Mutex::new(HashMap::new()), target })
     }

@@ -21,6 +21,9 @@ pub const SCHEMA_VERSION: i32 = MIGRATIONS.len() as i32;
 /// The advisory lock key migrations hold (any constant; "stepwise" in ASCII).
 const MIGRATION_LOCK: i64 = 0x7374_6570_7769_7365;
 
+/// The advisory lock key an exclusive store holds while open ("stepnode" in ASCII).
+pub(crate) const NODE_LOCK: i64 = 0x7374_6570_6e6f_6465;
+
 /// v1: the rows of SQLite's schema v5, in PostgreSQL's types.
 ///
 /// - State machines, activities and versioning records are JSON text with the columns that

@@ -7,7 +7,7 @@ use stepwise_engine::model::ExecutionStatus;
 use stepwise_engine::store::suite::{self, create, ended, event, execution};
 use stepwise_engine::store::{Batch, Part, Store};
 use stepwise_store_postgres::testing::TestServer;
-use stepwise_store_postgres::PostgresStore;
+use stepwise_store_postgres::{Options, PostgresStore};
 
 fn put(group: u64, index: u64, byte: u8) -> Part {
     Part::Put { group, index, bytes: vec![byte] }
@@ -120,7 +120,9 @@ fn two_stores_on_one_database_lose_no_edit() {
     let Some(server) = TestServer::start("shared") else { return };
     let url = server.create_database();
     suite::edits_between_stores_lose_nothing(|| {
-        Arc::new(PostgresStore::open(&url).expect("open")) as Arc<dyn Store>
+        // Two stores on one database on purpose: the record edits' own atomicity.
+        let shared = Options { exclusive: false, ..Options::default() };
+        Arc::new(PostgresStore::open_with(&url, shared).expect("open")) as Arc<dyn Store>
     });
 }
 

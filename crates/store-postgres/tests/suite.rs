@@ -34,6 +34,18 @@ fn postgres_schema_migrates_once_and_refuses_a_newer_one() {
 }
 
 #[test]
+fn a_second_server_on_one_database_is_refused() {
+    let Some(server) = TestServer::start("exclusive") else { return };
+    let url = server.create_database();
+    let first = PostgresStore::open(&url).expect("open");
+    let refused = PostgresStore::open(&url).expect_err("a second store is refused");
+    assert!(refused.to_string().contains("already used by another Stepwise server"), "{refused}");
+    drop(first);
+    // Closing the first releases the database.
+    PostgresStore::open(&url).expect("open once the first is closed");
+}
+
+#[test]
 fn postgres_store_reports_an_unreachable_database() {
     // A port of the test range that nothing listens on (found free just before).
     let Some(port) =
