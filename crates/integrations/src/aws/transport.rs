@@ -41,6 +41,19 @@ pub(crate) struct Reply {
 }
 
 impl Reply {
+    /// A reply as a service would send it, for tests of the answers' readers.
+    #[cfg(test)]
+    pub(crate) fn for_test(status: u16, headers: &[(&str, &str)], body: &str) -> Reply {
+        let mut map = hyper::HeaderMap::new();
+        for (k, v) in headers {
+            map.append(
+                hyper::header::HeaderName::from_bytes(k.as_bytes()).unwrap(),
+                v.parse().unwrap(),
+            );
+        }
+        Reply { status, headers: map, body: Bytes::from(body.to_owned()) }
+    }
+
     pub(crate) fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }

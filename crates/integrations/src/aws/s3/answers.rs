@@ -239,14 +239,7 @@ mod tests {
     use serde_json::json;
 
     fn reply(status: u16, headers: &[(&str, &str)], body: &str) -> Reply {
-        let mut map = hyper::HeaderMap::new();
-        for (k, v) in headers {
-            map.append(
-                hyper::header::HeaderName::from_bytes(k.as_bytes()).unwrap(),
-                v.parse().unwrap(),
-            );
-        }
-        Reply { status, headers: map, body: bytes::Bytes::from(body.to_owned()) }
+        Reply::for_test(status, headers, body)
     }
 
     #[test]
