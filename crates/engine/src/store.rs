@@ -100,6 +100,21 @@ pub enum Part {
 /// A batch a store has encoded for writing ([`Store::prepare`]); only that store reads it.
 pub type Prepared = Box<dyn std::any::Any + Send>;
 
+/// The batches a store's [`Store::prepare`] made, back in that store's own type `T`, for
+/// its [`Store::commit_prepared`]; a batch another store prepared is an error (an engine
+/// bug), never a panic.
+pub fn take_prepared<T: 'static>(batches: Vec<Prepared>) -> Result<Vec<T>> {
+    batches
+        .into_iter()
+        .map(|prepared| {
+            prepared
+                .downcast::<T>()
+                .map(|batch| *batch)
+                .map_err(|_| crate::Error::Internal("a batch prepared by another store".into()))
+        })
+        .collect()
+}
+
 /// Persistent storage for state machines, activities, executions and histories.
 pub trait Store: Send + Sync + 'static {
     /// Inserts or replaces a state machine.
@@ -160,11 +175,8 @@ pub trait Store: Send + Sync + 'static {
     /// atomic commit.
     fn commit_prepared(&self, batches: Vec<Prepared>) -> Result<()> {
         let mut merged = Batch::default();
-        for prepared in batches {
-            let batch = prepared
-                .downcast::<Batch>()
-                .map_err(|_| crate::Error::Internal("a batch prepared by another store".into()))?;
-            merged.extend(*batch);
+        for batch in take_prepared::<Batch>(batches)? {
+            merged.extend(batch);
         }
         self.commit(merged)
     }

@@ -39,7 +39,7 @@ use stepwise_engine::history::HistoryEvent;
 use stepwise_engine::model::{
     ActivityRecord, ExecutionRecord, ExecutionStatus, StateMachineRecord, Versioning,
 };
-use stepwise_engine::store::{Batch, Edit, Prepared, Store};
+use stepwise_engine::store::{take_prepared, Batch, Edit, Prepared, Store};
 use stepwise_engine::{Error, Result};
 use stepwise_store_codec as codec;
 
@@ -324,15 +324,7 @@ impl Store for PostgresStore {
 
     /// One `stepwise_commit` call for all the batches (see the crate docs).
     fn commit_prepared(&self, batches: Vec<Prepared>) -> Result<()> {
-        let batches = batches
-            .into_iter()
-            .map(|prepared| {
-                prepared
-                    .downcast::<Encoded>()
-                    .map(|batch| *batch)
-                    .map_err(|_| Error::Internal("a batch prepared by another store".into()))
-            })
-            .collect::<Result<Vec<_>>>()?;
+        let batches = take_prepared::<Encoded>(batches)?;
         if batches.iter().all(Encoded::is_empty) {
             return Ok(());
         }

@@ -50,7 +50,7 @@ use stepwise_engine::history::HistoryEvent;
 use stepwise_engine::model::{
     ActivityRecord, ExecutionRecord, ExecutionStatus, StateMachineRecord, Versioning,
 };
-use stepwise_engine::store::{Batch, Edit, Prepared, Store};
+use stepwise_engine::store::{take_prepared, Batch, Edit, Prepared, Store};
 use stepwise_engine::{Error, Result};
 use stepwise_store_codec as codec;
 
@@ -544,14 +544,7 @@ impl Store for SqliteStore {
     /// is one chunk, which must continue that execution's history: a duplicate or missing
     /// event id fails the whole commit (it would be an engine bug: history is append-only).
     fn commit_prepared(&self, batches: Vec<Prepared>) -> Result<()> {
-        let batches = batches
-            .into_iter()
-            .map(|prepared| {
-                prepared
-                    .downcast::<Encoded>()
-                    .map_err(|_| Error::Internal("a batch prepared by another store".into()))
-            })
-            .collect::<Result<Vec<_>>>()?;
+        let batches = take_prepared::<Encoded>(batches)?;
         if batches.iter().all(|batch| batch.is_empty()) {
             return Ok(());
         }
